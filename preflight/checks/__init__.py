@@ -1,0 +1,20 @@
+"""Every rule that exists, in code order. Importing this module has no side effects."""
+
+from __future__ import annotations
+
+from preflight.checks.base import Option, Rule
+from preflight.checks.order import LabelSortedRows, TargetSortedRows
+from preflight.checks.scale import ConstantFeature, MixedFeatureScales, NonFiniteValues, UnnormalizedFeature
+
+ALL_RULES: tuple[Rule, ...] = (
+    UnnormalizedFeature(),
+    MixedFeatureScales(),
+    ConstantFeature(),
+    NonFiniteValues(),
+    LabelSortedRows(),
+    TargetSortedRows(),
+)
+
+RULES_BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}
+
+__all__ = ["ALL_RULES", "RULES_BY_CODE", "Option", "Rule"]

@@ -1,0 +1,66 @@
+"""The shape every rule has: a code, a name, named options, a documented fix, and a check.
+
+A rule's class docstring is its documentation, in the fixed sections
+What it does / Why is this bad? / Example / How to fix / Options / References;
+``preflight explain CODE`` prints it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar, Iterable, Mapping
+
+from preflight.findings import Finding, Location, Severity
+
+
+@dataclass(frozen=True)
+class Option:
+    """A named threshold that ``[tool.preflight.<CODE>]`` can set."""
+
+    name: str
+    default: Any
+    help: str
+
+
+class Rule:
+    """Base class of every rule. Subclasses set the class attributes and implement ``check``."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]  # one line for `preflight rules`
+    severity: ClassVar[Severity] = Severity.WARNING
+    subject: ClassVar[type]  # the subject type this rule reads (TableSubject, CodeSubject, ...)
+    fix: ClassVar[str]  # the transform a probe can apply, in words
+    probe: ClassVar[str | None] = None  # the probe family that can measure this rule's fix
+    options: ClassVar[tuple[Option, ...]] = ()
+
+    def check(self, subject: Any, opts: Mapping[str, Any]) -> Iterable[Finding]:
+        raise NotImplementedError
+
+    # --- helpers -------------------------------------------------------------------------
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        return {o.name: o.default for o in cls.options}
+
+    @classmethod
+    def doc(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    def finding(self, message: str, *, path: str | None = None, column: str | None = None,
+                line: int | None = None, col: int | None = None, fix: str | None = None,
+                severity: Severity | None = None) -> Finding:
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=self.severity if severity is None else severity,
+            message=message,
+            fix=self.fix if fix is None else fix,
+            location=Location(path=path, column=column, line=line, col=col),
+        )
+
+
+CODE_RE = re.compile(r"^PF\d{3}$")
+NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

@@ -1,0 +1,71 @@
+"""Statistics of a whole table, accumulated batch by batch in one streamed pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from preflight.stats.moments import Moments
+from preflight.stats.order import ClassCounts, Runs, RunsTest, runs_test, spearman
+from preflight.stats.sample import OrderedSample
+
+FIRST_BAD_ROWS = 3
+
+
+@dataclass
+class TableStats:
+    """What the rules read about a table.
+
+    ``numeric`` names the columns ``moments`` describes (numeric features, and a numeric target);
+    ``target_*`` describe the target column in row order.
+    """
+
+    numeric: list[str]
+    moments: Moments
+    n_rows: int = 0
+    first_bad: dict[str, list[int]] = field(default_factory=dict)
+    target_missing: int = 0
+    target_runs: Runs = field(default_factory=Runs)
+    target_counts: ClassCounts = field(default_factory=ClassCounts)
+    sample: OrderedSample = field(default_factory=OrderedSample)
+    target_sample: list[np.ndarray] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, numeric: list[str], sample_capacity: int = 8192) -> "TableStats":
+        return cls(numeric=list(numeric), moments=Moments.empty(len(numeric)),
+                   sample=OrderedSample(sample_capacity))
+
+    def column(self, name: str) -> dict[str, Any]:
+        """Moments of one column as plain floats."""
+        i = self.numeric.index(name)
+        m = self.moments
+        return {"n": int(m.n[i]), "missing": int(m.missing[i]), "nonfinite": int(m.nonfinite[i]),
+                "mean": float(m.mean[i]), "std": float(m.std[i]), "min": float(m.min[i]),
+                "max": float(m.max[i])}
+
+    def add_bad_rows(self, name: str, rows: np.ndarray) -> None:
+        have = self.first_bad.setdefault(name, [])
+        if len(have) < FIRST_BAD_ROWS:
+            have.extend(int(r) for r in rows[: FIRST_BAD_ROWS - len(have)])
+
+    def add_target(self, values: np.ndarray, missing: np.ndarray) -> None:
+        """Feed the target column of the next batch (values in row order, ``missing`` mask)."""
+        self.target_missing += int(missing.sum())
+        present = values[~missing] if missing.any() else values
+        self.target_runs = self.target_runs.merge(Runs.from_labels(present))
+        self.target_counts.update(present)
+
+    def runs_test(self) -> RunsTest | None:
+        counts = self.target_counts
+        if counts.overflow or len(counts.counts) < 2:
+            return None
+        return runs_test(self.target_runs, list(counts.counts.values()))
+
+    def order_correlation(self, y_sample: np.ndarray | None, rows: np.ndarray) -> float:
+        """Spearman correlation between row position and target value, on the ordered sample."""
+        if y_sample is None or len(y_sample) < 3:
+            return 0.0
+        ok = np.isfinite(y_sample)
+        return spearman(rows[ok].astype(np.float64), y_sample[ok])
