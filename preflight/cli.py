@@ -15,7 +15,7 @@ import click
 from preflight import __version__
 from preflight.errors import PreflightError
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github", "html")
 
 
 def _codes(values: tuple[str, ...]) -> list[str]:
@@ -43,7 +43,7 @@ def cli() -> None:
 @click.option("--no-probe", is_flag=True, help="Do not train the reference probe (no torch import; fast).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Read this config file instead of discovering [tool.preflight].")
-@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no file summaries or tally.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no file summaries, tally or progress.")
 def check(paths: tuple[str, ...], target: str | None, fmt: str, output: Path | None, select: tuple[str, ...],
           ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool, no_probe: bool,
           config_path: Path | None, quiet: bool) -> None:
@@ -56,7 +56,11 @@ def check(paths: tuple[str, ...], target: str | None, fmt: str, output: Path | N
         raise PreflightError("no such config file", config_path)
     config = cfg.load(config_path if config_path is not None else cfg.discover())
     config = config.with_overrides(select=_codes(select), ignore=_codes(ignore), target=target)
-    report = check_paths(list(paths), config, RunOptions(probe=not no_probe))
+    from preflight.report.progress import Progress
+
+    with Progress.for_stderr(quiet=quiet) as bar:
+        report = check_paths(list(paths), config, RunOptions(probe=not no_probe, on_probe=bar.probing),
+                             on_file=bar.file_done, on_read=bar.reading, on_rows=bar.rows_read)
     nothing_read = report.errors and not report.summary.get("files")
     text = "" if nothing_read and fmt == "text" else render(report, fmt, quiet=quiet)
     if output is not None:
@@ -74,6 +78,18 @@ def check(paths: tuple[str, ...], target: str | None, fmt: str, output: Path | N
 def render(report: Any, fmt: str, *, quiet: bool = False) -> str:
     if fmt == "json":
         return report.to_json()
+    if fmt == "sarif":
+        from preflight.report.sarif import render_sarif
+
+        return render_sarif(report)
+    if fmt == "github":
+        from preflight.report.github import render_github
+
+        return render_github(report, quiet=quiet)
+    if fmt == "html":
+        from preflight.report.html import render_html
+
+        return render_html(report)
     from preflight.report.text import format_finding, render_text
 
     if quiet:

@@ -27,6 +27,8 @@ ProbeHook = Callable[[list[Finding], Any, Config], list[Finding]]
 class RunOptions:
     probe: bool = True
     probe_hook: ProbeHook | None = None
+    # Called with (input name, number of findings) before the probe trains for them (progress).
+    on_probe: Callable[[str, int], None] | None = None
 
 
 def rules_for(subject: Any, config: Config) -> list[Rule]:
@@ -42,16 +44,25 @@ def check_subject(subject: Any, config: Config, options: RunOptions = RunOptions
     if suppressed is not None:
         findings = [f for f in findings if not suppressed(f)]
     if options.probe and options.probe_hook is not None and findings:
+        if options.on_probe is not None:
+            options.on_probe(getattr(subject, "display", "<object>"), len(findings))
         findings = options.probe_hook(findings, subject, config)
     return findings
 
 
 def check_paths(paths: Sequence[str | os.PathLike], config: Config, options: RunOptions = RunOptions(),
-                on_file: Callable[[str], None] | None = None) -> Report:
-    """Check files and directories. Usage errors (a missing path) raise; unreadable files are reported."""
+                on_file: Callable[[str], None] | None = None,
+                on_read: Callable[[str, int, int], None] | None = None,
+                on_rows: Callable[[int], None] | None = None) -> Report:
+    """Check files and directories. Usage errors (a missing path) raise; unreadable files are reported.
+
+    Progress callbacks: ``on_read(path, index, total)`` before each file is read, ``on_rows(n)`` as
+    rows are read, ``on_file(name)`` after a file was read.
+    """
     files = expand(list(paths))
-    read = ReadOptions(target=config.target)
-    return check_subjects((_lazy(f, read) for f in files), config, options, on_file=on_file)
+    read = ReadOptions(target=config.target, on_rows=on_rows)
+    return check_subjects((_lazy(f, read, on_read, i, len(files)) for i, f in enumerate(files)), config, options,
+                          on_file=on_file)
 
 
 def check_subjects(subjects: Iterable[Callable[[], Any]], config: Config, options: RunOptions = RunOptions(),
@@ -76,5 +87,11 @@ def check_subjects(subjects: Iterable[Callable[[], Any]], config: Config, option
     return Report.build(findings, meta, errors)
 
 
-def _lazy(path: os.PathLike, read: ReadOptions) -> Callable[[], Any]:
-    return lambda: read_path(path, read)
+def _lazy(path: os.PathLike, read: ReadOptions, on_read: Callable[[str, int, int], None] | None = None,
+          index: int = 0, total: int = 1) -> Callable[[], Any]:
+    def make() -> Any:
+        if on_read is not None:
+            on_read(str(path), index, total)
+        return read_path(path, read)
+
+    return make

@@ -9,7 +9,7 @@ target in row order. Memory is one batch plus a bounded sample, whatever the fil
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
@@ -31,6 +31,7 @@ MAX_SAMPLE_CELLS = 4_000_000  # bound on the sample's memory for very wide table
 @dataclass(frozen=True)
 class ReadOptions:
     target: str | None = None
+    on_rows: Callable[[int], None] | None = field(default=None, compare=False)  # progress: rows read
 
 
 def classify(name: str, dtype: pl.DataType) -> str:
@@ -96,6 +97,8 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
             if len(keep):
                 stats.sample.add(offset + keep, _sample_block(batch, features, target, keep))
             offset += n
+            if options.on_rows is not None:
+                options.on_rows(n)
     except PreflightError:
         raise
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:

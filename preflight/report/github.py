@@ -1,0 +1,57 @@
+"""GitHub Actions workflow commands (``--format github``): one annotation per finding.
+
+``::warning file=data/train.csv,line=1,title=PF201 label-sorted-rows::[label] 2 runs of ...``
+
+A step that runs ``preflight check --format github`` in a workflow shows each finding inline on
+the pull request's changed files, and in the run's summary. Values are escaped as GitHub's
+``@actions/core`` escapes them: ``%``, CR and LF in the message; also ``:`` and ``,`` in the
+properties (file, title). A data-file finding in a CSV/TSV points at line 1, the header row that
+names the column; a binary file (Parquet, NumPy) has no line, and its annotation names the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from preflight.findings import Finding, Report, Severity
+
+COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+TEXT_SUFFIXES = {".csv", ".tsv", ".py", ".txt"}
+
+
+def escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(f: Finding) -> str:
+    props: list[tuple[str, str]] = []
+    loc = f.location
+    if loc.path:
+        props.append(("file", loc.path))
+        line = loc.line
+        if line is None and Path(loc.path).suffix.lower() in TEXT_SUFFIXES:
+            line = 1
+        if line is not None:
+            props.append(("line", str(line)))
+            if loc.col is not None:
+                props.append(("col", str(loc.col)))
+    props.append(("title", f"{f.code} {f.name}"))
+    message = (f"[{loc.column}] " if loc.column else "") + f.message
+    if f.fix:
+        message += f"\nfix: {f.fix}"
+    head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
+    return f"::{COMMANDS[f.severity]} {head}::{escape_data(message)}"
+
+
+def render_github(report: Report, *, quiet: bool = False) -> str:
+    lines = [annotation(f) for f in report.findings]
+    lines += [f"::error title={escape_property('preflight: input not read')}::{escape_data(e)}" for e in report.errors]
+    if not quiet:
+        from preflight.report.text import tally
+
+        lines.append(tally(report))
+    return "\n".join(lines)

@@ -1,0 +1,213 @@
+"""A self-contained HTML report (``--format html -o report.html``).
+
+One file: inline CSS, inline SVG plots, no scripts, no fonts, no fetches (a Content-Security-Policy
+of ``default-src 'none'`` says so to the browser too). A summary of the inputs, a table of the
+findings, then each finding with its message, its fix and, when the reference probe ran, its
+held-out loss curves as-is against fixed, each seed, with the measured gap in words.
+
+Everything that comes from the user's data (paths, column names, messages, probe notes) is
+HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Iterable, Mapping
+
+from preflight.findings import Finding, Report, Severity
+from preflight.report.curves import gap_sentence, loss_curves_svg
+from preflight.report.links import HOME_URL, rule_url
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1b1f23; margin: 2rem auto;
+       max-width: 72rem; padding: 0 1rem; line-height: 1.45; background: #ffffff; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; padding-bottom: 0.3rem; }
+h3 { font-size: 1.05rem; margin: 0 0 0.4rem 0; }
+.tally { color: #57606a; margin-top: 0; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #d0d7de; vertical-align: top; }
+th { background: #f6f8fa; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.85rem; }
+.sev { display: inline-block; padding: 0 0.45rem; border-radius: 0.7rem; font-size: 0.8rem; font-weight: 600; }
+.sev-error { background: #ffebe9; color: #a40e26; }
+.sev-warning { background: #fff8c5; color: #7d4e00; }
+.sev-info { background: #ddf4ff; color: #0969da; }
+.finding { border: 1px solid #d0d7de; border-radius: 6px; padding: 1rem 1.2rem; margin: 1rem 0; }
+.where { color: #57606a; font-size: 0.9rem; margin-bottom: 0.5rem; }
+.fix { background: #f6f8fa; border-left: 3px solid #2da44e; padding: 0.4rem 0.7rem; margin: 0.6rem 0; }
+.probe { margin-top: 0.8rem; }
+.verdict { font-weight: 600; }
+.verdict-confirmed { color: #1a7f37; }
+.verdict-not_reproduced { color: #7d4e00; }
+.verdict-skipped { color: #57606a; }
+.gap { margin: 0.3rem 0; }
+.meta { color: #57606a; font-size: 0.85rem; }
+.errors li { color: #a40e26; }
+svg.pf-plot { display: block; margin: 0.6rem 0; max-width: 100%; height: auto; }
+footer { margin-top: 3rem; color: #57606a; font-size: 0.8rem; }
+"""
+
+
+def render_html(report: Report, *, title: str = "preflight report") -> str:
+    from preflight import __version__
+    from preflight.report.text import tally
+
+    body: list[str] = [f"<h1>{_e(title)}</h1>", f'<p class="tally">{_e(tally(report))}</p>']
+    body += _inputs_section(report)
+    body += _findings_table(report.findings)
+    if report.errors:
+        body.append("<h2>Inputs that could not be read</h2>")
+        body.append('<ul class="errors">' + "".join(f"<li>{_e(e)}</li>" for e in report.errors) + "</ul>")
+    if report.findings:
+        body.append("<h2>Details</h2>")
+        body += [_finding_section(i, f) for i, f in enumerate(report.findings, 1)]
+    body.append(f'<footer>preflight {_e(__version__)} &middot; <a href="{_e(HOME_URL)}">{_e(HOME_URL)}</a>'
+                f"</footer>")
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        *body,
+        "</body>",
+        "</html>",
+    ])
+
+
+def _inputs_section(report: Report) -> list[str]:
+    files = list(report.summary.get("files") or [])
+    if not files:
+        return []
+    per_file: dict[str, dict[str, int]] = {}
+    for f in report.findings:
+        counts = per_file.setdefault(f.location.path or "<object>", {})
+        counts[str(f.severity)] = counts.get(str(f.severity), 0) + 1
+    rows = []
+    for s in files:
+        path = str(s.get("path", ""))
+        counts = per_file.get(path, {})
+        found = ", ".join(f"{n} {sev}" for sev, n in sorted(counts.items())) or "none"
+        target = s.get("target")
+        rows.append("<tr>" + "".join([
+            f'<td class="mono">{_e(path)}</td>',
+            f'<td class="num">{_e(_int(s.get("rows")))}</td>',
+            f'<td class="num">{_e(_int(s.get("columns")))}</td>',
+            f"<td>{_e(target) if target else '<em>none</em>'}</td>",
+            f"<td>{_e(s.get('task') or '')}</td>",
+            f"<td>{_e(found)}</td>",
+        ]) + "</tr>")
+    return ["<h2>Inputs</h2>", "<table>",
+            "<tr><th>File</th><th>Rows</th><th>Columns</th><th>Target</th><th>Task</th><th>Findings</th></tr>",
+            *rows, "</table>"]
+
+
+def _findings_table(findings: Iterable[Finding]) -> list[str]:
+    findings = list(findings)
+    if not findings:
+        return ["<h2>Findings</h2>", "<p>No problems found.</p>"]
+    rows = []
+    for i, f in enumerate(findings, 1):
+        rows.append("<tr>" + "".join([
+            f"<td>{_badge(f.severity)}</td>",
+            f'<td><a href="#finding-{i}"><code>{_e(f.code)}</code></a> {_e(f.name)}</td>',
+            f'<td class="mono">{_e(str(f.location))}</td>',
+            f'<td class="mono">{_e(f.location.column or "")}</td>',
+            f"<td>{_e(f.message)}</td>",
+            f"<td>{_e(_verdict_word(f.probe))}</td>",
+        ]) + "</tr>")
+    return ["<h2>Findings</h2>", "<table>",
+            "<tr><th>Severity</th><th>Rule</th><th>Where</th><th>Column</th><th>Message</th><th>Probe</th></tr>",
+            *rows, "</table>"]
+
+
+def _finding_section(i: int, f: Finding) -> str:
+    where = _e(str(f.location)) + (f" &middot; column <code>{_e(f.location.column)}</code>"
+                                   if f.location.column else "")
+    parts = [f'<section class="finding" id="finding-{i}">',
+             f'<h3>{_badge(f.severity)} <a href="{_e(rule_url(f.code, f.name))}"><code>{_e(f.code)}</code> '
+             f"{_e(f.name)}</a></h3>",
+             f'<div class="where mono">{where}</div>',
+             f'<p class="message">{_e(f.message)}</p>']
+    if f.fix:
+        parts.append(f'<div class="fix"><strong>Fix:</strong> {_e(f.fix)}</div>')
+    if f.probe is not None:
+        parts.append(_probe_block(f.probe))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _probe_block(probe: Mapping[str, Any]) -> str:
+    verdict = str(probe.get("verdict") or "skipped")
+    words = {"confirmed": "confirmed", "not_reproduced": "not reproduced", "skipped": "skipped"}
+    out = ['<div class="probe">',
+           f'<div><span class="verdict verdict-{_e(verdict)}">Probe {_e(words.get(verdict, verdict))}</span>'
+           + (f": {_e(probe.get('reason'))}" if probe.get("reason") else "") + "</div>"]
+    gap = gap_sentence(probe)
+    if gap:
+        out.append(f'<p class="gap">{_e(gap[0].upper() + gap[1:])}.</p>')
+    for key in ("as_is", "fixed"):
+        v = probe.get(key)
+        if isinstance(v, Mapping) and v.get("failure"):
+            out.append(f'<p class="meta">{_e("As-is" if key == "as_is" else "Fixed")}: {_e(v["failure"])}</p>')
+    svg = loss_curves_svg(probe)
+    if svg:
+        out.append(svg)
+    meta = _probe_meta(probe)
+    if meta:
+        out.append(f'<p class="meta">{_e(meta)}</p>')
+    for note in probe.get("notes") or []:
+        out.append(f'<p class="meta">Note: {_e(note)}</p>')
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def _probe_meta(probe: Mapping[str, Any]) -> str:
+    bits = []
+    if probe.get("model"):
+        bits.append(str(probe["model"]))
+    if probe.get("steps") is not None:
+        bits.append(f"{probe['steps']} steps")
+    if probe.get("seeds") is not None:
+        bits.append(f"{probe['seeds']} seeds")
+    rows = probe.get("rows")
+    if isinstance(rows, Mapping):
+        bits.append(", ".join(f"{v} {k} rows" for k, v in rows.items()))
+    elif rows is not None:
+        bits.append(f"{rows} rows")
+    if probe.get("data") == "reference":
+        bits.append("on preflight's reference data")
+    if probe.get("seconds") is not None:
+        bits.append(f"{probe['seconds']} s")
+    for key in ("as_is", "fixed"):
+        v = probe.get(key)
+        if isinstance(v, Mapping) and v.get("setup"):
+            bits.append(f"{'as-is' if key == 'as_is' else 'fixed'}: {v['setup']}")
+    return "; ".join(bits)
+
+
+def _verdict_word(probe: Mapping[str, Any] | None) -> str:
+    if probe is None:
+        return "not run"
+    return str(probe.get("verdict") or "skipped").replace("_", " ")
+
+
+def _badge(sev: Severity) -> str:
+    return f'<span class="sev sev-{sev}">{sev}</span>'
+
+
+def _int(v: Any) -> str:
+    return f"{v:,}" if isinstance(v, int) else ("" if v is None else str(v))
+
+
+def _e(value: Any) -> str:
+    return escape("" if value is None else str(value), quote=True)
