@@ -9,6 +9,7 @@ printed afterwards start on a clean line.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import time
@@ -112,7 +113,7 @@ class Progress:
             return
         self._last_draw = now
         text = self.line()
-        width = _columns() - 1
+        width = max(20, _columns(self.stream) - 1)
         if len(text) > width:
             text = text[: max(0, width - 3)] + "..."
         pad = max(0, self._drawn - len(text))
@@ -125,8 +126,13 @@ class Progress:
         self._drawn = len(text)
 
 
-def _columns() -> int:
+def _columns(stream: TextIO) -> int:
+    """The terminal's width: $COLUMNS, else the stream's terminal, else 80."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
     try:
-        return max(20, os.get_terminal_size(sys.stderr.fileno()).columns)
-    except (OSError, ValueError, AttributeError):
-        return 80
+        cols = os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        cols = 0
+    return cols if cols > 0 else 80
