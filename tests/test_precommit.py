@@ -1,0 +1,157 @@
+"""The pre-commit hooks, run by the real `pre-commit` tool on real git repositories.
+
+pre-commit clones the hook repository at a commit, so the project's working tree is copied into a
+temporary repository and committed there first: this tests the files as they are, not the last
+commit. The `preflight` hook (language: python) builds its own virtualenv with pip, once; a user
+repository's .pre-commit-config.yaml names the copy and its commit, as a user's names GitHub and a
+tag, and `pre-commit run` reuses the environment from PRE_COMMIT_HOME (a temporary directory here:
+nothing touches the user's cache). `pre-commit try-repo` builds a fresh store every time, so it is
+used for the `preflight-system` hook, which installs nothing. PIP_CONSTRAINT pins torch to the
+local CPU build so that pip never fetches the CUDA wheels.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from preflight.inputs import READERS
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+PRE_COMMIT = shutil.which("pre-commit")
+BAD = ROOT / "rules" / "PF201-label-sorted-rows" / "bad.csv"
+GOOD = ROOT / "rules" / "PF201-label-sorted-rows" / "good.csv"
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(["git", "-c", "user.email=test@preflight.invalid", "-c", "user.name=test",
+                           "-c", "commit.gpgsign=false", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def hook_env(tmp_path_factory) -> dict:
+    if PRE_COMMIT is None:
+        pytest.fail("pre-commit is not installed (pip install pre-commit): the hook tests cannot run")
+    base = tmp_path_factory.mktemp("precommit")
+    project = base / "project"
+    files = git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT).split("\0")
+    for rel in filter(None, files):
+        src = ROOT / rel
+        if src.is_file():
+            (project / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, project / rel)
+    git("init", "-q", cwd=project)
+    git("add", "-A", cwd=project)
+    git("commit", "-q", "-m", "working tree", cwd=project)
+    constraints = base / "constraints.txt"
+    import torch
+
+    constraints.write_text(f"torch=={torch.__version__.split('+')[0]}\n", encoding="utf-8")
+    shim = base / "bin"
+    shim.mkdir()
+    (shim / "preflight").write_text(f'#!/bin/sh\nPYTHONPATH="{project}" exec "{sys.executable}" -m preflight "$@"\n')
+    (shim / "preflight").chmod(0o755)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(base / "home"), "PIP_CONSTRAINT": str(constraints),
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PRE_COMMIT_COLOR": "never"}
+    env.pop("PYTHONPATH", None)
+    return {"base": base, "project": project, "env": env, "shim": shim}
+
+
+def user_repo(base: Path, name: str, files: dict[str, Path | str]) -> Path:
+    repo = base / name
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    for rel, content in files.items():
+        if isinstance(content, Path):
+            shutil.copy2(content, repo / rel)
+        else:
+            (repo / rel).write_text(content, encoding="utf-8")
+    git("add", "-A", cwd=repo)
+    return repo
+
+
+def try_repo(hook_env: dict, repo: Path, hook: str, *files: str, path_prefix: Path | None = None):
+    env = dict(hook_env["env"])
+    if path_prefix is not None:
+        env["PATH"] = f"{path_prefix}{os.pathsep}{env['PATH']}"
+    start = time.perf_counter()
+    proc = subprocess.run([PRE_COMMIT, "try-repo", str(hook_env["project"]), hook, "--files", *files],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=1500)
+    return proc, time.perf_counter() - start
+
+
+def run_hook(hook_env: dict, repo: Path, hook: str, *files: str):
+    """`pre-commit run HOOK --files ...` in a repository whose config names the project copy."""
+    sha = git("rev-parse", "HEAD", cwd=hook_env["project"]).strip()
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {hook_env['project']}\n  rev: {sha}\n  hooks:\n  - id: {hook}\n", encoding="utf-8")
+    start = time.perf_counter()
+    proc = subprocess.run([PRE_COMMIT, "run", hook, "--files", *files], cwd=repo, env=hook_env["env"],
+                          capture_output=True, text=True, timeout=1500)
+    return proc, time.perf_counter() - start
+
+
+def test_python_hook_fails_on_a_label_sorted_file_and_passes_a_clean_one(hook_env: dict) -> None:
+    repo = user_repo(hook_env["base"], "user", {"bad.csv": BAD, "good.csv": GOOD})
+    proc, first = run_hook(hook_env, repo, "preflight", "bad.csv")
+    out = proc.stdout + proc.stderr
+    print(f"\nfirst run of the `preflight` hook, including its environment install: {first:.1f} s")
+    assert proc.returncode == 1, out
+    assert "preflight....." in out and "Failed" in out
+    assert "bad.csv: PF201 label-sorted-rows [label] 2 runs of equal labels" in out
+    assert "fix: shuffle the rows" in out
+
+    proc, again = run_hook(hook_env, repo, "preflight", "good.csv")
+    out = proc.stdout + proc.stderr
+    print(f"\nsecond run (environment reused): {again:.1f} s")
+    assert proc.returncode == 0, out
+    assert "Passed" in out and "PF2" not in out
+
+
+def test_repository_config_applies_to_the_hook(hook_env: dict) -> None:
+    repo = user_repo(hook_env["base"], "configured", {
+        "bad.csv": BAD, "pyproject.toml": '[tool.preflight]\nignore = ["PF201"]\n'})
+    proc, _ = run_hook(hook_env, repo, "preflight", "bad.csv")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "PF201" not in out and "Passed" in out
+    assert "Installing environment" not in out  # the environment from the first test is reused
+
+
+def test_system_hook_runs_the_preflight_on_path(hook_env: dict) -> None:
+    repo = user_repo(hook_env["base"], "system", {"bad.csv": BAD, "good.csv": GOOD})
+    proc, seconds = try_repo(hook_env, repo, "preflight-system", "bad.csv", path_prefix=hook_env["shim"])
+    out = proc.stdout + proc.stderr
+    print(f"\nfirst run of the `preflight-system` hook (try-repo, nothing to install): {seconds:.1f} s")
+    assert proc.returncode == 1, out
+    assert "bad.csv: PF201 label-sorted-rows" in out
+    proc, _ = try_repo(hook_env, repo, "preflight-system", "good.csv", path_prefix=hook_env["shim"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.xfail(".py" not in READERS, strict=True,
+                   reason="the hook passes staged .py files; preflight reads them once the setup branch's "
+                          ".py reader is merged (until then `preflight check train.py` exits 2)")
+def test_staged_python_files_reach_preflight(hook_env: dict) -> None:
+    repo = user_repo(hook_env["base"], "python", {"train.py": "import torch\nx = torch.zeros(3)\n"})
+    proc, _ = try_repo(hook_env, repo, "preflight-system", "train.py", path_prefix=hook_env["shim"])
+    out = proc.stdout + proc.stderr
+    assert "preflight (system)" in out and "no files to check" not in out.lower()
+    assert proc.returncode == 0, out
+
+
+def test_unstaged_other_files_are_not_passed(hook_env: dict) -> None:
+    repo = user_repo(hook_env["base"], "other", {"notes.txt": "hello\n"})
+    proc, _ = try_repo(hook_env, repo, "preflight-system", "notes.txt", path_prefix=hook_env["shim"])
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "(no files to check)Skipped" in out
