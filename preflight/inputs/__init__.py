@@ -1,0 +1,97 @@
+"""Input adapters: paths and live objects -> subjects the checks read.
+
+``READERS`` maps a file suffix to its reader; ``expand`` turns the paths a user gave into the
+files to read (directories recursively, only supported files, symlink loops cut).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from preflight.errors import PreflightError
+from preflight.inputs.files import read_csv, read_numpy, read_parquet
+from preflight.inputs.tabular import ReadOptions
+
+Reader = Callable[[Path, ReadOptions], Any]
+
+READERS: dict[str, Reader] = {
+    ".csv": read_csv,
+    ".tsv": read_csv,
+    ".parquet": read_parquet,
+    ".pq": read_parquet,
+    ".npy": read_numpy,
+    ".npz": read_numpy,
+}
+
+SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules", ".tox", ".mypy_cache",
+             ".pytest_cache", ".ruff_cache", "site-packages"}
+
+
+def reader_for(path: Path) -> Reader | None:
+    return READERS.get(path.suffix.lower())
+
+
+def expand(paths: list[str | os.PathLike]) -> list[Path]:
+    """The files to check, in a stable order. A missing path is an error; a directory is walked."""
+    out: list[Path] = []
+    seen: set[str] = set()
+    for raw in paths:
+        p = Path(raw)
+        if not os.path.lexists(p):
+            raise PreflightError("no such file or directory", p)
+        if p.is_dir():
+            found = _walk(p)
+            if not found:
+                raise PreflightError(f"holds no files preflight reads ({', '.join(sorted(READERS))})", p)
+        elif p.is_file() or p.is_symlink():
+            if reader_for(p) is None:
+                raise PreflightError(f"is not a file type preflight reads; supported: {', '.join(sorted(READERS))}", p)
+            found = [p]
+        else:
+            raise PreflightError("is not a regular file", p)
+        for f in found:
+            key = os.path.normpath(f)
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
+    return out
+
+
+def _walk(root: Path) -> list[Path]:
+    found: list[Path] = []
+    visited: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=None):
+        try:
+            st = os.stat(dirpath)
+        except OSError:
+            dirnames[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in visited:  # a symlink loop: do not walk it again
+            dirnames[:] = []
+            continue
+        visited.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+        for name in sorted(filenames):
+            f = Path(dirpath) / name
+            if reader_for(f) is not None:
+                found.append(f)
+    return found
+
+
+def read_path(path: Path, options: ReadOptions) -> Any:
+    reader = reader_for(path)
+    if reader is None:
+        raise PreflightError("is not a file type preflight reads", path)
+    try:
+        return reader(path, options)
+    except PreflightError:
+        raise
+    except RecursionError:
+        raise PreflightError("is too deeply nested to read", path) from None
+    except MemoryError:
+        raise PreflightError("is too large to read in memory here", path) from None
+    except (OSError, ValueError, UnicodeError) as exc:
+        msg = str(exc).strip().splitlines()
+        raise PreflightError(f"could not be read ({msg[0] if msg else type(exc).__name__})", path) from None

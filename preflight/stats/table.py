@@ -30,7 +30,6 @@ class TableStats:
     target_runs: Runs = field(default_factory=Runs)
     target_counts: ClassCounts = field(default_factory=ClassCounts)
     sample: OrderedSample = field(default_factory=OrderedSample)
-    target_sample: list[np.ndarray] = field(default_factory=list)
 
     @classmethod
     def start(cls, numeric: list[str], sample_capacity: int = 8192) -> "TableStats":

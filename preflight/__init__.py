@@ -1,0 +1,23 @@
+"""preflight: find the data and setup mistakes that make PyTorch training fail silently.
+
+The public API and nothing else. Importing preflight does not import torch.
+"""
+
+from preflight.errors import PreflightError
+from preflight.findings import Finding, Location, Report, Severity
+
+__version__ = "0.1.0"
+
+
+def check(obj, *, target=None, model=None, loss=None, probe=True, select=None, ignore=None, config=None):
+    """Check data (paths, a DataFrame, an array or Tensor) before training. Returns a ``Report``.
+
+    See ``preflight.api.check`` for the arguments. Never prints and never exits.
+    """
+    from preflight.api import check as _check
+
+    return _check(obj, target=target, model=model, loss=loss, probe=probe, select=select, ignore=ignore,
+                  config=config)
+
+
+__all__ = ["check", "Report", "Finding", "Location", "Severity", "PreflightError", "__version__"]

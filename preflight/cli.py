@@ -1,0 +1,144 @@
+"""The ``preflight`` command: check, rules, explain.
+
+Exit codes, as ruff: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage, config or input error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from preflight import __version__
+from preflight.errors import PreflightError
+
+FORMATS = ("text", "json")
+
+
+def _codes(values: tuple[str, ...]) -> list[str]:
+    return [c for v in values for c in v.split(",") if c.strip()]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="preflight")
+def cli() -> None:
+    """Find the data and setup mistakes that make PyTorch training fail silently."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--target", metavar="COLUMN", help="The label/target column (default: inferred from its name).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of stdout.")
+@click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated).")
+@click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default=None,
+              help="Exit 1 when a finding is at this severity or above [default: warning].")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found (input errors still exit 2).")
+@click.option("--no-probe", is_flag=True, help="Do not train the reference probe (no torch import; fast).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read this config file instead of discovering [tool.preflight].")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no file summaries or tally.")
+def check(paths: tuple[str, ...], target: str | None, fmt: str, output: Path | None, select: tuple[str, ...],
+          ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool, no_probe: bool,
+          config_path: Path | None, quiet: bool) -> None:
+    """Check data files (CSV, Parquet, .npy/.npz) and directories of them."""
+    from preflight import config as cfg
+    from preflight.engine import RunOptions, check_paths
+    from preflight.findings import Severity
+
+    if config_path is not None and not config_path.is_file():
+        raise PreflightError("no such config file", config_path)
+    config = cfg.load(config_path if config_path is not None else cfg.discover())
+    config = config.with_overrides(select=_codes(select), ignore=_codes(ignore), target=target)
+    report = check_paths(list(paths), config, RunOptions(probe=not no_probe))
+    text = render(report, fmt, quiet=quiet)
+    if output is not None:
+        _write(output, text)
+    elif text:
+        click.echo(text)
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    if report.errors:
+        sys.exit(2)
+    level = Severity.parse(fail_on or config.fail_on)
+    sys.exit(0 if exit_zero or not report.at_or_above(level) else 1)
+
+
+def render(report: Any, fmt: str, *, quiet: bool = False) -> str:
+    if fmt == "json":
+        return report.to_json()
+    from preflight.report.text import format_finding, render_text
+
+    if quiet:
+        return "\n".join(format_finding(f) for f in report.findings)
+    return render_text(report)
+
+
+@cli.command("rules")
+def rules_cmd() -> None:
+    """List every rule: code, name, default severity, what it finds."""
+    from preflight.checks import ALL_RULES
+
+    width = max(len(r.name) for r in ALL_RULES)
+    for r in ALL_RULES:
+        click.echo(f"{r.code}  {r.name:<{width}}  {str(r.severity):<7}  {r.summary}")
+
+
+@cli.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Print a rule's documentation."""
+    from preflight.checks import ALL_RULES, RULES_BY_CODE
+
+    rule = RULES_BY_CODE.get(code.strip().upper())
+    if rule is None:
+        by_name = {r.name: r for r in ALL_RULES}
+        rule = by_name.get(code.strip().lower())
+    if rule is None:
+        raise PreflightError(f"unknown rule {code!r}; `preflight rules` lists them all")
+    click.echo(f"{rule.code} {rule.name} ({rule.severity})\n")
+    click.echo(rule.doc())
+    options = rule.defaults()
+    if options:
+        click.echo("\nDefaults: " + ", ".join(f"{k} = {v!r}" for k, v in options.items()))
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text + ("\n" if text and not text.endswith("\n") else ""), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise PreflightError(f"cannot write the report ({exc.strerror or exc})", path) from None
+
+
+def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
+    """Entry point. An unexpected error is one line, not a traceback (PREFLIGHT_DEBUG=1 shows it)."""
+    try:
+        cli.main(args=argv, prog_name=prog_name or "preflight", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            click.echo(exc.ctx.get_usage(), err=True)
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code if exc.exit_code else 2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # a bug: say so in one line
+        if os.environ.get("PREFLIGHT_DEBUG"):
+            raise
+        click.echo(f"error: internal error: {type(exc).__name__}: {exc} "
+                   "(a bug in preflight; rerun with PREFLIGHT_DEBUG=1 for the traceback and report it)", err=True)
+        sys.exit(2)

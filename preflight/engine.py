@@ -1,0 +1,80 @@
+"""Runs the rules over subjects, attaches probe evidence, and builds the Report.
+
+Inputs are read one at a time, so a directory of large files never holds more than one file's
+statistics. A file that cannot be read becomes one error line; the others are still checked.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+from preflight.checks import ALL_RULES, Rule
+from preflight.config import Config
+from preflight.errors import PreflightError
+from preflight.findings import Finding, Report
+from preflight.inputs import expand, read_path
+from preflight.inputs.tabular import ReadOptions
+
+# Called with (findings, subject, config) after the rules ran on a subject; returns the findings
+# with probe evidence attached. Set by the probe package; None means no probing.
+ProbeHook = Callable[[list[Finding], Any, Config], list[Finding]]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    probe: bool = True
+    probe_hook: ProbeHook | None = None
+
+
+def rules_for(subject: Any, config: Config) -> list[Rule]:
+    path = getattr(subject, "display", None)
+    return [r for r in ALL_RULES if isinstance(subject, r.subject) and config.enabled(r.code, path)]
+
+
+def check_subject(subject: Any, config: Config, options: RunOptions = RunOptions()) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in rules_for(subject, config):
+        findings.extend(rule.check(subject, config.options_for(rule)))
+    suppressed = getattr(subject, "suppressed", None)
+    if suppressed is not None:
+        findings = [f for f in findings if not suppressed(f)]
+    if options.probe and options.probe_hook is not None and findings:
+        findings = options.probe_hook(findings, subject, config)
+    return findings
+
+
+def check_paths(paths: Sequence[str | os.PathLike], config: Config, options: RunOptions = RunOptions(),
+                on_file: Callable[[str], None] | None = None) -> Report:
+    """Check files and directories. Usage errors (a missing path) raise; unreadable files are reported."""
+    files = expand(list(paths))
+    read = ReadOptions(target=config.target)
+    return check_subjects((_lazy(f, read) for f in files), config, options, on_file=on_file)
+
+
+def check_subjects(subjects: Iterable[Callable[[], Any]], config: Config, options: RunOptions = RunOptions(),
+                   on_file: Callable[[str], None] | None = None) -> Report:
+    findings: list[Finding] = []
+    summaries: list[dict[str, Any]] = []
+    errors: list[str] = []
+    started = time.perf_counter()
+    for make in subjects:
+        try:
+            subject = make()
+        except PreflightError as exc:
+            errors.append(exc.format_message())
+            continue
+        if on_file is not None:
+            on_file(getattr(subject, "display", "<object>"))
+        findings.extend(check_subject(subject, config, options))
+        summary = getattr(subject, "summary", None)
+        if summary is not None:
+            summaries.append(summary())
+    meta = {"files": summaries, "seconds": round(time.perf_counter() - started, 3)}
+    return Report.build(findings, meta, errors)
+
+
+def _lazy(path: os.PathLike, read: ReadOptions) -> Callable[[], Any]:
+    return lambda: read_path(path, read)

@@ -1,0 +1,279 @@
+"""Data files -> table subjects: CSV (delimiter sniffed), Parquet, .npy/.npz.
+
+Files are only ever opened for reading. Each reader streams: polars' batched CSV and Parquet
+readers, and memory-mapped NumPy arrays read in row blocks.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import polars as pl
+
+from preflight.errors import PreflightError
+from preflight.inputs.subject import TableSubject
+from preflight.inputs.tabular import ReadOptions, scan_table
+
+SNIFF_BYTES = 64 * 1024
+DELIMITERS = ",;\t|"
+BATCH_ROWS = 100_000
+MAX_FIELD_BYTES = 64 * 1024 * 1024  # one line longer than this is refused, not read into memory
+
+
+def read_csv(path: Path, options: ReadOptions) -> TableSubject:
+    display = str(path)
+    head = _read_head(path)
+    if not head.strip():
+        raise PreflightError("is empty; there is nothing to check", display)
+    if b"\x00" in head:
+        at = head.index(b"\x00")
+        raise PreflightError(f"is not a text file (a NUL byte at offset {at}); is it really CSV?", display)
+    notes: list[str] = []
+    had_bom = head.startswith(b"\xef\xbb\xbf")
+    text, lossy = _decode(head)
+    if lossy:
+        notes.append("not valid UTF-8: read with invalid bytes replaced by U+FFFD (numbers are unaffected); "
+                     "re-save the file as UTF-8 to silence this")
+    if had_bom:
+        text = text[1:]
+    first_line_end = text.find("\n")
+    if first_line_end < 0 and len(head) >= SNIFF_BYTES:
+        _check_line_length(path, display)
+    sep = sniff_delimiter(text)
+    overrides: dict[str, pl.DataType] = {}
+    for _ in range(64):  # each retry turns one mixed column into text
+        lf = pl.scan_csv(path, separator=sep, encoding="utf8-lossy", try_parse_dates=True,
+                         infer_schema_length=10_000, schema_overrides=overrides or None,
+                         raise_if_empty=False, quote_char='"')
+        try:
+            schema = lf.collect_schema()
+            names = list(schema.names())
+            if names and names[0].startswith("\ufeff"):
+                raise PreflightError("starts with a byte-order mark polars could not strip", display)
+            _note_duplicates(names, notes)
+            return scan_table(lf.collect_batches(chunk_size=BATCH_ROWS), schema, path=display, display=display,
+                              options=options, notes=notes)
+        except pl.exceptions.PolarsError as exc:
+            column = _unparsable_column(str(exc))
+            if column is not None and column not in overrides:
+                overrides[column] = pl.String
+                notes.append(f"column {column!r} mixes numbers and text; read as text and left out of the scale rules")
+                continue
+            raise csv_error(path, display, exc, sep) from None
+    raise PreflightError("too many columns mix numbers and text to read it", display)
+
+
+def sniff_delimiter(text: str) -> str:
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        header = lines[0]
+        counts = {d: header.count(d) for d in DELIMITERS}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+
+def csv_error(path: Path, display: str, exc: Exception, sep: str) -> PreflightError:
+    message = str(exc)
+    if "more fields" in message or "ragged" in message.lower():
+        where = _find_ragged_line(path, sep)
+        if where is not None:
+            line, got, want = where
+            return PreflightError(f"line {line} has {got} fields where the header has {want} (ragged rows); "
+                                  "fix the row or quote the field that holds the delimiter", display)
+        return PreflightError("has rows with more fields than the header (ragged rows)", display)
+    first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+    return PreflightError(f"could not be read as CSV: {first}", display)
+
+
+def _find_ragged_line(path: Path, sep: str) -> tuple[int, int, int] | None:
+    csv.field_size_limit(MAX_FIELD_BYTES)
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        header = next(reader, None)
+        if header is None:
+            return None
+        for row in reader:
+            if row and len(row) > len(header):
+                return reader.line_num, len(row), len(header)
+    return None
+
+
+def _unparsable_column(message: str) -> str | None:
+    # polars: "could not parse `x` as dtype `i64` at column 'a' (column number 1)"
+    marker = "at column '"
+    if "could not parse" not in message or marker not in message:
+        return None
+    start = message.index(marker) + len(marker)
+    end = message.find("' (column number", start)
+    return message[start:end] if end > start else None
+
+
+def _note_duplicates(names: list[str], notes: list[str]) -> None:
+    dups = [n for n in names if "_duplicated_" in n]
+    if dups:
+        notes.append(f"duplicate column names: {', '.join(dups)} are later copies of a column with the same name")
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(SNIFF_BYTES)
+    except IsADirectoryError:
+        raise PreflightError("is a directory", str(path)) from None
+    except PermissionError:
+        raise PreflightError("cannot be read (permission denied)", str(path)) from None
+    except OSError as exc:
+        raise PreflightError(f"cannot be read ({exc.strerror or exc})", str(path)) from None
+
+
+def _check_line_length(path: Path, display: str) -> None:
+    with open(path, "rb") as fh:
+        size = 0
+        while chunk := fh.read(1 << 20):
+            nl = chunk.find(b"\n")
+            if nl >= 0:
+                return
+            size += len(chunk)
+            if size > MAX_FIELD_BYTES:
+                raise PreflightError(f"has a first line longer than {MAX_FIELD_BYTES >> 20} MB; "
+                                     "is it a CSV file with a header row?", display)
+
+
+def _decode(head: bytes) -> tuple[str, bool]:
+    try:
+        return head.decode("utf-8"), False
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # a character cut at the end of the sniffed block
+            return head[: exc.start].decode("utf-8"), False
+        return head.decode("utf-8", errors="replace"), True
+
+
+# --- Parquet -------------------------------------------------------------------------------------
+
+def read_parquet(path: Path, options: ReadOptions) -> TableSubject:
+    display = str(path)
+    _read_head(path)
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic != b"PAR1":
+        raise PreflightError("is not a Parquet file (no PAR1 magic bytes); is the file corrupt or misnamed?", display)
+    try:
+        lf = pl.scan_parquet(path)
+        schema = lf.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise PreflightError(f"is not a readable Parquet file ({_one_line(exc)})", display) from None
+    return scan_table(lf.collect_batches(chunk_size=BATCH_ROWS), schema, path=display, display=display,
+                      options=options,
+                      on_error=lambda e: PreflightError(f"is a corrupt Parquet file ({_one_line(e)})", display))
+
+
+# --- NumPy ----------------------------------------------------------------------------------------
+
+FEATURE_KEYS = ("X", "x", "features", "data", "inputs")
+LABEL_KEYS = ("y", "Y", "labels", "label", "target", "targets")
+
+
+def read_numpy(path: Path, options: ReadOptions) -> TableSubject:
+    display = str(path)
+    _read_head(path)
+    try:
+        if path.suffix == ".npz":
+            return _read_npz(path, display, options)
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except PreflightError:
+        raise
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
+            raise PreflightError("holds Python objects (pickled); preflight never unpickles files. "
+                                 "Save numeric arrays instead", display) from None
+        raise PreflightError(f"is not a readable NumPy file ({_one_line(exc)})", display) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise PreflightError(f"is not a readable NumPy file ({_one_line(exc)})", display) from None
+    return array_subject(arr, None, display=display, path=display, options=options)
+
+
+def _read_npz(path: Path, display: str, options: ReadOptions) -> TableSubject:
+    with np.load(path, allow_pickle=False) as npz:
+        keys = list(npz.keys())
+        fkey = next((k for k in FEATURE_KEYS if k in keys), None)
+        lkey = next((k for k in LABEL_KEYS if k in keys), None)
+        if fkey is None:
+            if len(keys) == 1:
+                fkey = keys[0]
+            else:
+                raise PreflightError(f"holds arrays {keys}; name the features X (and the labels y) "
+                                     "so preflight knows which is which", display)
+        X = npz[fkey]
+        y = npz[lkey] if lkey is not None else None
+    return array_subject(X, y, display=display, path=display, options=options, label_name=lkey or "y")
+
+
+def array_subject(X: np.ndarray, y: np.ndarray | None, *, display: str, path: str | None,
+                  options: ReadOptions, label_name: str = "y",
+                  feature_names: list[str] | None = None) -> TableSubject:
+    """A 2-D array (and optional labels) as a table, read in row blocks."""
+    X = np.asarray(X) if not isinstance(X, np.memmap) else X
+    if X.dtype.names:  # structured array: fields are columns
+        names = list(X.dtype.names)
+        schema = pl.Schema({n: _pl_dtype(X.dtype[n]) for n in names})
+        blocks = (pl.DataFrame({n: np.asarray(X[n][i:i + BATCH_ROWS]) for n in names})
+                  for i in range(0, len(X), BATCH_ROWS))
+        return scan_table(blocks, schema, path=path, display=display, options=options)
+    if X.ndim == 1:
+        X = X.reshape(-1, 1)
+    if X.ndim != 2:
+        raise PreflightError(f"holds a {X.ndim}-D array of shape {X.shape}; preflight checks 2-D tables "
+                             "(rows x features)", display)
+    if X.dtype.kind not in "biuf":
+        raise PreflightError(f"holds a {X.dtype} array; preflight checks numeric arrays", display)
+    if y is not None and len(y) != len(X):
+        raise PreflightError(f"has {len(X)} rows of features but {len(y)} labels", display)
+    names = feature_names or [f"x{i}" for i in range(X.shape[1])]
+    if y is not None and label_name in names:
+        label_name = label_name + "_label"
+    schema_items = {n: _pl_dtype(X.dtype) for n in names}
+    if y is not None:
+        y = np.asarray(y).reshape(len(y), -1)[:, 0] if np.ndim(y) > 1 else np.asarray(y)
+        schema_items[label_name] = _pl_dtype(y.dtype)
+    schema = pl.Schema(schema_items)
+    target = options.target if options.target is not None else (label_name if y is not None else None)
+
+    def blocks() -> Iterator[pl.DataFrame]:
+        for i in range(0, len(X), BATCH_ROWS):
+            block = np.asarray(X[i:i + BATCH_ROWS])
+            cols = {n: block[:, j] for j, n in enumerate(names)}
+            if y is not None:
+                cols[label_name] = y[i:i + BATCH_ROWS]
+            yield pl.DataFrame(cols, schema=schema)
+
+    opts = ReadOptions(target=target)
+    return scan_table(blocks(), schema, path=path, display=display, options=opts)
+
+
+def _pl_dtype(dtype: np.dtype) -> pl.DataType:
+    kind = np.dtype(dtype).kind
+    if kind == "b":
+        return pl.Boolean
+    if kind in "iu":
+        return pl.Int64
+    if kind == "f":
+        return pl.Float64
+    if kind in "US":
+        return pl.String
+    raise PreflightError(f"unsupported array dtype {dtype}")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+__all__ = ["read_csv", "read_parquet", "read_numpy", "array_subject", "sniff_delimiter"]

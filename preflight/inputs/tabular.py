@@ -1,0 +1,296 @@
+"""One streamed pass over a table's batches: column typing, target choice, statistics, sample.
+
+Every tabular input (CSV, Parquet, NumPy, DataFrame) arrives here as an iterator of polars
+DataFrames. Per batch, polars computes the moments of all numeric columns in one ``select``
+(native code, no Python loop over rows); numpy merges them (``Moments.merge``) and follows the
+target in row order. Memory is one batch plus a bounded sample, whatever the file's length.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+import polars as pl
+
+from preflight.errors import PreflightError
+from preflight.inputs.subject import Column, TableSample, TableSubject
+from preflight.stats.moments import Moments
+from preflight.stats.table import TableStats
+
+# Column names taken as the target when --target is not given, in order of preference.
+TARGET_NAMES = ("label", "labels", "target", "y", "class", "outcome", "response", "diagnosis",
+                "survived", "churn", "is_fraud", "default")
+MAX_CLASSES = 20  # a numeric target with more distinct values than this is a regression target
+SAMPLE_ROWS = 8192  # rows kept in the ordered sample (the probe trains on at most half of them)
+MAX_SAMPLE_CELLS = 4_000_000  # bound on the sample's memory for very wide tables
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    target: str | None = None
+
+
+def classify(name: str, dtype: pl.DataType) -> str:
+    if dtype.is_numeric():
+        return "numeric"
+    if dtype == pl.Boolean:
+        return "binary"
+    if dtype.is_temporal():
+        return "datetime"
+    if dtype == pl.Null:
+        return "empty"
+    if dtype in (pl.Categorical, pl.Enum):
+        return "categorical"
+    return "text"
+
+
+def choose_target(names: list[str], requested: str | None, display: str) -> tuple[str | None, str]:
+    if requested is not None:
+        if requested not in names:
+            close = [n for n in names if n.lower() == requested.lower()]
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; columns are: {_shorten(names)}"
+            raise PreflightError(f"no column named {requested!r} for --target{hint}", display)
+        return requested, "given with --target"
+    lowered = {n.lower(): n for n in reversed(names)}
+    for candidate in TARGET_NAMES:
+        if candidate in lowered:
+            return lowered[candidate], f"inferred from its name ({candidate!r}); set --target to choose another"
+    return None, "no column looks like a target (label, target, y, class, ...); ran the target-free rules only"
+
+
+def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str | None, display: str,
+               options: ReadOptions, notes: list[str] | None = None,
+               on_error: Callable[[Exception], PreflightError] | None = None) -> TableSubject:
+    """Read ``batches`` once and return the subject the table rules check."""
+    names = list(schema.names())
+    if not names:
+        raise PreflightError("has no columns", display)
+    kinds = {n: classify(n, schema[n]) for n in names}
+    target, reason = choose_target(names, options.target, display)
+    numeric = [n for n in names if kinds[n] == "numeric" or kinds[n] == "binary"]
+    features = [n for n in numeric if n != target]
+    capacity = max(16, min(SAMPLE_ROWS, MAX_SAMPLE_CELLS // max(1, len(features) + 1)))
+    stats = TableStats.start(numeric, sample_capacity=capacity)
+    exprs = _moment_exprs(numeric, schema)
+    target_is_float = target is not None and schema[target].is_float()
+    offset = 0
+    try:
+        for batch in batches:
+            n = batch.height
+            if n == 0:
+                continue
+            if numeric:
+                moments = _batch_moments(batch, exprs, len(numeric))
+                stats.moments = stats.moments.merge(moments)
+                _track_bad_rows(batch, numeric, moments, stats, offset)
+            if target is not None:
+                col = batch.get_column(target)
+                missing = col.is_null().to_numpy()
+                if target_is_float:
+                    missing = missing | col.is_nan().fill_null(False).to_numpy()
+                stats.add_target(_labels(col), missing)
+            keep = stats.sample.take(offset, n)
+            if len(keep):
+                stats.sample.add(offset + keep, _sample_block(batch, features, target, keep))
+            offset += n
+    except PreflightError:
+        raise
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        if on_error is not None:
+            raise on_error(exc) from None
+        raise PreflightError(f"could not be read: {_first_line(exc)}", display) from None
+    stats.n_rows = offset
+    if offset == 0:
+        raise PreflightError("has a header but no rows; there is nothing to check", display)
+
+    columns = [Column(n, _refine_kind(n, kinds[n], stats), str(schema[n])) for n in names]
+    subject = TableSubject(path=path, display=display, columns=columns, stats=stats, target=target,
+                           target_reason=reason, notes=list(notes or []))
+    subject.time_column = next((c.name for c in columns if c.kind == "datetime"), None)
+    subject.task = _task(subject, schema)
+    subject.sample = _finish_sample(subject)
+    subject.fingerprint = _fingerprint(subject)
+    return subject
+
+
+# --- per batch ---------------------------------------------------------------------------
+
+def _moment_exprs(numeric: list[str], schema: pl.Schema) -> list[pl.Expr]:
+    exprs: list[pl.Expr] = []
+    for i, name in enumerate(numeric):
+        e = pl.col(name)
+        if schema[name] == pl.Boolean:
+            e = e.cast(pl.Int8)
+        if schema[name].is_float():
+            finite = pl.when(e.is_finite()).then(e)  # non-finite -> null
+            nan = e.is_nan().sum()
+            pinf = (e == float("inf")).sum()
+            ninf = (e == float("-inf")).sum()
+        else:
+            finite = e
+            nan = pinf = ninf = pl.lit(0, dtype=pl.UInt32)
+        exprs += [
+            finite.count().alias(f"n{i}"),
+            e.null_count().alias(f"z{i}"),
+            nan.alias(f"nan{i}"),
+            pinf.alias(f"pi{i}"),
+            ninf.alias(f"ni{i}"),
+            finite.mean().cast(pl.Float64).alias(f"m{i}"),
+            finite.var(ddof=0).cast(pl.Float64).alias(f"v{i}"),
+            finite.min().cast(pl.Float64).alias(f"lo{i}"),
+            finite.max().cast(pl.Float64).alias(f"hi{i}"),
+        ]
+    return exprs
+
+
+def _batch_moments(batch: pl.DataFrame, exprs: list[pl.Expr], k: int) -> Moments:
+    row = batch.select(exprs).row(0)
+    a = np.array([np.nan if v is None else float(v) for v in row], dtype=np.float64).reshape(k, 9)
+    n = a[:, 0].astype(np.int64)
+    pos_inf, neg_inf = a[:, 3].astype(np.int64), a[:, 4].astype(np.int64)
+    has = n > 0
+    return Moments(
+        n=n,
+        missing=a[:, 1].astype(np.int64),
+        nonfinite=a[:, 2].astype(np.int64) + pos_inf + neg_inf,
+        pos_inf=pos_inf,
+        neg_inf=neg_inf,
+        mean=np.where(has, a[:, 5], 0.0),
+        m2=np.where(has, np.nan_to_num(a[:, 6]) * n, 0.0),
+        min=np.where(has, a[:, 7], np.nan),
+        max=np.where(has, a[:, 8], np.nan),
+    )
+
+
+def _track_bad_rows(batch: pl.DataFrame, numeric: list[str], m: Moments, stats: TableStats,
+                    offset: int) -> None:
+    for i, name in enumerate(numeric):
+        if m.missing[i] + m.nonfinite[i] == 0 or len(stats.first_bad.get(name, ())) >= 3:
+            continue
+        col = batch.get_column(name)
+        bad = col.is_null()
+        if col.dtype.is_float():
+            bad = bad | ~col.is_finite().fill_null(True)
+        rows = bad.arg_true().head(3).to_numpy()
+        if len(rows):
+            stats.add_bad_rows(name, rows + offset)
+
+
+def _labels(col: pl.Series) -> np.ndarray:
+    if col.dtype.is_numeric() or col.dtype == pl.Boolean:
+        return col.to_numpy()
+    return col.cast(pl.String).to_numpy()
+
+
+def _sample_block(batch: pl.DataFrame, features: list[str], target: str | None, keep: np.ndarray) -> np.ndarray:
+    rows = batch[keep.tolist()] if len(keep) < batch.height else batch
+    cols = [_as_float(rows.get_column(f)) for f in features]
+    if target is not None:
+        t = rows.get_column(target)
+        cols.append(_as_float(t) if t.dtype.is_numeric() else t.cast(pl.String).to_numpy().astype(object))
+    if not cols:
+        return np.zeros((len(keep), 0))
+    return np.column_stack(cols) if any(c.dtype == object for c in cols) else np.stack(cols, axis=1)
+
+
+def _as_float(col: pl.Series) -> np.ndarray:
+    if col.dtype == pl.Boolean:
+        col = col.cast(pl.Int8)
+    return col.cast(pl.Float64).fill_null(float("nan")).to_numpy()
+
+
+# --- after the pass --------------------------------------------------------------------------
+
+def _refine_kind(name: str, kind: str, stats: TableStats) -> str:
+    if kind not in ("numeric", "binary") or name not in stats.numeric:
+        return kind
+    c = stats.column(name)
+    if c["n"] == 0:
+        return "empty"
+    if c["min"] >= 0 and c["max"] <= 1 and _integer_valued(stats, name):
+        return "binary"
+    return "numeric"
+
+
+def _integer_valued(stats: TableStats, name: str) -> bool:
+    c = stats.column(name)
+    # a column whose finite values are all 0 or 1 has mean*(1-mean) == variance exactly
+    p = c["mean"]
+    return abs(c["std"] ** 2 - p * (1 - p)) <= 1e-9 * max(1.0, p)
+
+
+def _task(subject: TableSubject, schema: pl.Schema) -> str | None:
+    t = subject.target
+    if t is None:
+        return None
+    counts = subject.stats.target_counts
+    dtype = schema[t]
+    if counts.overflow:
+        return "regression" if dtype.is_numeric() else "multiclass"
+    values = list(counts.counts)
+    if not dtype.is_numeric() or dtype == pl.Boolean:
+        return "binary" if len(values) <= 2 else "multiclass"
+    integral = all(float(v).is_integer() for v in values)
+    if integral and len(values) <= MAX_CLASSES:
+        return "binary" if len(values) <= 2 else "multiclass"
+    return "regression"
+
+
+def _finish_sample(subject: TableSubject) -> TableSample | None:
+    rows, block = subject.stats.sample.result()
+    if block is None:
+        return None
+    feats = tuple(c.name for c in subject.columns if c.name in subject.stats.numeric and c.name != subject.target)
+    if subject.target is None:
+        return TableSample(feats, block.astype(np.float64), None, rows)
+    X = block[:, :-1].astype(np.float64)
+    raw = block[:, -1]
+    classes: tuple[Any, ...] = ()
+    if subject.task in ("binary", "multiclass"):
+        classes = tuple(sorted(subject.stats.target_counts.counts, key=_order_key))
+        lookup = {_norm(c): i for i, c in enumerate(classes)}
+        y = np.array([lookup.get(_norm(v), np.nan) for v in raw], dtype=np.float64)
+    else:
+        y = raw.astype(np.float64)
+    return TableSample(feats, X, y, rows, classes)
+
+
+def _norm(v: Any) -> Any:
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return int(v)
+    return v.item() if hasattr(v, "item") else v
+
+
+def _order_key(v: Any) -> tuple:
+    return (0, float(v), "") if isinstance(v, (int, float, np.number)) else (1, 0.0, str(v))
+
+
+def _fingerprint(subject: TableSubject) -> str:
+    h = hashlib.sha256()
+    m = subject.stats.moments
+    for arr in (m.n, m.missing, m.nonfinite, m.mean, m.m2, m.min, m.max):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(repr((subject.n_rows, subject.target, [c.name for c in subject.columns])).encode())
+    if subject.sample is not None:
+        h.update(np.ascontiguousarray(subject.sample.X).tobytes())
+        if subject.sample.y is not None:
+            h.update(np.ascontiguousarray(subject.sample.y).tobytes())
+    return h.hexdigest()[:32]
+
+
+def batched(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
+    for start in range(0, frame.height, size):
+        yield frame.slice(start, size)
+
+
+def _shorten(names: list[str], k: int = 8) -> str:
+    head = ", ".join(names[:k])
+    return head + (f", ... ({len(names)} columns)" if len(names) > k else "")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,68 @@
+"""Human-readable text: findings grouped by file, each with its fix, then a one-line tally."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from preflight.findings import Finding, Report, Severity
+
+# Renders a finding's probe evidence as one line; set by the probe package when it is present.
+EvidenceLine = Callable[[dict[str, Any]], str]
+
+
+def render_text(report: Report, *, evidence_line: EvidenceLine | None = None, show_summary: bool = True) -> str:
+    lines: list[str] = []
+    by_path: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        by_path.setdefault(f.location.path or "<object>", []).append(f)
+    summaries = {s["path"]: s for s in report.summary.get("files", [])}
+    for path in sorted(set(by_path) | (set(summaries) if show_summary else set())):
+        if show_summary and path in summaries:
+            lines.append(describe_file(summaries[path]))
+        for f in by_path.get(path, []):
+            lines.append(format_finding(f))
+            if f.fix:
+                lines.append(f"    fix: {f.fix}")
+            if f.probe is not None and evidence_line is not None:
+                lines.append(f"    probe: {evidence_line(dict(f.probe))}")
+    lines.append(tally(report))
+    return "\n".join(lines)
+
+
+def format_finding(f: Finding) -> str:
+    column = f" [{f.location.column}]" if f.location.column else ""
+    level = "" if f.severity == Severity.WARNING else f" ({f.severity})"
+    return f"{f.location}: {f.code} {f.name}{column}{level} {f.message}"
+
+
+def describe_file(s: dict[str, Any]) -> str:
+    parts = [f"{s.get('rows', 0):,} rows x {s.get('columns', 0)} columns"]
+    if s.get("target"):
+        parts.append(f"target {s['target']!r} ({s.get('task') or 'unknown task'}; {s.get('target_reason', '')})")
+    else:
+        parts.append(s.get("target_reason") or "no target")
+    kinds = s.get("column_kinds", {})
+    skipped = {k: v for k, v in kinds.items() if k in ("text", "categorical", "datetime", "empty")}
+    if skipped:
+        parts.append("not scale-checked: " + "; ".join(f"{k} {', '.join(map(repr, v[:5]))}"
+                                                        + (" ..." if len(v) > 5 else "")
+                                                        for k, v in skipped.items()))
+    if s.get("time_column"):
+        parts.append(f"time-ordered by {s['time_column']!r}")
+    out = f"{s['path']}: " + "; ".join(parts)
+    for note in s.get("notes", []):
+        out += f"\n{s['path']}: note: {note}"
+    return out
+
+
+def tally(report: Report) -> str:
+    counts = report.summary.get("counts", {})
+    n_files = len(report.summary.get("files", []))
+    total = len(report.findings)
+    parts = [f"{counts.get(str(s), 0)} {s}{'s' * (counts.get(str(s), 0) != 1 and s != Severity.INFO)}"
+             for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
+    head = "No problems found" if total == 0 else f"Found {total} problem{'s' * (total != 1)}"
+    line = f"{head} in {n_files} file{'s' * (n_files != 1)} ({', '.join(parts)})."
+    if report.errors:
+        line += f" {len(report.errors)} input{'s' * (len(report.errors) != 1)} could not be read."
+    return line
