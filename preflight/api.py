@@ -30,7 +30,12 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
     conf = _config(config)
     conf = conf.with_overrides(select=list(select or []), ignore=list(ignore or []),
                                target=target if isinstance(target, str) else None)
-    options = RunOptions(probe=probe)
+    hook = None
+    if probe:
+        from preflight.probes import make_hook
+
+        hook = make_hook()
+    options = RunOptions(probe=probe, probe_hook=hook)
     if isinstance(obj, (str, os.PathLike)) or (isinstance(obj, (list, tuple)) and obj
                                                and all(isinstance(o, (str, os.PathLike)) for o in obj)):
         paths = [obj] if isinstance(obj, (str, os.PathLike)) else list(obj)

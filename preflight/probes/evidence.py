@@ -44,15 +44,37 @@ def skipped(reason: str, **extra: Any) -> dict[str, Any]:
     return out
 
 
-def _variant(curves: np.ndarray, final: np.ndarray, score: np.ndarray, first_bad: np.ndarray,
+def best_index(curves: np.ndarray) -> np.ndarray:
+    """Per model: the evaluation (after training began) with the lowest finite held-out loss, the
+    checkpoint early stopping keeps; the last evaluation when none is finite."""
+    k = curves.shape[1]
+    after = curves[:, 1:] if k > 1 else curves
+    safe = np.where(np.isfinite(after), after, np.inf)
+    idx = safe.argmin(axis=1) + (1 if k > 1 else 0)
+    none = ~np.isfinite(after).any(axis=1)
+    return np.where(none, k - 1, idx)
+
+
+def best_loss(curves: np.ndarray, first_bad: np.ndarray) -> np.ndarray:
+    """Per model: the held-out loss of the best checkpoint; NaN for a run whose training loss ever
+    became NaN/inf (it failed, whatever it scored before)."""
+    best = curves[np.arange(len(curves)), best_index(curves)]
+    return np.where((first_bad >= 0) | ~np.isfinite(best), np.nan, best)
+
+
+def _variant(curves: np.ndarray, final: np.ndarray, score_curves: np.ndarray, first_bad: np.ndarray,
              metric: str, description: str) -> dict[str, Any]:
-    finite = np.isfinite(final)
-    failed = bool((~finite).any() or (first_bad >= 0).any())
+    best = best_loss(curves, first_bad)
+    score = score_curves[np.arange(len(curves)), best_index(curves)]
+    score = np.where(np.isfinite(best), score, np.nan)
+    failed = bool((~np.isfinite(best)).any() or (first_bad >= 0).any())
     with np.errstate(invalid="ignore"):
         mean_curve = curves.mean(axis=0)
     out: dict[str, Any] = {
         "setup": description,
-        "final": num(final.mean()) if finite.all() else None,
+        "best": num(best.mean()) if np.isfinite(best).all() else None,
+        "bests": [num(v) for v in best],
+        "final": num(final.mean()) if np.isfinite(final).all() else None,
         "finals": [num(v) for v in final],
         metric: num(score.mean()) if np.isfinite(score).all() else None,
         metric + "s": [num(v) for v in score],
@@ -66,21 +88,21 @@ def _variant(curves: np.ndarray, final: np.ndarray, score: np.ndarray, first_bad
             out["failure"] = (f"training loss became NaN/inf at step {min(steps)} in "
                               f"{len(steps)} of {len(first_bad)} seeds")
         else:
-            out["failure"] = f"held-out loss is NaN/inf in {int((~finite).sum())} of {len(final)} seeds"
+            out["failure"] = f"held-out loss is NaN/inf in {int((~np.isfinite(best)).sum())} of {len(best)} seeds"
     return out
 
 
-def judge(as_is_final: np.ndarray, fixed_final: np.ndarray) -> tuple[str, str]:
+def judge(as_is: np.ndarray, fixed: np.ndarray) -> tuple[str, str]:
     """The verdict and its reason from per-seed held-out losses (NaN/inf = that run failed)."""
-    a_ok, f_ok = np.isfinite(as_is_final), np.isfinite(fixed_final)
-    n = len(as_is_final)
+    a_ok, f_ok = np.isfinite(as_is), np.isfinite(fixed)
+    n = len(as_is)
     if not f_ok.all():
         return NOT_REPRODUCED, (f"the fixed run failed too (loss NaN/inf in {int((~f_ok).sum())} of {n} "
                                 "seeds), so the fix is not what is missing")
     if not a_ok.any():
         return CONFIRMED, f"the as-is run failed (loss NaN/inf) in all {n} seeds; the fixed run trained"
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(a_ok, fixed_final / np.where(as_is_final > 0, as_is_final, np.nan), 0.0)
+        ratio = np.where(a_ok, fixed / np.where(as_is > 0, as_is, np.nan), 0.0)
     wins = (~a_ok) | (np.nan_to_num(ratio, nan=np.inf) <= CONFIRM_RATIO)
     if wins.all():
         worst = float(np.max(np.where(a_ok, ratio, 0.0)))
@@ -93,24 +115,25 @@ def judge(as_is_final: np.ndarray, fixed_final: np.ndarray) -> tuple[str, str]:
 
 
 def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns: Sequence[str],
-                   eval_steps: np.ndarray, curves: np.ndarray, final: np.ndarray, score: np.ndarray,
+                   eval_steps: np.ndarray, curves: np.ndarray, final: np.ndarray, score_curves: np.ndarray,
                    first_nonfinite: np.ndarray, n_seeds: int, steps: int, batch: int, epochs: int | None,
                    hidden: int, lr: float, d: int, n_out: int, rows: Mapping[str, int], seconds: float,
                    as_is: str, fixed: str, notes: Sequence[str], data: str = "user") -> dict[str, Any]:
     """The evidence dict. Arrays are per model, as-is seeds first, then fixed seeds."""
     metric = "r2" if task == "regression" else "accuracy"
     s = n_seeds
-    a = _variant(curves[:s], final[:s], score[:s], first_nonfinite[:s], metric, as_is)
-    f = _variant(curves[s:], final[s:], score[s:], first_nonfinite[s:], metric, fixed)
-    verdict, reason = judge(final[:s], final[s:])
-    gap: dict[str, Any] = {"margin": CONFIRM_RATIO}
-    if a["final"] is not None and f["final"] is not None:
-        gap["ratio"] = num(f["final"] / a["final"]) if a["final"] > 0 else None
-        gap["difference"] = num(a["final"] - f["final"])
+    a = _variant(curves[:s], final[:s], score_curves[:s], first_nonfinite[:s], metric, as_is)
+    f = _variant(curves[s:], final[s:], score_curves[s:], first_nonfinite[s:], metric, fixed)
+    best_a, best_f = best_loss(curves[:s], first_nonfinite[:s]), best_loss(curves[s:], first_nonfinite[s:])
+    verdict, reason = judge(best_a, best_f)
+    gap: dict[str, Any] = {"margin": CONFIRM_RATIO, "compares": "best held-out loss (early stopping)"}
+    if a["best"] is not None and f["best"] is not None:
+        gap["ratio"] = num(f["best"] / a["best"]) if a["best"] > 0 else None
+        gap["difference"] = num(a["best"] - f["best"])
     else:
         gap["ratio"] = None
         gap["difference"] = None
-    gap["as_is_reaches_fixed_at"] = reach_step(eval_steps, curves[:s], final[s:])
+    gap["as_is_reaches_fixed_at"] = reach_step(eval_steps, curves[:s], best_f)
     return {
         "verdict": verdict,
         "reason": reason,
@@ -135,11 +158,11 @@ def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns
     }
 
 
-def reach_step(eval_steps: np.ndarray, as_is_curves: np.ndarray, fixed_final: np.ndarray) -> int | None:
-    """First evaluated step at which the as-is mean curve is at or below the fixed runs' mean final loss."""
-    if not np.isfinite(fixed_final).all():
+def reach_step(eval_steps: np.ndarray, as_is_curves: np.ndarray, fixed_best: np.ndarray) -> int | None:
+    """First evaluated step at which the as-is mean curve is at or below the fixed runs' mean best loss."""
+    if not np.isfinite(fixed_best).all():
         return None
-    target = float(fixed_final.mean())
+    target = float(fixed_best.mean())
     with np.errstate(invalid="ignore"):
         mean = as_is_curves.mean(axis=0)
     hit = np.flatnonzero(np.isfinite(mean) & (mean <= target))
@@ -200,11 +223,19 @@ def render_line(ev: Mapping[str, Any]) -> str:
         x = v.get(metric)
         return "NaN" if x is None else (f"{x:.2f}" if metric == "r2" else f"{x:.0%}")
 
-    curves = [c for c in (a.get("curve", []), f.get("curve", [])) for c in [c]]
-    finite = [v for c in curves for v in c if v is not None]
+    curve_a, curve_f = _log_if_wide(a.get("curve", []), f.get("curve", []))
+    finite = [v for v in curve_a + curve_f if v is not None]
     lo, hi = (min(finite), max(finite)) if finite else (None, None)
     where = "reference data" if ev.get("data") == "reference" else f"{ev.get('rows', {}).get('train', '?')} rows"
     return (f"probe {verdict}: {ev.get('model', 'MLP')}, {ev.get('steps')} steps x {ev.get('seeds')} seeds "
-            f"on {where}; held-out {ev.get('loss', 'loss')} {_fmt(a.get('final'))} -> {_fmt(f.get('final'))}"
+            f"on {where}; best held-out {ev.get('loss', 'loss')} {_fmt(a.get('best'))} -> {_fmt(f.get('best'))}"
             f"{ratio_s}, {mname} {m(a)} -> {m(f)}; {reach_s}; "
-            f"as-is {sparkline(a.get('curve', []), lo=lo, hi=hi)} fixed {sparkline(f.get('curve', []), lo=lo, hi=hi)}")
+            f"as-is {sparkline(curve_a, lo=lo, hi=hi)} fixed {sparkline(curve_f, lo=lo, hi=hi)}")
+
+
+def _log_if_wide(*curves: Sequence[float | None]) -> list[list[float | None]]:
+    """The curves on a log10 scale when they are positive and span more than a factor of 10."""
+    vals = [v for c in curves for v in c if v is not None and math.isfinite(v)]
+    if vals and min(vals) > 0 and max(vals) / min(vals) > 10:
+        return [[math.log10(v) if v is not None and v > 0 else None for v in c] for c in curves]
+    return [list(c) for c in curves]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -144,14 +144,19 @@ def _train(data: ProbeData, code: str, family: str, steps: int | None, epochs: i
     seeds = list(range(settings.seeds))
     plan = batch_plan(data.n_train, data.batch_size, steps, epochs, seeds, data.order)
     variant = [0] * len(seeds) + [1] * len(seeds)
+    eval_at = None
+    if epochs is not None:  # order probes: evaluate at epoch ends, where a training loop validates
+        per_epoch = plan.shape[0] // epochs
+        every = max(1, -(-epochs // CURVE_POINTS))
+        eval_at = [e * per_epoch for e in range(every, epochs + 1, every)]
     t0 = time.perf_counter()
     result = fit(data.X_train, data.y_train, data.X_test, data.y_test, plan, variant, seeds + seeds,
                  data.losses, data.eval_loss, data.task, data.n_out, settings.hidden, settings.lr,
-                 device=settings.device)
+                 device=settings.device, eval_at=eval_at)
     seconds = time.perf_counter() - t0
     return build_evidence(
         code=code, family=family, task=data.task, eval_loss=data.eval_loss, columns=data.columns,
-        eval_steps=result.eval_steps, curves=result.curves, final=result.final, score=result.score,
+        eval_steps=result.eval_steps, curves=result.curves, final=result.final, score_curves=result.score_curves,
         first_nonfinite=result.first_nonfinite, n_seeds=len(seeds), steps=result.steps,
         batch=plan.shape[2], epochs=epochs, hidden=settings.hidden, lr=settings.lr,
         d=data.X_train.shape[2], n_out=data.n_out, rows={"train": data.n_train, "heldout": data.n_test},
@@ -232,3 +237,50 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
         for i in idx:
             findings[i] = findings[i].with_probe(ev, severity)
     return findings
+
+
+# --- engine wiring -------------------------------------------------------------------------------
+
+CONFIG_KEYS = {"enabled": bool, "seeds": int, "steps": int, "batch-size": int, "hidden": int, "lr": float,
+               "max-rows": int, "budget": float, "cache": bool, "cache-dir": str, "device": str}
+
+
+def settings_from_config(table: Mapping[str, Any], source: str = "config",
+                         overrides: Mapping[str, Any] | None = None) -> ProbeSettings:
+    """``[tool.preflight.probe]`` values, then ``overrides`` (the command line's, None = not given)."""
+    from preflight.errors import PreflightError
+
+    values: dict[str, Any] = {}
+    for key, value in (table or {}).items():
+        kind = CONFIG_KEYS.get(key.replace("_", "-"))
+        if kind is None:
+            raise PreflightError(f"{source}: [tool.preflight.probe] has no key {key!r} "
+                                 f"(keys: {', '.join(sorted(CONFIG_KEYS))})")
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise PreflightError(f"{source}: [tool.preflight.probe] {key} must be a {kind.__name__}, "
+                                 f"not {value!r}")
+        values[key.replace("-", "_")] = value
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = value
+    settings = ProbeSettings(**values)
+    if settings.seeds < 1 or (settings.steps is not None and settings.steps < 1) or settings.budget < 0:
+        raise PreflightError(f"{source}: probe seeds and steps must be at least 1 and the budget not negative")
+    return settings
+
+
+def make_hook(**overrides: Any) -> Callable[[list[Any], Any, Any], list[Any]]:
+    """The engine's probe hook: ``(findings, subject, config) -> findings`` with evidence attached.
+
+    ``overrides`` are ``ProbeSettings`` fields from the command line (None = use the config's).
+    """
+    def hook(findings: list[Any], subject: Any, config: Any) -> list[Any]:
+        from preflight.checks import RULES_BY_CODE
+
+        settings = settings_from_config(getattr(config, "probe", {}) or {}, getattr(config, "source", None)
+                                        or "config", overrides)
+        return attach_probes(findings, subject, settings, rules=RULES_BY_CODE)
+
+    return hook

@@ -38,7 +38,8 @@ class Fit:
     eval_steps: np.ndarray  # (K,) step after which each held-out evaluation ran (0 = before training)
     curves: np.ndarray  # (M, K) held-out loss
     final: np.ndarray  # (M,) held-out loss after the last step
-    score: np.ndarray  # (M,) accuracy (classification) or R^2 (regression), NaN when the model failed
+    score: np.ndarray  # (M,) accuracy (classification) or R^2 (regression) after the last step, NaN if failed
+    score_curves: np.ndarray  # (M, K) the same at every evaluation
     first_nonfinite: np.ndarray  # (M,) first step whose training loss was NaN/inf, -1 if none
     steps: int
 
@@ -98,13 +99,15 @@ def pick_threads(models: int, batch: int, d: int, hidden: int) -> int:
 def fit(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
         plan: np.ndarray, variant: Sequence[int], seeds: Sequence[int], losses: Sequence[str],
         eval_loss: str, task: str, n_out: int, hidden: int, lr: float,
-        device: str = "cpu", curve_points: int = CURVE_POINTS) -> Fit:
+        device: str = "cpu", curve_points: int = CURVE_POINTS,
+        eval_at: Sequence[int] | None = None) -> Fit:
     """Train ``M = plan.shape[1]`` models at once.
 
     ``X_train`` (V, N, D) and ``X_test`` (V, Nt, D) hold each variant's features; model ``m`` reads
     variant ``variant[m]``, starts from ``init_weights(seeds[m])``, trains with loss
     ``losses[variant[m]]`` on the rows ``plan[:, m]`` (steps, M, B) and is evaluated with
-    ``eval_loss`` on its variant's held-out rows.
+    ``eval_loss`` on its variant's held-out rows before training, after each step in ``eval_at``
+    (default: ``curve_points`` evenly spaced) and after the last step.
     """
     steps, n_models, batch = plan.shape
     d = X_train.shape[2]
@@ -126,15 +129,19 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np
     def forward(x: torch.Tensor) -> torch.Tensor:
         return torch.baddbmm(B2, torch.relu(torch.baddbmm(B1, x, W1)), W2)
 
-    every = max(1, steps // max(1, curve_points))
-    eval_steps = [0] + list(range(every, steps, every)) + [steps]
-    eval_steps = sorted(set(eval_steps))
+    if eval_at is None:
+        every = max(1, steps // max(1, curve_points))
+        eval_at = list(range(every, steps, every))
+    eval_steps = sorted({0, steps, *(int(s) for s in eval_at if 0 < s <= steps)})
     curves = torch.empty(n_models, len(eval_steps))
+    scores = np.empty((n_models, len(eval_steps)))
     train_loss = torch.empty(steps, n_models)
 
     def evaluate(k: int) -> None:
         with torch.no_grad():
-            curves[:, k] = per_sample_loss(eval_loss, forward(Xte), yte).mean(1).cpu()
+            z = forward(Xte)
+            curves[:, k] = per_sample_loss(eval_loss, z, yte).mean(1).cpu()
+            scores[:, k] = _score(task, z, yte)
 
     with threads(pick_threads(n_models, batch, d, hidden)):
         k = 0
@@ -161,15 +168,12 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np
                 evaluate(k)
                 k += 1
 
-        with torch.no_grad():
-            z = forward(Xte)
-            score = _score(task, z, yte)
 
     bad = ~torch.isfinite(train_loss)
     first = torch.where(bad.any(0), bad.float().argmax(0) + 1, torch.full((n_models,), -1)).numpy()
     curves_np = curves.numpy().astype(np.float64)
     return Fit(eval_steps=np.asarray(eval_steps), curves=curves_np, final=curves_np[:, -1].copy(),
-               score=score, first_nonfinite=first.astype(np.int64), steps=steps)
+               score=scores[:, -1].copy(), score_curves=scores, first_nonfinite=first.astype(np.int64), steps=steps)
 
 
 def _groups(variant: Sequence[int], losses: Sequence[str]) -> list[tuple[str, slice]]:
