@@ -12,12 +12,23 @@ from importlib import resources
 from typing import Any
 
 
-def reference_evidence(code: str) -> dict[str, Any] | None:
-    """The recorded evidence for ``code``, or None when the rule has none."""
+CODES = ("PF101", "PF102", "PF103", "PF104", "PF201", "PF202")
+
+
+def file_name(code: str, family: str | None = None) -> str:
+    """``<CODE>.json``, or ``output-<kind>.json`` for an output family (PF3xx rules share them)."""
+    if family and family.startswith("output:"):
+        return f"output-{family.partition(':')[2]}.json"
+    return f"{code}.json"
+
+
+def reference_evidence(code: str, family: str | None = None) -> dict[str, Any] | None:
+    """The recorded evidence for ``code`` (or its output ``family``), or None when there is none."""
     try:
-        text = resources.files(__name__).joinpath(f"{code}.json").read_text(encoding="utf-8")
+        text = resources.files(__name__).joinpath(file_name(code, family)).read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
         return None
     ev = json.loads(text)
     ev["data"] = "reference"
+    ev["rule"] = code
     return ev
