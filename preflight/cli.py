@@ -65,7 +65,8 @@ def check(paths: tuple[str, ...], target: str | None, fmt: str, output: Path | N
 
         hook = make_hook(budget=probe_budget, cache=False if no_cache else None)
     report = check_paths(list(paths), config, RunOptions(probe=not no_probe, probe_hook=hook))
-    text = render(report, fmt, quiet=quiet)
+    nothing_read = report.errors and not report.summary.get("files")
+    text = "" if nothing_read and fmt == "text" else render(report, fmt, quiet=quiet)
     if output is not None:
         _write(output, text)
     elif text:
