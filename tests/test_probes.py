@@ -143,6 +143,8 @@ def test_judge():
     assert judge(np.array([np.nan] * 3), np.array([0.5] * 3))[0] == CONFIRMED
     assert judge(np.array([np.nan] * 3), np.array([0.5, np.nan, 0.5]))[0] == NOT_REPRODUCED
     assert judge(np.array([1.0, 1.0]), np.array([1.2, 1.1]))[0] == NOT_REPRODUCED
+    # a ratio far below the margin between two near-perfect models is not a gap
+    assert judge(np.array([0.008, 0.009]), np.array([0.004, 0.004]))[0] == NOT_REPRODUCED
     assert str(CONFIRM_RATIO) in judge(np.array([1.0]), np.array([0.5]))[1]
 
 

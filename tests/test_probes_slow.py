@@ -13,7 +13,7 @@ import pytest
 
 from preflight.probes import ProbeSettings, probe_arrays, probe_output
 from preflight.probes.data import OUTPUT_KINDS, batch_plan
-from preflight.probes.reference import CODES, reference_evidence
+from preflight.probes.reference import reference_evidence
 from preflight.probes.settings import CONFIRM_RATIO
 
 pytestmark = pytest.mark.slow
@@ -168,18 +168,59 @@ def test_second_run_is_a_cache_hit_and_no_cache_retrains(tmp_path):
     assert again["cached"] is False
 
 
-@pytest.mark.parametrize("code, family", [(c, None) for c in CODES]
-                         + [("PF3xx", f"output:{k}") for k in OUTPUT_KINDS])
-def test_recorded_reference_evidence_matches_a_fresh_run(code, family):
-    from preflight.probes.reference.__main__ import fresh
+CATALOG = sorted((ROOT / "rules").glob("PF*/evidence.json"))
 
-    recorded = reference_evidence(code, family)
+
+def test_every_catalog_rule_with_a_probe_has_recorded_evidence():
+    from preflight.checks import ALL_RULES
+    from preflight.probes import family_for
+
+    with_probe = {r.code for r in ALL_RULES if family_for(r.code, r)}
+    assert {p.parent.name.split("-")[0] for p in CATALOG} == with_probe
+
+
+@pytest.mark.parametrize("path", CATALOG, ids=lambda p: p.parent.name)
+def test_catalog_evidence_matches_a_fresh_run_and_the_package_copy(path):
+    """Sign and size of the gap on the catalog's bad example, within tolerance."""
+    from preflight.probes.reference.__main__ import fresh_catalog
+
+    code = path.parent.name.split("-")[0]
+    recorded = json.loads(path.read_text())
+    now = fresh_catalog(code, path.parent)
+    assert now["verdict"] == recorded["verdict"]
+    assert now["as_is"]["failed"] == recorded["as_is"]["failed"]
+    if recorded["gap"]["ratio"] is not None:
+        assert now["gap"]["ratio"] == pytest.approx(recorded["gap"]["ratio"], rel=0.1, abs=0.02)
+        assert (now["gap"]["ratio"] < 1) == (recorded["gap"]["ratio"] < 1)
+    packaged = reference_evidence(code)
+    assert packaged is not None and packaged["data"] == "reference"
+    assert dict(packaged, data="user") == recorded
+
+
+@pytest.mark.parametrize("kind", list(OUTPUT_KINDS))
+def test_output_reference_evidence_matches_a_fresh_run(kind):
+    from preflight.probes.reference.__main__ import fresh_output
+
+    recorded = reference_evidence("PF3xx", f"output:{kind}")
     assert recorded is not None and recorded["data"] == "reference"
-    now = fresh(code, family)
+    now = fresh_output(kind)
     assert now["verdict"] == recorded["verdict"] == "confirmed"
     assert now["as_is"]["failed"] == recorded["as_is"]["failed"]
     if recorded["gap"]["ratio"] is not None:
         assert now["gap"]["ratio"] == pytest.approx(recorded["gap"]["ratio"], rel=0.1, abs=0.02)
+
+
+def test_code_findings_carry_reference_evidence_and_keep_their_severity():
+    from preflight.findings import Finding, Location, Severity
+    from preflight.probes import attach_probes
+
+    class CodeSubject:  # a .py file: no rows
+        display = "train.py"
+
+    f = Finding("PF201", "label-sorted-rows", Severity.WARNING, "m", location=Location(path="train.py", line=3))
+    [g] = attach_probes([f], CodeSubject(), ProbeSettings())
+    assert g.probe["data"] == "reference" and g.probe["verdict"] == "not_reproduced"
+    assert g.severity == Severity.WARNING
 
 
 def run_cli(*args, cwd=ROOT):

@@ -2,8 +2,8 @@
 
 No torch here: reports render evidence from the cache or from package data without it.
 
-The verdict is ``confirmed`` when, in every seed, the fixed variant's held-out loss is at most
-``CONFIRM_RATIO`` times the as-is variant's, or the as-is run failed (its loss became NaN/inf)
+The verdict is ``confirmed`` when, in every seed, the fixed variant's best held-out loss is at most
+``CONFIRM_RATIO`` times the as-is variant's and at least ``MIN_DIFFERENCE`` lower, or the as-is run failed (its loss became NaN/inf)
 while the fixed one did not; ``not_reproduced`` otherwise; ``skipped`` when no probe ran.
 Non-finite numbers never reach JSON: they become ``null`` with ``failed: true`` and a reason.
 """
@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from preflight.probes.settings import CONFIRM_RATIO
+from preflight.probes.settings import CONFIRM_RATIO, MIN_DIFFERENCE
 
 CONFIRMED = "confirmed"
 NOT_REPRODUCED = "not_reproduced"
@@ -103,15 +103,18 @@ def judge(as_is: np.ndarray, fixed: np.ndarray) -> tuple[str, str]:
         return CONFIRMED, f"the as-is run failed (loss NaN/inf) in all {n} seeds; the fixed run trained"
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(a_ok, fixed / np.where(as_is > 0, as_is, np.nan), 0.0)
-    wins = (~a_ok) | (np.nan_to_num(ratio, nan=np.inf) <= CONFIRM_RATIO)
+    with np.errstate(invalid="ignore"):
+        diff = np.where(a_ok, as_is - fixed, np.inf)
+    wins = (~a_ok) | ((np.nan_to_num(ratio, nan=np.inf) <= CONFIRM_RATIO) & (diff >= MIN_DIFFERENCE))
     if wins.all():
         worst = float(np.max(np.where(a_ok, ratio, 0.0)))
         failed = int((~a_ok).sum())
         tail = f" (the as-is run failed in {failed})" if failed else ""
-        return CONFIRMED, (f"fixed held-out loss <= {CONFIRM_RATIO:g} x as-is in all {n} seeds{tail}; "
+        return CONFIRMED, (f"fixed held-out loss <= {CONFIRM_RATIO:g} x as-is and {MIN_DIFFERENCE:g} lower "
+                           f"in all {n} seeds{tail}; "
                            f"worst ratio {worst:.2f}")
-    return NOT_REPRODUCED, (f"fixed held-out loss <= {CONFIRM_RATIO:g} x as-is in only {int(wins.sum())} "
-                            f"of {n} seeds: no clear gap on this data")
+    return NOT_REPRODUCED, (f"fixed held-out loss <= {CONFIRM_RATIO:g} x as-is and {MIN_DIFFERENCE:g} lower "
+                            f"in only {int(wins.sum())} of {n} seeds: no clear gap on this data")
 
 
 def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns: Sequence[str],

@@ -208,8 +208,8 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
                   rules: Mapping[str, Any] | None = None) -> list[Any]:
     """Findings with probe evidence attached: one probe per rule and subject over every flagged column.
 
-    A finding whose probe gives ``not_reproduced`` drops to info severity; ``confirmed`` and
-    ``skipped`` keep theirs. A subject without rows (a .py file) gets the rule's reference evidence,
+    A finding whose probe gives ``not_reproduced`` on the user's rows drops to info severity;
+    ``confirmed``, ``skipped`` and reference evidence keep theirs. A subject without rows (a .py file) gets the rule's reference evidence,
     marked ``"data": "reference"``. ``rules`` maps codes to Rule objects (their ``probe`` names the
     family); without it the default families apply.
     """
@@ -233,7 +233,8 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
             ev = reference_evidence(code, family)
             if ev is None:
                 continue
-        severity = Severity.INFO if ev.get("verdict") == "not_reproduced" else None
+        # only a measurement on the user's own rows can lower a finding; reference evidence informs
+        severity = Severity.INFO if ev.get("verdict") == "not_reproduced" and ev.get("data") == "user" else None
         for i in idx:
             findings[i] = findings[i].with_probe(ev, severity)
     return findings

@@ -1,8 +1,9 @@
 """Recorded probe evidence for findings in code (no user data): ``<CODE>.json`` per rule.
 
-Each file is the probe's evidence on the rule's reference data, marked ``"data": "reference"``;
-``python -m preflight.probes.reference`` regenerates them, and a slow test checks a fresh run
-matches within tolerance.
+Each file is the probe's evidence on the rule's catalog bad example (``rules/<CODE>-<name>/bad.csv``,
+also recorded there as ``evidence.json``), or for the PF3xx output kinds on ``reference.data``'s
+sets, marked ``"data": "reference"``. ``python -m preflight.probes.reference`` regenerates them,
+and a slow test checks that a fresh run matches within tolerance.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 
-CODES = ("PF101", "PF102", "PF103", "PF104", "PF201", "PF202")
+
 
 
 def file_name(code: str, family: str | None = None) -> str:

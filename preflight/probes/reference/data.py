@@ -1,9 +1,10 @@
 """Reference data for each probe: deterministic, numpy only, one data set per rule or output kind.
 
-A finding in code (a .py file) has no user data to train on; it carries the probe's evidence on
-these sets instead, recorded in ``<CODE>.json`` next to this file. Each set shows the pattern its
-rule names, at a size where a probe can measure it; none of them was used to choose the probe's
-settings (see ``preflight.probes.settings``).
+``output_case(kind)`` is the reference data of the PF3xx output probes (no catalog example holds
+data for them); its evidence is recorded in ``output-<kind>.json``. ``case(code)`` holds larger
+(4,000-row) sets for the PF1xx/PF2xx probes, which the tests use; those rules' recorded evidence
+comes from their catalog bad examples. None of these sets was used to choose the probe's settings
+(see ``preflight.probes.settings``).
 
     python -m preflight.probes.reference      # rewrite the recorded evidence
 """
