@@ -13,9 +13,6 @@ from importlib import resources
 from typing import Any
 
 
-
-
-
 def file_name(code: str, family: str | None = None) -> str:
     """``<CODE>.json``, or ``output-<kind>.json`` for an output family (PF3xx rules share them)."""
     if family and family.startswith("output:"):
