@@ -57,7 +57,8 @@ def check(paths: tuple[str, ...], target: str | None, fmt: str, output: Path | N
     config = cfg.load(config_path if config_path is not None else cfg.discover())
     config = config.with_overrides(select=_codes(select), ignore=_codes(ignore), target=target)
     report = check_paths(list(paths), config, RunOptions(probe=not no_probe))
-    text = render(report, fmt, quiet=quiet)
+    nothing_read = report.errors and not report.summary.get("files")
+    text = "" if nothing_read and fmt == "text" else render(report, fmt, quiet=quiet)
     if output is not None:
         _write(output, text)
     elif text:

@@ -45,26 +45,45 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
         _check_line_length(path, display)
     sep = sniff_delimiter(text)
     overrides: dict[str, pl.DataType] = {}
+    promoted = False
     for _ in range(64):  # each retry turns one mixed column into text
         lf = pl.scan_csv(path, separator=sep, encoding="utf8-lossy", try_parse_dates=True,
                          infer_schema_length=10_000, schema_overrides=overrides or None,
                          raise_if_empty=False, quote_char='"')
         try:
+            if not promoted:  # "nan", "inf" and "Infinity" cells make polars infer text
+                promoted = True
+                overrides.update(_float_columns(lf))
+                if overrides:
+                    continue
             schema = lf.collect_schema()
-            names = list(schema.names())
-            if names and names[0].startswith("\ufeff"):
-                raise PreflightError("starts with a byte-order mark polars could not strip", display)
-            _note_duplicates(names, notes)
+            _note_duplicates(list(schema.names()), notes)
             return scan_table(lf.collect_batches(chunk_size=BATCH_ROWS), schema, path=display, display=display,
                               options=options, notes=notes)
         except pl.exceptions.PolarsError as exc:
             column = _unparsable_column(str(exc))
-            if column is not None and column not in overrides:
+            if column is not None and overrides.get(column) != pl.String:
                 overrides[column] = pl.String
                 notes.append(f"column {column!r} mixes numbers and text; read as text and left out of the scale rules")
                 continue
             raise csv_error(path, display, exc, sep) from None
     raise PreflightError("too many columns mix numbers and text to read it", display)
+
+
+def _float_columns(lf: pl.LazyFrame, rows: int = 10_000) -> dict[str, pl.DataType]:
+    """Text columns whose every value in the first rows parses as a float (nan, inf included)."""
+    schema = lf.collect_schema()
+    text = [n for n, t in schema.items() if t == pl.String]
+    if not text:
+        return {}
+    head = lf.select(text).head(rows).collect()
+    out: dict[str, pl.DataType] = {}
+    for name in text:
+        col = head.get_column(name)
+        present = col.len() - col.null_count()
+        if present and col.cast(pl.Float64, strict=False).null_count() == col.null_count():
+            out[name] = pl.Float64
+    return out
 
 
 def sniff_delimiter(text: str) -> str:
