@@ -100,13 +100,7 @@ class UnshuffledTrainingLoader(Rule):
         for fact in flow.loaders:
             if fact.shuffle != "no" or fact.role != "train" or fact.iterable:
                 continue
-            why = next((h for h in fact.hints if _says_train(h)), None)
-            if why is None:
-                context = f"loader iterated by the training loop at line {fact.trained_on}"
-            elif why == "train":
-                context = "training loader"
-            else:
-                context = f"training loader `{why}`"
+            context = _describe(fact)
             subject.span(fact.line, fact.end_line)
             yield self.finding(f"{context} does not shuffle: {fact.reason}",
                                path=subject.display, line=fact.line, col=subject.column(fact.line, fact.col))
@@ -124,6 +118,21 @@ class UnshuffledTrainingLoader(Rule):
                 f"{lf.sampler} yields rows in stored order and the labels come in runs: {test.runs} runs in the "
                 f"first {test.n} labels where a shuffled order gives {test.expected:.0f} (z = {test.z:.1f})",
                 path=subject.display)
+
+
+def _describe(fact: Any) -> str:
+    name = next((t for t in reversed(fact.targets) if _says_train(t)), None)
+    if name is not None:
+        return f"training loader `{name}`"
+    if _says_train(fact.context):
+        return f"loader returned by `{fact.context}()`"
+    ds = next((d for d in fact.dataset if _says_train(d)), None)
+    if ds is not None:
+        data = "training data (train=True / split)" if ds == "train" else f"training data `{ds}`"
+        target = f" `{fact.targets[-1]}`" if fact.targets else ""
+        return f"loader{target} over {data}"
+    return f"loader{f' `{fact.targets[-1]}`' if fact.targets else ''} iterated by the training loop at line " \
+           f"{fact.trained_on}"
 
 
 def _says_train(hint: str) -> bool:

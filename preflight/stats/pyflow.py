@@ -229,6 +229,9 @@ class LoaderFact:
     shuffle: str  # "yes", "no", "unknown"
     reason: str  # why "no": "shuffle=False", "no shuffle argument and no sampler", ...
     hints: list[str] = field(default_factory=list)  # names that say train / eval
+    targets: list[str] = field(default_factory=list)  # names it is assigned to
+    context: str = ""  # the function that builds it
+    dataset: list[str] = field(default_factory=list)  # names and hints of its dataset
     iterable: bool = False  # its dataset is an IterableDataset
     trained_on: int | None = None  # line of a training loop (backward) that iterates it
     role: str | None = None  # "train" / "eval" / None
@@ -497,6 +500,7 @@ class ModuleFlow:
             f.env[target.id] = v
             if v.loader is not None:
                 self.loaders[v.loader].hints.append(target.id)
+                self.loaders[v.loader].targets.append(target.id)
         elif isinstance(target, (ast.Tuple, ast.List)):
             elts = target.elts
             items = v.items
@@ -511,6 +515,7 @@ class ModuleFlow:
             self.eval(target.value, f)
             if v.loader is not None:
                 self.loaders[v.loader].hints.append(target.attr)
+                self.loaders[v.loader].targets.append(target.attr)
             if isinstance(target.value, ast.Name) and f.self_name and target.value.id == f.self_name:
                 f.self_attrs[target.attr] = v
                 if f.collect_attrs is not None:
@@ -521,6 +526,7 @@ class ModuleFlow:
                 key = target.slice
                 if isinstance(key, ast.Constant) and isinstance(key.value, str):
                     self.loaders[v.loader].hints.append(key.value)
+                    self.loaders[v.loader].targets.append(f"{_source_of(target.value)}[{key.value!r}]")
                 elif isinstance(target.value, ast.Name):
                     self.loaders[v.loader].hints.append(target.value.id)
         elif isinstance(target, ast.Starred):
@@ -566,6 +572,7 @@ class ModuleFlow:
                 vv = self.eval(v, f, d)
                 if vv.loader is not None and isinstance(k, ast.Constant) and isinstance(k.value, str):
                     self.loaders[vv.loader].hints.append(k.value)
+                    self.loaders[vv.loader].targets.append(f"{{{k.value!r}: ...}}")
             return UNKNOWN
         if isinstance(e, ast.NamedExpr):
             v = self.eval(e.value, f, d)
@@ -780,14 +787,16 @@ class ModuleFlow:
         fact = LoaderFact(e.lineno, e.col_offset, getattr(e, "end_lineno", e.lineno) or e.lineno,
                           shuffle, reason)
         if f.func_name != "<module>":
-            fact.hints.append(f.func_name.rsplit(".", 1)[-1])
+            fact.context = f.func_name.rsplit(".", 1)[-1]
+            fact.hints.append(fact.context)
         ds_node = e.args[0] if e.args and not isinstance(e.args[0], ast.Starred) else next(
             (k.value for k in e.keywords if k.arg == "dataset"), None)
         ds = args[0] if e.args and not isinstance(e.args[0], ast.Starred) else kwargs.get("dataset", UNKNOWN)
         if ds_node is not None:
-            fact.hints.extend(_names_in(ds_node))
+            fact.dataset.extend(_names_in(ds_node))
             if ds.hint:
-                fact.hints.append(ds.hint)
+                fact.dataset.append(ds.hint)
+            fact.hints.extend(fact.dataset)
             if ds.inst and ds.inst.startswith(ITERABLE_DATASETS):
                 fact.iterable = True
         self._loader_at[at] = len(self.loaders)
