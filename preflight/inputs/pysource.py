@@ -102,15 +102,15 @@ def suppressions(text: str) -> dict[int, frozenset[str] | None]:
                 continue
             found[line] = (found.get(line) or frozenset()) | parsed
 
-    if "preflight" not in text:
+    if "preflight" not in text.lower():
         return found
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type == tokenize.COMMENT and "preflight" in tok.string:
+            if tok.type == tokenize.COMMENT and "preflight" in tok.string.lower():
                 add(tok.start[0], tok.string)
     except (tokenize.TokenError, SyntaxError, IndentationError):
         found.clear()
         for i, line in enumerate(text.splitlines(), 1):
-            if "#" in line and "preflight" in line:
+            if "#" in line and "preflight" in line.lower():
                 add(i, line[line.index("#"):])
     return found
