@@ -50,7 +50,8 @@ def cli() -> None:
 def check(paths: tuple[str, ...], target: str | None, fmt: str, output: Path | None, select: tuple[str, ...],
           ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool, no_probe: bool,
           probe_budget: float | None, no_cache: bool, config_path: Path | None, quiet: bool) -> None:
-    """Check data files (CSV, Parquet, .npy/.npz) and directories of them."""
+    """Check data files (CSV, Parquet, .npy/.npz), training scripts (.py, read without running them)
+    and directories of them."""
     from preflight import config as cfg
     from preflight.engine import RunOptions, check_paths
     from preflight.findings import Severity
