@@ -33,7 +33,12 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
     conf = _config(config)
     conf = conf.with_overrides(select=list(select or []), ignore=list(ignore or []),
                                target=target if isinstance(target, str) else None)
-    options = RunOptions(probe=probe)
+    hook = None
+    if probe:
+        from preflight.probes import make_hook
+
+        hook = make_hook()
+    options = RunOptions(probe=probe, probe_hook=hook)
     if _is_torch_data(obj) or (obj is None and (model is not None or loss is not None)):
         report = check_subjects([lambda: _setup_subject(obj, model, loss, conf)], conf, options)
         if report.errors:
