@@ -33,7 +33,7 @@ class _ActivationLoss(Rule):
     act: ClassVar[str]
     loss: ClassVar[str]
     why: ClassVar[str]
-    probe = "activation"
+    probe = None  # set per rule to the probe's output kind ("output:<kind>", preflight.probes.data.OUTPUT_KINDS)
     subject = (CodeSubject, SetupSubject)
 
     def check(self, subject: Any, opts: Mapping[str, Any]) -> Iterable[Finding]:
@@ -104,6 +104,7 @@ class SigmoidBeforeBCELoss(_ActivationLoss):
     summary = "A sigmoid output is fed to BCELoss; BCEWithLogitsLoss on the logits is exact."
     severity = Severity.WARNING
     fix = "drop the sigmoid and use nn.BCEWithLogitsLoss (F.binary_cross_entropy_with_logits) on the logits"
+    probe = "output:sigmoid_bce"
     act, loss = pyflow.SIGMOID, pyflow.BCE
     why = "BCELoss on saturated probabilities loses precision and gradient; BCEWithLogitsLoss is exact"
 
@@ -146,6 +147,7 @@ class SoftmaxBeforeCrossEntropy(_ActivationLoss):
     summary = "A softmax output is fed to CrossEntropyLoss, which applies log_softmax itself."
     severity = Severity.ERROR
     fix = "drop the softmax: nn.CrossEntropyLoss (F.cross_entropy) takes the logits"
+    probe = "output:softmax_ce"
     act, loss = pyflow.SOFTMAX, pyflow.CE
     why = "CrossEntropyLoss applies log_softmax itself, so this is a double softmax that flattens the gradients"
 
@@ -184,6 +186,7 @@ class SoftmaxBeforeNLLLoss(_ActivationLoss):
     summary = "A softmax (not log_softmax) output is fed to NLLLoss, which expects log-probabilities."
     severity = Severity.ERROR
     fix = "use log_softmax instead of softmax (or drop it and use nn.CrossEntropyLoss on the logits)"
+    probe = "output:softmax_nll"
     act, loss = pyflow.SOFTMAX, pyflow.NLL
     why = "NLLLoss expects log-probabilities, so this minimises -p instead of -log p"
 
@@ -300,7 +303,7 @@ class SingleOutputCrossEntropy(Rule):
     severity = Severity.ERROR
     subject = SetupSubject
     fix = "use nn.BCEWithLogitsLoss with one output, or give the model one output per class"
-    probe = "activation"
+    probe = None  # no probe output kind measures it yet
 
     def check(self, subject: SetupSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
         m = subject.model
