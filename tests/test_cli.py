@@ -49,17 +49,28 @@ def test_json_format_carries_every_finding_with_the_documented_keys():
     result = run_cli(["check", "--no-probe", "--format", "json", "examples"], cwd=ROOT)
     data = json.loads(result.stdout)
     assert set(data) == {"findings", "summary", "errors"}
-    assert [(f["code"], f["path"], f["column"]) for f in data["findings"]] == [
-        ("PF101", "examples/heart_rate.csv", "heart_rate"),
-        ("PF201", "examples/sorted_by_label.csv", "label"),
+    assert [(f["code"], f["path"], f["column"], f["line"]) for f in data["findings"]] == [
+        ("PF301", "examples/gan_discriminator.py", None, 36),
+        ("PF301", "examples/gan_discriminator.py", None, 40),
+        ("PF101", "examples/heart_rate.csv", "heart_rate", None),
+        ("PF302", "examples/softmax_classifier.py", None, 29),
+        ("PF201", "examples/sorted_by_label.csv", "label", None),
+        ("PF203", "examples/unshuffled_loader.py", None, 13),
+        ("PF301", "examples/vae.py", None, 39),
     ]
     for f in data["findings"]:
-        assert {"code", "name", "severity", "path", "column", "line", "message", "probe"} <= set(f)
-        assert f["line"] is None and f["probe"] is None and f["severity"] == "warning"
-    assert data["summary"]["counts"] == {"info": 0, "warning": 2, "error": 0}
+        assert {"code", "name", "severity", "path", "column", "line", "col", "message", "probe"} <= set(f)
+        assert f["probe"] is None
+        if f["path"].endswith(".csv"):  # data findings name a column; code findings a line and column
+            assert f["line"] is None and f["col"] is None and f["severity"] == "warning"
+        else:
+            assert f["column"] is None and f["line"] >= 1 and f["col"] >= 1
+    assert data["summary"]["counts"] == {"info": 0, "warning": 6, "error": 1}
     assert [s["path"] for s in data["summary"]["files"]] == [
-        "examples/heart_rate.csv", "examples/heart_rate_scaled.csv", "examples/shuffled.csv",
-        "examples/sorted_by_label.csv"]
+        "examples/__init__.py", "examples/gan_discriminator.py", "examples/guard.py", "examples/heart_rate.csv",
+        "examples/heart_rate_scaled.csv", "examples/make_examples.py", "examples/shuffled.csv",
+        "examples/softmax_classifier.py", "examples/sorted_by_label.csv", "examples/unshuffled_loader.py",
+        "examples/vae.py"]
 
 
 def test_output_file_and_inputs_untouched(tmp_path):

@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 from preflight.inputs.tabular import ReadOptions, batched, scan_table
 from preflight.stats.moments import Moments
 from preflight.stats.order import Runs, rankdata, runs_test, spearman
-from preflight.stats.sample import OrderedSample
+from preflight.stats.sample import OrderedSample, row_hash
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 cells = st.one_of(finite, st.just(np.nan), st.just(np.inf), st.just(-np.inf))
@@ -131,7 +131,7 @@ def test_rankdata_averages_ties_and_spearman_is_one_for_monotone():
 
 
 @given(st.integers(0, 5000), st.integers(2, 64), st.integers(1, 700))
-def test_ordered_sample_is_bounded_evenly_spaced_and_in_order(n, capacity, chunk):
+def test_ordered_sample_is_bounded_in_order_and_exactly_the_hashed_rows(n, capacity, chunk):
     s = OrderedSample(capacity)
     for offset in range(0, n, chunk):
         m = min(chunk, n - offset)
@@ -139,7 +139,20 @@ def test_ordered_sample_is_bounded_evenly_spaced_and_in_order(n, capacity, chunk
         s.add(offset + keep, (offset + keep)[:, None].astype(float))
     rows, block = s.result()
     assert len(rows) <= capacity
-    if n:
-        assert rows[0] == 0 and np.all(np.diff(rows) == s.step)
-        assert len(rows) == (n - 1) // s.step + 1  # every step-th row, none missed
-        assert np.array_equal(block[:, 0], rows)
+    assert np.all(np.diff(rows) > 0)  # file order
+    # exactly the rows whose hash the final step divides: none missed, none extra
+    everything = np.arange(n, dtype=np.int64)
+    expected = everything[(row_hash(everything) & np.uint64(s.step - 1)) == 0]
+    assert np.array_equal(rows, expected)
+    assert (block is None) if n == 0 else np.array_equal(block[:, 0], rows)
+
+
+def test_ordered_sample_does_not_alias_alternating_labels():
+    s = OrderedSample(256)
+    labels = np.arange(100_000) % 2  # 0, 1, 0, 1, ...
+    for offset in range(0, len(labels), 10_000):
+        keep = s.take(offset, 10_000)
+        s.add(offset + keep, labels[offset + keep][:, None])
+    rows, block = s.result()
+    assert s.step >= 256
+    assert 0.35 < block[:, 0].mean() < 0.65  # both classes, in about their share

@@ -49,7 +49,7 @@ def main() -> None:
           [np.round(radius * np.cos(angle), 4), np.round(radius * np.sin(angle), 4), ring])
 
     d = folder("PF102-mixed-feature-scales")
-    X = standardized(rng, n, 3)
+    X = standardized(rng, 2000, 3)
     y = (X[:, 0] + X[:, 1] - X[:, 2] > 0).astype(int)
     write(d / "bad.csv", ["dose_mg", "reading", "ratio", "label"],
           [np.round(X[:, 0] * 4.0, 3), np.round(X[:, 1] * 0.5, 4), np.round(X[:, 2] * 0.004, 6), y])
@@ -73,7 +73,7 @@ def main() -> None:
     write(d / "good.csv", ["x1", "x2", "label"], [*X.T, y])
 
     d = folder("PF201-label-sorted-rows")
-    X, y = classification(n, seed=3)
+    X, y = classification(4000, seed=3)
     names = [f"f{i}" for i in range(X.shape[1])] + ["label"]
     order = np.argsort(y, kind="stable")
     write(d / "bad.csv", names, [*X[order].T, y[order]])
@@ -86,14 +86,14 @@ def main() -> None:
                  [[str(t) for t in days], *[[_cell(v) for v in col] for col in ts.T], [str(v) for v in up]])
 
     d = folder("PF202-target-sorted-rows")
-    X = standardized(rng, n, 4)
-    price = np.round(X @ np.array([0.8, -0.5, 0.3, 0.1]) + 0.3 * rng.normal(size=n), 4)
+    X = standardized(rng, 4000, 4)
+    price = np.round(X @ np.array([0.8, -0.5, 0.3, 0.1]) + 0.3 * rng.normal(size=len(X)), 4)
     order = np.argsort(price, kind="stable")
     write(d / "bad.csv", ["x1", "x2", "x3", "x4", "target"], [*X[order].T, price[order]])
     write(d / "good.csv", ["x1", "x2", "x3", "x4", "target"], [*X.T, price])
     trend = np.round(np.linspace(-1.7, 1.7, n) + 0.2 * rng.normal(size=n), 4)
     _write_cells(d / "good_timeseries.csv", ["date", "x1", "x2", "target"],
-                 [[str(t) for t in days], *[[_cell(v) for v in col] for col in X[:, :2].T],
+                 [[str(t) for t in days], *[[_cell(v) for v in col] for col in X[:n, :2].T],
                   [_cell(v) for v in trend]])
 
 

@@ -57,17 +57,31 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
                 if overrides:
                     continue
             schema = lf.collect_schema()
-            _note_duplicates(list(schema.names()), notes)
             return scan_table(lf.collect_batches(chunk_size=BATCH_ROWS), schema, path=display, display=display,
-                              options=options, notes=notes)
+                              options=options, notes=notes + _duplicate_notes(list(schema.names())),
+                              on_error=lambda e: _retry_or_error(e, overrides, path, display, sep))
         except pl.exceptions.PolarsError as exc:
-            column = _unparsable_column(str(exc))
-            if column is not None and overrides.get(column) != pl.String:
-                overrides[column] = pl.String
-                notes.append(f"column {column!r} mixes numbers and text; read as text and left out of the scale rules")
-                continue
-            raise csv_error(path, display, exc, sep) from None
+            raise _retry_or_error(exc, overrides, path, display, sep) from None
+        except _MixedColumn as mixed:
+            overrides[mixed.column] = pl.String
+            notes.append(f"column {mixed.column!r} mixes numbers and text; read as text and left out of the "
+                         "scale rules")
     raise PreflightError("too many columns mix numbers and text to read it", display)
+
+
+class _MixedColumn(Exception):
+    def __init__(self, column: str) -> None:
+        self.column = column
+
+
+def _retry_or_error(exc: Exception, overrides: dict[str, pl.DataType], path: Path, display: str,
+                    sep: str) -> PreflightError:
+    """Raise ``_MixedColumn`` when one column failed to parse as a number (read it as text and
+    try again); else return the error to show."""
+    column = _unparsable_column(str(exc))
+    if column is not None and overrides.get(column) != pl.String:
+        raise _MixedColumn(column)
+    return csv_error(path, display, exc, sep)
 
 
 def _float_columns(lf: pl.LazyFrame, rows: int = 10_000) -> dict[str, pl.DataType]:
@@ -135,10 +149,11 @@ def _unparsable_column(message: str) -> str | None:
     return message[start:end] if end > start else None
 
 
-def _note_duplicates(names: list[str], notes: list[str]) -> None:
+def _duplicate_notes(names: list[str]) -> list[str]:
     dups = [n for n in names if "_duplicated_" in n]
-    if dups:
-        notes.append(f"duplicate column names: {', '.join(dups)} are later copies of a column with the same name")
+    if not dups:
+        return []
+    return [f"duplicate column names: {', '.join(dups)} are later copies of a column with the same name"]
 
 
 def _read_head(path: Path) -> bytes:
@@ -210,7 +225,7 @@ def read_numpy(path: Path, options: ReadOptions) -> TableSubject:
     except PreflightError:
         raise
     except ValueError as exc:
-        if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
+        if "pickle" in str(exc).lower() or "python objects" in str(exc).lower():
             raise PreflightError("holds Python objects (pickled); preflight never unpickles files. "
                                  "Save numeric arrays instead", display) from None
         raise PreflightError(f"is not a readable NumPy file ({_one_line(exc)})", display) from None

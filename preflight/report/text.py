@@ -36,6 +36,11 @@ def format_finding(f: Finding) -> str:
 
 
 def describe_file(s: dict[str, Any]) -> str:
+    if s.get("kind") in ("python", "setup"):
+        out = f"{s['path']}: {s.get('description') or 'Python source, read without running it'}"
+        for note in s.get("notes", []):
+            out += f"\n{s['path']}: note: {note}"
+        return out
     parts = [f"{s.get('rows', 0):,} rows x {s.get('columns', 0)} columns"]
     if s.get("target"):
         parts.append(f"target {s['target']!r} ({s.get('task') or 'unknown task'}; {s.get('target_reason', '')})")
