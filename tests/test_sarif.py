@@ -43,7 +43,7 @@ def hand_report() -> Report:
                 Location(path="data/x.parquet", column="f0"), probe=probe_dict()),
         Finding("PF101", "unnormalized-feature", Severity.INFO, "mean 91", "standardize",
                 Location(path="/abs/dir/heart rate.npy", column="0")),
-        Finding("PF301", "sigmoid-before-bceloss", Severity.ERROR, "sigmoid then BCELoss", "use BCEWithLogitsLoss",
+        Finding("PF399", "not-a-catalog-rule", Severity.ERROR, "sigmoid then BCELoss", "use BCEWithLogitsLoss",
                 Location(path="src/train.py", line=12, col=5)),
     ], {"files": [{"path": "data/train.csv", "rows": 10}]}, errors=["data/broken.csv: could not be read (bad)"])
 
@@ -93,7 +93,7 @@ def test_results_carry_level_location_column_and_probe(tmp_path: Path) -> None:
     run = doc["runs"][0]
     by_code = {r["ruleId"]: r for r in run["results"]}
     assert {c: r["level"] for c, r in by_code.items()} == {
-        "PF201": "warning", "PF104": "error", "PF101": "note", "PF301": "error"}
+        "PF201": "warning", "PF104": "error", "PF101": "note", "PF399": "error"}
 
     csv = by_code["PF201"]
     loc = csv["locations"][0]["physicalLocation"]
@@ -110,10 +110,10 @@ def test_results_carry_level_location_column_and_probe(tmp_path: Path) -> None:
     npy = by_code["PF101"]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert npy == {"uri": "file:///abs/dir/heart%20rate.npy"}
 
-    code = by_code["PF301"]["locations"][0]["physicalLocation"]
+    code = by_code["PF399"]["locations"][0]["physicalLocation"]
     assert code["region"] == {"startLine": 12, "startColumn": 5}
-    assert by_code["PF301"]["ruleIndex"] == len(run["tool"]["driver"]["rules"]) - 1  # described on the fly
-    assert run["tool"]["driver"]["rules"][-1]["id"] == "PF301"
+    assert by_code["PF399"]["ruleIndex"] == len(run["tool"]["driver"]["rules"]) - 1  # described on the fly
+    assert run["tool"]["driver"]["rules"][-1]["id"] == "PF399"
 
     assert run["originalUriBaseIds"][SRCROOT]["uri"] == tmp_path.resolve().as_uri() + "/"
     assert run["invocations"][0]["executionSuccessful"] is False
@@ -141,7 +141,7 @@ def test_the_schema_rejects_a_broken_log() -> None:
     with pytest.raises(jsonschema.ValidationError):
         validate(bad)
     bad = copy.deepcopy(doc)
-    code = next(r for r in bad["runs"][0]["results"] if r["ruleId"] == "PF301")
+    code = next(r for r in bad["runs"][0]["results"] if r["ruleId"] == "PF399")
     code["locations"][0]["physicalLocation"]["region"]["startColumn"] = 0
     with pytest.raises(jsonschema.ValidationError):
         validate(bad)
