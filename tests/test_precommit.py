@@ -27,7 +27,9 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 
 PRE_COMMIT = shutil.which("pre-commit")
-BAD = ROOT / "rules" / "PF201-label-sorted-rows" / "bad.csv"
+# Sorted by label, and the reference probe confirms it costs training (the catalog's bad.csv is
+# flagged too, but its probe finds no clear gap, so it drops to info and would pass a commit).
+BAD = ROOT / "examples" / "sorted_by_label.csv"
 GOOD = ROOT / "rules" / "PF201-label-sorted-rows" / "good.csv"
 
 
@@ -61,7 +63,8 @@ def hook_env(tmp_path_factory) -> dict:
     (shim / "preflight").write_text(f'#!/bin/sh\nPYTHONPATH="{project}" exec "{sys.executable}" -m preflight "$@"\n')
     (shim / "preflight").chmod(0o755)
     env = {**os.environ, "PRE_COMMIT_HOME": str(base / "home"), "PIP_CONSTRAINT": str(constraints),
-           "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PRE_COMMIT_COLOR": "never"}
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PRE_COMMIT_COLOR": "never",
+           "PREFLIGHT_CACHE_DIR": str(base / "probe-cache")}
     env.pop("PYTHONPATH", None)
     return {"base": base, "project": project, "env": env, "shim": shim}
 
@@ -109,6 +112,7 @@ def test_python_hook_fails_on_a_label_sorted_file_and_passes_a_clean_one(hook_en
     assert "preflight....." in out and "Failed" in out
     assert "bad.csv: PF201 label-sorted-rows [label] 2 runs of equal labels" in out
     assert "fix: shuffle the rows" in out
+    assert "probe: probe confirmed" in out  # the hook's environment has torch: the probe trained
 
     proc, again = run_hook(hook_env, repo, "preflight", "good.csv")
     out = proc.stdout + proc.stderr
