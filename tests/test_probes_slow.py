@@ -223,10 +223,17 @@ def test_code_findings_carry_reference_evidence_and_keep_their_severity():
     class CodeSubject:  # a .py file: no rows
         display = "train.py"
 
-    f = Finding("PF201", "label-sorted-rows", Severity.WARNING, "m", location=Location(path="train.py", line=3))
+    # PF102's recorded catalog evidence is not_reproduced: a finding in code keeps its severity anyway,
+    # because the reference data is not the user's.
+    f = Finding("PF102", "mixed-feature-scales", Severity.WARNING, "m", location=Location(path="train.py", line=3))
     [g] = attach_probes([f], CodeSubject(), ProbeSettings())
     assert g.probe["data"] == "reference" and g.probe["verdict"] == "not_reproduced"
     assert g.severity == Severity.WARNING
+    # an unshuffled loader in code (PF203) carries the order family's recorded example, PF201's
+    f = Finding("PF203", "unshuffled-training-loader", Severity.WARNING, "m",
+                location=Location(path="train.py", line=5))
+    [g] = attach_probes([f], CodeSubject(), ProbeSettings())
+    assert g.probe["data"] == "reference" and g.probe["about"].endswith("PF201-label-sorted-rows/bad.csv")
 
 
 def run_cli(*args, cwd=ROOT):
