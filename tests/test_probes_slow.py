@@ -246,11 +246,11 @@ def test_cli_probe_writes_the_plot_and_check_prints_the_evidence(tmp_path):
     svg = tmp_path / "hr.svg"
     out = run_cli("probe", str(heart_rate_csv()), "--rule", "PF101", "--plot", str(svg))
     assert out.returncode == 0, out.stderr
-    assert "PF101: probe confirmed" in out.stdout and "heart_rate" not in out.stderr
+    assert "PF101 probe confirmed: " in out.stdout and "heart_rate" not in out.stderr
     assert svg.read_text().startswith("<svg")
     out = run_cli("check", str(heart_rate_csv()), "--probe-budget", "1")
     assert out.returncode == 1
-    assert "    probe: probe confirmed" in out.stdout
+    assert "    probe: confirmed: " in out.stdout
     out = run_cli("check", str(heart_rate_csv()), "--format", "json")
     [f] = json.loads(out.stdout)["findings"]
     assert f["probe"]["verdict"] == "confirmed" and f["probe"]["data"] == "user"
