@@ -73,11 +73,10 @@ def _variant(curves: np.ndarray, final: np.ndarray, score_curves: np.ndarray, fi
     out: dict[str, Any] = {
         "setup": description,
         "best": num(best.mean()) if np.isfinite(best).all() else None,
-        "bests": [num(v) for v in best],
         "final": num(final.mean()) if np.isfinite(final).all() else None,
-        "finals": [num(v) for v in final],
         metric: num(score.mean()) if np.isfinite(score).all() else None,
-        metric + "s": [num(v) for v in score],
+        "per_seed": {"best": [num(v) for v in best], "final": [num(v) for v in final],
+                     metric: [num(v) for v in score]},
         "curve": [num(v) for v in mean_curve],
         "curves": [[num(v) for v in c] for c in curves],
         "failed": failed,
