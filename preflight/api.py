@@ -39,24 +39,23 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
 
         hook = make_hook()
     options = RunOptions(probe=probe, probe_hook=hook)
-    if _is_torch_data(obj) or (obj is None and (model is not None or loss is not None)):
+    setup = model is not None or loss is not None
+    if _is_torch_data(obj) or (obj is None and setup):
         report = check_subjects([lambda: _setup_subject(obj, model, loss, conf)], conf, options)
-        if report.errors:
-            raise PreflightError("; ".join(report.errors))
-        return report
-    if isinstance(obj, (str, os.PathLike)) or (isinstance(obj, (list, tuple)) and obj
-                                               and all(isinstance(o, (str, os.PathLike)) for o in obj)):
-        paths = [obj] if isinstance(obj, (str, os.PathLike)) else list(obj)
-        report = check_paths(paths, conf, options)
-        if report.errors:
-            raise PreflightError("; ".join(report.errors))
-        if model is not None or loss is not None:
-            return _merge(report, check_subjects([lambda: _setup_subject(None, model, loss, conf)], conf, options))
-        return report
-    subjects = [lambda: _subject(obj, target, conf)]
-    if model is not None or loss is not None:
-        subjects.append(lambda: _setup_subject(None, model, loss, conf))
-    return check_subjects(subjects, conf, options)
+    elif isinstance(obj, (str, os.PathLike)) or (isinstance(obj, (list, tuple)) and obj
+                                                 and all(isinstance(o, (str, os.PathLike)) for o in obj)):
+        report = check_paths([obj] if isinstance(obj, (str, os.PathLike)) else list(obj), conf, options)
+        if setup and not report.errors:
+            report = _merge(report, check_subjects([lambda: _setup_subject(None, model, loss, conf)], conf,
+                                                   options))
+    else:
+        subjects = [lambda: _subject(obj, target, conf)]
+        if setup:
+            subjects.append(lambda: _setup_subject(None, model, loss, conf))
+        report = check_subjects(subjects, conf, options)
+    if report.errors:  # bad input raises, whatever the kind of input
+        raise PreflightError("; ".join(report.errors))
+    return report
 
 
 def _is_torch_data(obj: Any) -> bool:

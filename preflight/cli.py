@@ -189,7 +189,7 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, se
     if fmt == "json":
         click.echo(json.dumps(evidence, indent=2, allow_nan=False))
     else:
-        click.echo(f"{subject.display}: {code}: {render_line(evidence)}")
+        click.echo(f"{subject.display}: {code} probe {render_line(evidence)}")
         for note in evidence.get("notes", []):
             click.echo(f"    note: {note}")
 

@@ -42,7 +42,7 @@ def test_heart_rate_pf101_confirmed_with_a_3x_gap():
     ev = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, NOCACHE)
     assert ev["verdict"] == "confirmed", ev["reason"]
     assert ev["gap"]["ratio"] <= 1 / 3
-    assert all(f <= a / 3 for a, f in zip(ev["as_is"]["bests"], ev["fixed"]["bests"]))
+    assert all(f <= a / 3 for a, f in zip(ev["as_is"]["per_seed"]["best"], ev["fixed"]["per_seed"]["best"]))
     assert ev["fixed"]["accuracy"] > ev["as_is"]["accuracy"]
 
 
@@ -223,10 +223,17 @@ def test_code_findings_carry_reference_evidence_and_keep_their_severity():
     class CodeSubject:  # a .py file: no rows
         display = "train.py"
 
-    f = Finding("PF201", "label-sorted-rows", Severity.WARNING, "m", location=Location(path="train.py", line=3))
+    # PF102's recorded catalog evidence is not_reproduced: a finding in code keeps its severity anyway,
+    # because the reference data is not the user's.
+    f = Finding("PF102", "mixed-feature-scales", Severity.WARNING, "m", location=Location(path="train.py", line=3))
     [g] = attach_probes([f], CodeSubject(), ProbeSettings())
     assert g.probe["data"] == "reference" and g.probe["verdict"] == "not_reproduced"
     assert g.severity == Severity.WARNING
+    # an unshuffled loader in code (PF203) carries the order family's recorded example, PF201's
+    f = Finding("PF203", "unshuffled-training-loader", Severity.WARNING, "m",
+                location=Location(path="train.py", line=5))
+    [g] = attach_probes([f], CodeSubject(), ProbeSettings())
+    assert g.probe["data"] == "reference" and g.probe["about"].endswith("PF201-label-sorted-rows/bad.csv")
 
 
 def run_cli(*args, cwd=ROOT):
@@ -239,11 +246,11 @@ def test_cli_probe_writes_the_plot_and_check_prints_the_evidence(tmp_path):
     svg = tmp_path / "hr.svg"
     out = run_cli("probe", str(heart_rate_csv()), "--rule", "PF101", "--plot", str(svg))
     assert out.returncode == 0, out.stderr
-    assert "PF101: probe confirmed" in out.stdout and "heart_rate" not in out.stderr
+    assert "PF101 probe confirmed: " in out.stdout and "heart_rate" not in out.stderr
     assert svg.read_text().startswith("<svg")
     out = run_cli("check", str(heart_rate_csv()), "--probe-budget", "1")
     assert out.returncode == 1
-    assert "    probe: probe confirmed" in out.stdout
+    assert "    probe: confirmed: " in out.stdout
     out = run_cli("check", str(heart_rate_csv()), "--format", "json")
     [f] = json.loads(out.stdout)["findings"]
     assert f["probe"]["verdict"] == "confirmed" and f["probe"]["data"] == "user"

@@ -73,11 +73,10 @@ def _variant(curves: np.ndarray, final: np.ndarray, score_curves: np.ndarray, fi
     out: dict[str, Any] = {
         "setup": description,
         "best": num(best.mean()) if np.isfinite(best).all() else None,
-        "bests": [num(v) for v in best],
         "final": num(final.mean()) if np.isfinite(final).all() else None,
-        "finals": [num(v) for v in final],
         metric: num(score.mean()) if np.isfinite(score).all() else None,
-        metric + "s": [num(v) for v in score],
+        "per_seed": {"best": [num(v) for v in best], "final": [num(v) for v in final],
+                     metric: [num(v) for v in score]},
         "curve": [num(v) for v in mean_curve],
         "curves": [[num(v) for v in c] for c in curves],
         "failed": failed,
@@ -213,11 +212,11 @@ def render_line(ev: Mapping[str, Any]) -> str:
     """One line: verdict, model, steps, seeds, held-out loss and metric as-is -> fixed, sparklines."""
     verdict = ev.get("verdict", SKIPPED)
     if verdict == SKIPPED:
-        return f"probe skipped: {ev.get('reason', '')}"
+        return f"skipped: {ev.get('reason', '')}"
     a, f = ev["as_is"], ev["fixed"]
     metric = ev.get("metric", "accuracy")
     ratio = ev.get("gap", {}).get("ratio")
-    ratio_s = f" ({ratio:.2f}x)" if ratio is not None else (" (as-is failed)" if a.get("failed") else "")
+    ratio_s = f" ({ratio:.2g}x)" if ratio is not None else (" (as-is failed)" if a.get("failed") else "")
     reach = ev.get("gap", {}).get("as_is_reaches_fixed_at")
     reach_s = f"as-is reaches it at step {reach}" if reach is not None else "as-is never reaches it"
     mname = "R^2" if metric == "r2" else "acc"
@@ -230,7 +229,7 @@ def render_line(ev: Mapping[str, Any]) -> str:
     finite = [v for v in curve_a + curve_f if v is not None]
     lo, hi = (min(finite), max(finite)) if finite else (None, None)
     where = "reference data" if ev.get("data") == "reference" else f"{ev.get('rows', {}).get('train', '?')} rows"
-    return (f"probe {verdict}: {ev.get('model', 'MLP')}, {ev.get('steps')} steps x {ev.get('seeds')} seeds "
+    return (f"{verdict}: {ev.get('model', 'MLP')}, {ev.get('steps')} steps x {ev.get('seeds')} seeds "
             f"on {where}; best held-out {ev.get('loss', 'loss')} {_fmt(a.get('best'))} -> {_fmt(f.get('best'))}"
             f"{ratio_s}, {mname} {m(a)} -> {m(f)}; {reach_s}; "
             f"as-is {sparkline(curve_a, lo=lo, hi=hi)} fixed {sparkline(curve_f, lo=lo, hi=hi)}")

@@ -13,6 +13,10 @@ from importlib import resources
 from typing import Any
 
 
+# The catalog rule whose recorded evidence stands for a family's rules that have none of their own.
+FAMILY_EXAMPLE = {"order": "PF201", "scale": "PF101"}
+
+
 def file_name(code: str, family: str | None = None) -> str:
     """``<CODE>.json``, or ``output-<kind>.json`` for an output family (PF3xx rules share them)."""
     if family and family.startswith("output:"):
@@ -22,9 +26,16 @@ def file_name(code: str, family: str | None = None) -> str:
 
 def reference_evidence(code: str, family: str | None = None) -> dict[str, Any] | None:
     """The recorded evidence for ``code`` (or its output ``family``), or None when there is none."""
-    try:
-        text = resources.files(__name__).joinpath(file_name(code, family)).read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError):
+    names = [file_name(code, family)]
+    if family in FAMILY_EXAMPLE:  # e.g. an unshuffled loader (PF203) is measured by PF201's example
+        names.append(file_name(FAMILY_EXAMPLE[family]))
+    for name in names:
+        try:
+            text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+            break
+        except (FileNotFoundError, OSError):
+            continue
+    else:
         return None
     ev = json.loads(text)
     ev["data"] = "reference"
