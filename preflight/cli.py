@@ -183,9 +183,9 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, se
             raise PreflightError(f"{code} flags no column here; name the columns with --column")
     evidence = run_probe(subject, code, chosen, settings, family)
     if plot is not None:
-        from preflight.report.plot import evidence_svg
+        from preflight.report.curves import loss_curves_svg
 
-        _write(plot, evidence_svg(evidence, title=f"{code} on {subject.display}"))
+        _write(plot, loss_curves_svg(evidence, title=f"{code} on {subject.display}"))
     if fmt == "json":
         click.echo(json.dumps(evidence, indent=2, allow_nan=False))
     else:

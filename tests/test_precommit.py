@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-from preflight.inputs import READERS
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -143,9 +142,6 @@ def test_system_hook_runs_the_preflight_on_path(hook_env: dict) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.xfail(".py" not in READERS, strict=True,
-                   reason="the hook passes staged .py files; preflight reads them once the setup branch's "
-                          ".py reader is merged (until then `preflight check train.py` exits 2)")
 def test_staged_python_files_reach_preflight(hook_env: dict) -> None:
     repo = user_repo(hook_env["base"], "python", {"train.py": "import torch\nx = torch.zeros(3)\n"})
     proc, _ = try_repo(hook_env, repo, "preflight-system", "train.py", path_prefix=hook_env["shim"])

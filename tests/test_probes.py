@@ -21,7 +21,7 @@ from preflight.probes.evidence import (CONFIRMED, NOT_REPRODUCED, best_loss, bui
                                        sparkline)
 from preflight.probes.run import fit_steps, predicted_seconds, settings_from_config
 from preflight.probes.settings import CONFIRM_RATIO, ProbeSettings
-from preflight.report.plot import evidence_svg
+from preflight.report.curves import has_curves, loss_curves_svg
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +35,7 @@ def test_importing_probes_and_no_probe_check_do_not_import_torch(tmp_path):
     csv = tmp_path / "d.csv"
     csv.write_text("x,label\n" + "".join(f"{90 + i % 7},{i % 2}\n" for i in range(200)))
     out = run_py(
-        "import sys, preflight.probes, preflight.report.plot\n"
+        "import sys, preflight.probes, preflight.report.curves\n"
         "from preflight.cli import main\n"
         f"try: main(['check', {str(csv)!r}, '--no-probe'])\n"
         "except SystemExit as e: code = e.code\n"
@@ -253,24 +253,57 @@ def test_unwritable_cache_is_not_an_error(tmp_path):
 
 
 # --- plot ------------------------------------------------------------------------------------------
+# `preflight probe --plot` writes preflight.report.curves' SVG as a file, with a title; tests/test_html.py
+# checks the same SVG's geometry inlined in the HTML report and paints it in a browser.
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_texts(root: ET.Element) -> str:
+    return " ".join("".join(t.itertext()) for t in root.iter(SVG + "text"))
+
 
 def test_svg_is_well_formed_escaped_and_shows_both_variants_and_the_gap():
     ev = fake_evidence([[1.0, 0.8, 0.6, 0.5]] * 3, [[1.0, 0.4, 0.3, 0.25]] * 3)
-    svg = evidence_svg(ev, title='PF101 on <a&b> "x"')
+    title = 'PF101 on <a&b> "x"'
+    svg = loss_curves_svg(ev, title=title)
     root = ET.fromstring(svg)
-    ns = "{http://www.w3.org/2000/svg}"
-    assert root.tag == ns + "svg"
-    assert root.find(ns + "title").text == 'PF101 on <a&b> "x"'
-    lines = root.findall(ns + "polyline")
-    assert len(lines) == 6  # 3 seeds x 2 variants
-    assert {l.get("stroke") for l in lines} == {"#d1495b", "#00798c"}
-    texts = " ".join(t.text or "" for t in root.iter(ns + "text"))
-    assert "0.50x" in texts and "training step" in texts and "held-out BCE" in texts
+    assert root.tag == SVG + "svg" and svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert root.find(SVG + "title").text == title  # the accessible name
+    assert root.find(SVG + "text[@class='title']").text == title  # and the visible heading
+    assert "<a&b>" not in svg and "&lt;a&amp;b&gt;" in svg
+    # one line per seed and variant, and each variant's mean over its seeds
+    lines = root.findall(SVG + "path")
+    classes = [line.get("class") for line in lines]
+    assert len(lines) == 8
+    assert sorted(classes) == sorted([f"curve {v} seed seed-{i}" for v in ("as_is", "fixed") for i in range(3)]
+                                     + ["curve as_is mean", "curve fixed mean"])
+    assert {line.get("stroke") for line in lines} == {"#d62728", "#1f77b4"}
+    texts = svg_texts(root)
+    assert "Probe confirmed: best held-out BCE 0.5 as-is, 0.25 fixed (fixed/as-is = 0.50, gap 0.25)" in texts
+    assert "3 seeds x 30 steps on 300 training rows" in texts
+    assert "training step" in texts and "held-out BCE" in texts and "as-is (mean of 3 seeds)" in texts
     assert "<script" not in svg and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+    # without a title (the HTML report's use) there is no heading, and the document is the plot's size
+    plain = ET.fromstring(loss_curves_svg(ev))
+    assert plain.find(SVG + "text[@class='title']") is None and plain.get("height") == "320"
+    assert int(root.get("height")) > 320
 
 
 def test_svg_of_failed_and_skipped_runs():
     ev = fake_evidence([[0.7, np.nan, np.nan, np.nan]], [[0.7, 0.4, 0.2, 0.1]])
-    root = ET.fromstring(evidence_svg(ev))
-    assert "failed" in " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
-    ET.fromstring(evidence_svg({"verdict": "skipped", "reason": "no <target>"}))
+    root = ET.fromstring(loss_curves_svg(ev, title="PF104 on a.csv"))
+    texts = svg_texts(root)
+    assert root.find(SVG + "text[@class='failure as_is']") is not None  # a cross where the loss became NaN
+    assert "training failed (NaN/inf)" in texts  # the legend says what the cross means
+    assert "NaN (training failed) as-is, 0.1 fixed" in texts
+    assert [c.get("class") for c in root.findall(SVG + "circle")] == ["curve as_is seed seed-0", "curve as_is mean"]
+    assert has_curves(ev)
+
+    skipped = {"verdict": "skipped", "reason": "no <target>"}
+    assert not has_curves(skipped)
+    root = ET.fromstring(loss_curves_svg(skipped, title="PF101 on a.csv"))
+    assert root.find(SVG + "title").text == "PF101 on a.csv"
+    assert "Probe skipped: no <target>" in svg_texts(root) and root.find(SVG + "path") is None
+    root = ET.fromstring(loss_curves_svg(skipped))
+    assert root.find(SVG + "title").text == "Probe skipped: no <target>"

@@ -1,14 +1,20 @@
-"""Held-out loss curves of a probe as an inline SVG: as-is against fixed, each seed and their mean.
+"""Held-out loss curves of a probe as SVG: as-is against fixed, each seed and their mean.
 
 Reads the probe evidence dict (``as_is`` / ``fixed`` with ``curve``, the mean over seeds, and
 ``curves``, one list per seed; ``curve_steps`` for the x axis). A missing value (the loss became
-NaN or inf) breaks the line and is marked with a cross. Losses spanning more than
-``LOG_SPAN`` use a log axis. Pure string building: no plotting library, no torch.
+NaN or inf) breaks the line and is marked with a cross, which the legend explains. Losses spanning
+more than ``LOG_SPAN`` use a log axis. Pure string building: no plotting library, no torch.
+
+The same SVG is inlined by the HTML report and written to a file by ``preflight probe --plot``:
+a well-formed SVG 1.1 document with its namespace, no scripts, no external fonts or stylesheets,
+every text escaped. Given a ``title`` it is a standalone figure: the title heads it, with the
+verdict, the gap in words and the setup under it (the HTML report prints those beside the plot).
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from html import escape
 from typing import Any, Mapping, Sequence
 
@@ -17,6 +23,10 @@ LEFT, RIGHT, TOP, BOTTOM = 70, 20, 20, 52
 COLORS = {"as_is": "#d62728", "fixed": "#1f77b4"}
 LABELS = {"as_is": "as-is", "fixed": "fixed"}
 LOG_SPAN = 50.0  # max/min ratio above which the y axis is logarithmic
+PAD = 12  # left edge of the heading lines
+LINE = 15  # px per line of the heading's text
+CHAR = 6.3  # px per character of 11px sans-serif, a generous average, to wrap the heading's lines
+VERDICTS = {"confirmed": "Probe confirmed", "not_reproduced": "Probe not reproduced"}
 
 
 def series(variant: Mapping[str, Any] | None) -> tuple[list[float | None], list[list[float | None]]]:
@@ -34,14 +44,25 @@ def series(variant: Mapping[str, Any] | None) -> tuple[list[float | None], list[
     return mean, seeds
 
 
-def loss_curves_svg(probe: Mapping[str, Any], *, width: int = W, height: int = H) -> str:
-    """The plot, or '' when the evidence holds no curve."""
-    variants = {k: series(probe.get(k)) for k in ("as_is", "fixed")}
+def has_curves(probe: Mapping[str, Any]) -> bool:
+    """Whether ``loss_curves_svg`` draws curves: the probe ran and its evidence holds a finite loss."""
+    return probe.get("verdict") != "skipped" and any(
+        v is not None for m, s in _variants(probe).values() for c in [m, *s] for v in c)
+
+
+def loss_curves_svg(probe: Mapping[str, Any], *, title: str | None = None, width: int = W, height: int = H) -> str:
+    """The plot of ``probe`` (the evidence dict) as an SVG document string.
+
+    ``width`` x ``height`` is the plot; a ``title`` adds a heading band above it (the title, then the
+    verdict, the gap and the setup in words), and the document is that much taller. A skipped probe,
+    or evidence without a curve, gives a frame of the same size that says so (see ``has_curves``).
+    """
+    variants = _variants(probe)
     lengths = [len(m) for m, _ in variants.values()] + [len(c) for _, s in variants.values() for c in s]
     n = max(lengths, default=0)
     values = [v for m, s in variants.values() for c in [m, *s] for v in c if v is not None]
-    if n == 0 or not values:
-        return ""
+    if probe.get("verdict") == "skipped" or not values:
+        return _no_plot(probe, title, width, height)
     steps = probe.get("curve_steps")
     if isinstance(steps, (list, tuple)) and len(steps) == n and all(_num(x) is not None for x in steps):
         xs = [float(x) for x in steps]
@@ -63,35 +84,38 @@ def loss_curves_svg(probe: Mapping[str, Any], *, width: int = W, height: int = H
     else:
         y0, y1 = _nice_range(lo, hi)
 
-    pw, ph = width - LEFT - RIGHT, height - TOP - BOTTOM
+    head = _heading(title, _summary_lines(probe, width) if title else [])
+    top = TOP + _heading_height(head)
+    height += top - TOP
+    pw, ph = width - LEFT - RIGHT, height - top - BOTTOM
 
     def px(x: float) -> float:
         return LEFT + (x - x0) / (x1 - x0) * pw
 
     def py(v: float) -> float:
         t = math.log10(v) if log else v
-        return TOP + ph - (t - y0) / (y1 - y0) * ph
+        return top + ph - (t - y0) / (y1 - y0) * ph
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="pf-plot" role="img" width="{width}" '
-           f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-           f"<title>{escape(_caption(probe, loss_name))}</title>",
-           f'<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="#ffffff" stroke="#888888"/>']
+    caption = _caption(probe, loss_name)
+    out = [*_open(width, height, title or caption, caption if title else ""), *head,
+           f'<rect x="{LEFT}" y="{top}" width="{pw}" height="{ph}" fill="#ffffff" stroke="#888888"/>']
     # y ticks and grid
     for t in (range(int(y0), int(y1) + 1) if log else _ticks(y0, y1)):
-        y = TOP + ph - (t - y0) / (y1 - y0) * ph
+        y = top + ph - (t - y0) / (y1 - y0) * ph
         label = _fmt(10.0 ** t) if log else _fmt(t)
         out.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + pw}" y2="{y:.1f}" stroke="#e5e5e5"/>')
         out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(label)}</text>')
     # x ticks
     for t in _ticks(x0, x1, integer=True):
         x = px(t)
-        out.append(f'<line x1="{x:.1f}" y1="{TOP + ph}" x2="{x:.1f}" y2="{TOP + ph + 4}" stroke="#888888"/>')
-        out.append(f'<text x="{x:.1f}" y="{TOP + ph + 16}" text-anchor="middle">{escape(_fmt(t))}</text>')
+        out.append(f'<line x1="{x:.1f}" y1="{top + ph}" x2="{x:.1f}" y2="{top + ph + 4}" stroke="#888888"/>')
+        out.append(f'<text x="{x:.1f}" y="{top + ph + 16}" text-anchor="middle">{escape(_fmt(t))}</text>')
     out.append(f'<text class="x-label" x="{LEFT + pw / 2:.1f}" y="{height - 12}" text-anchor="middle">'
                f"{escape(x_label)}</text>")
-    out.append(f'<text class="y-label" transform="translate(16 {TOP + ph / 2:.1f}) rotate(-90)" '
+    out.append(f'<text class="y-label" transform="translate(16 {top + ph / 2:.1f}) rotate(-90)" '
                f'text-anchor="middle">{escape(y_label)}</text>')
     # curves: seeds thin, mean thick, as-is first so fixed draws on top
+    crosses: list[str] = []
     for key in ("as_is", "fixed"):
         mean, seeds = variants[key]
         color = COLORS[key]
@@ -99,11 +123,12 @@ def loss_curves_svg(probe: Mapping[str, Any], *, width: int = W, height: int = H
             out += _polyline(c, xs, px, py, color, 1.0, 0.45, f"curve {key} seed seed-{i}")
         if mean:
             out += _polyline(mean, xs, px, py, color, 2.5, 1.0, f"curve {key} mean")
-            out += _failures(mean, xs, px, color, key)
+            crosses += _failures(mean, xs, px, top, color, key)
+    out += crosses
     # legend
-    lx, ly = LEFT + pw - 150, TOP + 10
-    out.append(f'<rect x="{lx - 8}" y="{ly - 8}" width="152" height="50" fill="#ffffff" fill-opacity="0.85" '
-               f'stroke="#cccccc"/>')
+    lx, ly = LEFT + pw - 150, top + 10
+    out.append(f'<rect x="{lx - 8}" y="{ly - 8}" width="152" height="{66 if crosses else 50}" fill="#ffffff" '
+               f'fill-opacity="0.85" stroke="#cccccc"/>')
     for i, key in enumerate(("as_is", "fixed")):
         _, seeds = variants[key]
         y = ly + 6 + i * 16
@@ -111,6 +136,8 @@ def loss_curves_svg(probe: Mapping[str, Any], *, width: int = W, height: int = H
         out.append(f'<line x1="{lx}" y1="{y}" x2="{lx + 22}" y2="{y}" stroke="{COLORS[key]}" stroke-width="2.5"/>')
         out.append(f'<text x="{lx + 28}" y="{y + 4}">{escape(LABELS[key] + note)}</text>')
     out.append(f'<text x="{lx}" y="{ly + 40}" fill="#555555">thin lines: each seed</text>')
+    if crosses:
+        out.append(f'<text x="{lx}" y="{ly + 56}" fill="#555555">\u00d7 training failed (NaN/inf)</text>')
     out.append("</svg>")
     return "\n".join(out)
 
@@ -158,8 +185,90 @@ def gap_sentence(probe: Mapping[str, Any]) -> str:
 
 # --- helpers ------------------------------------------------------------------------------
 
+def _variants(probe: Mapping[str, Any]) -> dict[str, tuple[list[float | None], list[list[float | None]]]]:
+    return {k: series(probe.get(k)) for k in ("as_is", "fixed")}
+
+
 def _caption(probe: Mapping[str, Any], loss_name: str) -> str:
     return f"Held-out {loss_name} per step, as-is against fixed. {gap_sentence(probe)}".strip()
+
+
+def _open(width: int, height: int, title: str, desc: str = "") -> list[str]:
+    """The document's start: namespace, size, accessible name (and description), white background."""
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" class="pf-plot" role="img" width="{width}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+            f"<title>{escape(title)}</title>",
+            *([f"<desc>{escape(desc)}</desc>"] if desc else []),
+            f'<rect width="{width}" height="{height}" fill="#ffffff"/>']
+
+
+def _summary_lines(probe: Mapping[str, Any], width: int) -> list[str]:
+    """The verdict, the gap in words and the setup, packed into lines that fit ``width``."""
+    verdict = probe.get("verdict")
+    word = VERDICTS.get(str(verdict), f"Probe {verdict}") if verdict else ""
+    parts = [p for p in gap_sentence(probe).split("; ") if p]
+    if word:
+        parts[:1] = [f"{word}: {parts[0]}" if parts else word]
+    setup: list[str] = []
+    if probe.get("seeds") is not None and probe.get("steps") is not None:
+        setup.append(f"{probe['seeds']} seeds x {probe['steps']} steps")
+    rows = probe.get("rows")
+    if probe.get("data") == "reference":
+        setup.append("on preflight's reference data")
+    elif isinstance(rows, Mapping) and rows.get("train") is not None:
+        setup.append(f"on {rows['train']} training rows")
+    if setup:
+        parts.append(" ".join(setup))
+    if probe.get("model"):
+        parts.append(str(probe["model"]))
+    return _pack(parts, width)
+
+
+def _pack(parts: Sequence[str], width: int) -> list[str]:
+    """``parts`` joined by '; ' into lines of at most the characters that fit ``width``."""
+    most = max(20, int((width - 2 * PAD) / CHAR))
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + 2 + len(part) <= most:
+            lines[-1] += "; " + part
+        else:
+            lines += textwrap.wrap(part, most) or [""]
+    return lines
+
+
+def _heading(title: str | None, lines: Sequence[str]) -> list[str]:
+    """The title in bold and ``lines`` under it; nothing without a title."""
+    if not title:
+        return []
+    out = [f'<text class="title" x="{PAD}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>']
+    for i, line in enumerate(lines):
+        out.append(f'<text class="summary" x="{PAD}" y="{20 + LINE * (i + 1)}" fill="#333333">'
+                   f"{escape(line)}</text>")
+    return out
+
+
+def _heading_height(head: Sequence[str]) -> int:
+    return 14 + LINE * len(head) if head else 0
+
+
+def _no_plot(probe: Mapping[str, Any], title: str | None, width: int, height: int) -> str:
+    """A frame the size of the plot that says why there is none: the probe was skipped, or no curve."""
+    if probe.get("verdict") == "skipped":
+        message = "Probe skipped" + (f": {probe['reason']}" if probe.get("reason") else "")
+    else:
+        message = "No loss curve in the probe's evidence"
+    head = _heading(title, [])
+    top = TOP + _heading_height(head)
+    height += top - TOP
+    lines = textwrap.wrap(message, max(20, int((width - LEFT - RIGHT) / (CHAR * 13 / 11)))) or [message]
+    mid = top + (height - top - BOTTOM) / 2 - (len(lines) - 1) * 9
+    return "\n".join([
+        *_open(width, height, title or message, message if title else ""), *head,
+        f'<rect x="{LEFT}" y="{top}" width="{width - LEFT - RIGHT}" height="{height - top - BOTTOM}" '
+        f'fill="#ffffff" stroke="#cccccc" stroke-dasharray="4 3"/>',
+        *(f'<text class="skipped" x="{LEFT + (width - LEFT - RIGHT) / 2:.1f}" y="{mid + 18 * i:.1f}" '
+          f'text-anchor="middle" font-size="13" fill="#555555">{escape(line)}</text>' for i, line in enumerate(lines)),
+        "</svg>"])
 
 
 def _polyline(values: Sequence[float | None], xs: Sequence[float], px: Any, py: Any, color: str, width: float,
@@ -183,12 +292,13 @@ def _polyline(values: Sequence[float | None], xs: Sequence[float], px: Any, py: 
     return out
 
 
-def _failures(values: Sequence[float | None], xs: Sequence[float], px: Any, color: str, key: str) -> list[str]:
+def _failures(values: Sequence[float | None], xs: Sequence[float], px: Any, top: float, color: str,
+              key: str) -> list[str]:
     """A cross at the top of the plot where a curve first turns non-finite after finite points."""
     seen = False
     for x, v in zip(xs, values):
         if v is None and seen:
-            return [f'<text class="failure {key}" x="{px(x):.1f}" y="{TOP + 12}" text-anchor="middle" '
+            return [f'<text class="failure {key}" x="{px(x):.1f}" y="{top + 12}" text-anchor="middle" '
                     f'fill="{color}" font-size="14">\u00d7</text>']
         seen = seen or v is not None
     return []

@@ -15,7 +15,7 @@ from html import escape
 from typing import Any, Iterable, Mapping
 
 from preflight.findings import Finding, Report, Severity
-from preflight.report.curves import gap_sentence, loss_curves_svg
+from preflight.report.curves import gap_sentence, has_curves, loss_curves_svg
 from preflight.report.links import HOME_URL, rule_url
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -159,9 +159,8 @@ def _probe_block(probe: Mapping[str, Any]) -> str:
         v = probe.get(key)
         if isinstance(v, Mapping) and v.get("failure"):
             out.append(f'<p class="meta">{_e("As-is" if key == "as_is" else "Fixed")}: {_e(v["failure"])}</p>')
-    svg = loss_curves_svg(probe)
-    if svg:
-        out.append(svg)
+    if has_curves(probe):  # a skipped probe's reason is already above, in words
+        out.append(loss_curves_svg(probe))
     meta = _probe_meta(probe)
     if meta:
         out.append(f'<p class="meta">{_e(meta)}</p>')
