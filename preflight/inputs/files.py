@@ -43,6 +43,9 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
     first_line_end = text.find("\n")
     if first_line_end < 0 and len(head) >= SNIFF_BYTES:
         _check_line_length(path, display)
+    if "\n" not in text and "\r" in text.rstrip("\r"):
+        raise PreflightError("ends its lines with a bare CR (classic Mac OS line ends), which CSV readers see as "
+                             "one line; convert the line ends to LF or CRLF", display)
     sep = sniff_delimiter(text)
     overrides: dict[str, pl.DataType] = {}
     for _ in range(64):  # each retry turns one mixed column into text
