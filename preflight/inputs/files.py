@@ -59,7 +59,8 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
                 raise PreflightError("starts with a byte-order mark polars could not strip", display)
             _note_duplicates(names, notes)
             return scan_table(lf.collect_batches(chunk_size=BATCH_ROWS), schema, path=display, display=display,
-                              options=options, notes=notes)
+                              options=options, notes=notes,
+                              on_error=lambda e: csv_error(path, display, e, sep))
         except pl.exceptions.PolarsError as exc:
             column = _unparsable_column(str(exc))
             if column is not None and column not in overrides:
