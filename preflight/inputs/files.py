@@ -187,15 +187,20 @@ LABEL_KEYS = ("y", "Y", "labels", "label", "target", "targets")
 
 def read_numpy(path: Path, options: ReadOptions) -> TableSubject:
     display = str(path)
-    _read_head(path)
+    head = _read_head(path)
+    npz = path.suffix.lower() == ".npz"
+    if not head.startswith(b"PK" if npz else b"\x93NUMPY"):
+        # np.load would otherwise fall back to unpickling and blame "pickled data" for any junk
+        what = "a zip archive (.npz)" if npz else "a NumPy .npy file (no \\x93NUMPY magic bytes)"
+        raise PreflightError(f"is not {what}; is the file corrupt or misnamed?", display)
     try:
-        if path.suffix == ".npz":
+        if npz:
             return _read_npz(path, display, options)
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except PreflightError:
         raise
     except ValueError as exc:
-        if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
+        if "pickle" in str(exc).lower() or "python objects" in str(exc).lower():
             raise PreflightError("holds Python objects (pickled); preflight never unpickles files. "
                                  "Save numeric arrays instead", display) from None
         raise PreflightError(f"is not a readable NumPy file ({_one_line(exc)})", display) from None
