@@ -83,7 +83,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
             if n == 0:
                 continue
             if numeric:
-                moments = _batch_moments(batch, exprs, len(numeric))
+                moments = _batch_moments(batch, exprs, numeric)
                 stats.moments = stats.moments.merge(moments)
                 _track_bad_rows(batch, numeric, moments, stats, offset)
             if target is not None:
@@ -146,12 +146,19 @@ def _moment_exprs(numeric: list[str], schema: pl.Schema) -> list[pl.Expr]:
     return exprs
 
 
-def _batch_moments(batch: pl.DataFrame, exprs: list[pl.Expr], k: int) -> Moments:
+def _batch_moments(batch: pl.DataFrame, exprs: list[pl.Expr], numeric: list[str]) -> Moments:
+    k = len(numeric)
     row = batch.select(exprs).row(0)
     a = np.array([np.nan if v is None else float(v) for v in row], dtype=np.float64).reshape(k, 9)
     n = a[:, 0].astype(np.int64)
     pos_inf, neg_inf = a[:, 3].astype(np.int64), a[:, 4].astype(np.int64)
     has = n > 0
+    for i in np.flatnonzero(has & ~(np.isfinite(a[:, 5]) & np.isfinite(a[:, 6]))):
+        # the sum overflowed (values near 1e308): polars' mean is inf or NaN; scale, then unscale
+        a[i, 5], a[i, 6] = _scaled_mean_var(batch.get_column(numeric[i]))
+    var = np.where(np.isnan(a[:, 6]), 0.0, a[:, 6])
+    with np.errstate(over="ignore"):
+        m2 = np.where(has, var * n, 0.0)  # +inf when the variance overflows, never clipped to a finite max
     return Moments(
         n=n,
         missing=a[:, 1].astype(np.int64),
@@ -159,10 +166,27 @@ def _batch_moments(batch: pl.DataFrame, exprs: list[pl.Expr], k: int) -> Moments
         pos_inf=pos_inf,
         neg_inf=neg_inf,
         mean=np.where(has, a[:, 5], 0.0),
-        m2=np.where(has, np.nan_to_num(a[:, 6]) * n, 0.0),
+        m2=m2,
         min=np.where(has, a[:, 7], np.nan),
         max=np.where(has, a[:, 8], np.nan),
     )
+
+
+def _scaled_mean_var(col: pl.Series) -> tuple[float, float]:
+    """Mean and population variance of a column's finite values without overflowing the sum.
+
+    The mean is exact to rounding (|mean| <= max |x|); the variance is +inf only when it really
+    exceeds the float64 range.
+    """
+    x = col.cast(pl.Float64).drop_nulls().to_numpy()
+    x = x[np.isfinite(x)]
+    scale = float(np.abs(x).max()) if len(x) else 0.0
+    if scale == 0.0:
+        return 0.0, 0.0
+    z = x / scale
+    mean = float(z.mean())
+    with np.errstate(over="ignore"):
+        return mean * scale, float(((z - mean) ** 2).mean()) * scale * scale
 
 
 def _track_bad_rows(batch: pl.DataFrame, numeric: list[str], m: Moments, stats: TableStats,
