@@ -105,7 +105,9 @@ class UnnormalizedFeature(Rule):
             reasons = []
             if abs(mean) > opts["max_abs_mean"]:
                 reasons.append(f"mean {fmt(mean)} (|mean| > {fmt(opts['max_abs_mean'])})")
-            if std > opts["max_std"]:
+            if not math.isfinite(std):
+                reasons.append("std beyond the float64 range")
+            elif std > opts["max_std"]:
                 reasons.append(f"std {fmt(std)} (> {fmt(opts['max_std'])})")
             elif std < opts["min_std"]:
                 reasons.append(f"std {fmt(std)} (< {fmt(opts['min_std'])})")
@@ -117,7 +119,8 @@ class UnnormalizedFeature(Rule):
                 f"{', '.join(reasons)}; a network expects inputs near mean 0, std 1",
                 path=subject.display, column=name,
                 fix=f"standardize {name}: (x - {fmt(mean)}) / {fmt(std)} with training-split statistics, "
-                    "or put nn.BatchNorm1d first",
+                    "or put nn.BatchNorm1d first" if math.isfinite(std) else
+                    f"rescale {name} first (its values overflow float32 and its variance float64), then standardize",
             )
 
 
@@ -214,8 +217,8 @@ class ConstantFeature(Rule):
             if s["n"] == 0:
                 yield self.finding(f"no finite values in {subject.n_rows} rows", path=subject.display,
                                    column=c.name, fix=f"drop {c.name}")
-            elif s["std"] == 0:
-                yield self.finding(f"every one of the {s['n']} finite values is {fmt(s['mean'])} (std 0)",
+            elif s["min"] == s["max"]:  # exact; a std of 0 can be an underflow (values near 1e-308)
+                yield self.finding(f"every one of the {s['n']} finite values is {fmt(s['min'])} (std 0)",
                                    path=subject.display, column=c.name, fix=f"drop {c.name}")
 
 
