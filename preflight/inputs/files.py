@@ -48,6 +48,7 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
                              "one line; convert the line ends to LF or CRLF", display)
     sep = sniff_delimiter(text)
     overrides: dict[str, pl.DataType] = {}
+    mixed: list[str] = []
     for _ in range(64):  # each retry turns one mixed column into text
         lf = pl.scan_csv(path, separator=sep, encoding="utf8-lossy", try_parse_dates=True,
                          infer_schema_length=10_000, schema_overrides=overrides or None,
@@ -57,18 +58,30 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
             names = list(schema.names())
             if names and names[0].startswith("\ufeff"):
                 raise PreflightError("starts with a byte-order mark polars could not strip", display)
-            _note_duplicates(names, notes)
+            notes_now = notes + _duplicate_notes(names) + [
+                f"column {c!r} mixes numbers and text; read as text and left out of the scale rules" for c in mixed]
             return scan_table(lf.collect_batches(chunk_size=BATCH_ROWS), schema, path=display, display=display,
-                              options=options, notes=notes,
-                              on_error=lambda e: csv_error(path, display, e, sep))
-        except pl.exceptions.PolarsError as exc:
-            column = _unparsable_column(str(exc))
+                              options=options, notes=notes_now,
+                              on_error=lambda e: _CsvFailure(csv_error(path, display, e, sep), e))
+        except (pl.exceptions.PolarsError, _CsvFailure) as exc:
+            # a value past polars' inference window that does not parse (text late in a numeric
+            # column) fails mid-stream: read that column as text and start again
+            cause = exc.cause if isinstance(exc, _CsvFailure) else exc
+            column = _unparsable_column(str(cause))
             if column is not None and column not in overrides:
                 overrides[column] = pl.String
-                notes.append(f"column {column!r} mixes numbers and text; read as text and left out of the scale rules")
+                mixed.append(column)
                 continue
-            raise csv_error(path, display, exc, sep) from None
+            raise (exc if isinstance(exc, _CsvFailure) else csv_error(path, display, exc, sep)) from None
     raise PreflightError("too many columns mix numbers and text to read it", display)
+
+
+class _CsvFailure(PreflightError):
+    """A read error raised inside the streamed pass, with the polars error that caused it."""
+
+    def __init__(self, error: PreflightError, cause: Exception) -> None:
+        super().__init__(error.format_message())
+        self.cause = cause
 
 
 def sniff_delimiter(text: str) -> str:
@@ -120,10 +133,11 @@ def _unparsable_column(message: str) -> str | None:
     return message[start:end] if end > start else None
 
 
-def _note_duplicates(names: list[str], notes: list[str]) -> None:
+def _duplicate_notes(names: list[str]) -> list[str]:
     dups = [n for n in names if "_duplicated_" in n]
     if dups:
-        notes.append(f"duplicate column names: {', '.join(dups)} are later copies of a column with the same name")
+        return [f"duplicate column names: {', '.join(dups)} are later copies of a column with the same name"]
+    return []
 
 
 def _read_head(path: Path) -> bytes:
