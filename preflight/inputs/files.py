@@ -7,6 +7,7 @@ readers, and memory-mapped NumPy arrays read in row blocks.
 from __future__ import annotations
 
 import csv
+import io
 import zipfile
 from pathlib import Path
 from typing import Iterator
@@ -49,6 +50,7 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
     sep = sniff_delimiter(text)
     overrides: dict[str, pl.DataType] = {}
     mixed: list[str] = []
+    looked_for_floats = False
     for _ in range(64):  # each retry turns one mixed column into text
         lf = pl.scan_csv(path, separator=sep, encoding="utf8-lossy", try_parse_dates=True,
                          infer_schema_length=10_000, schema_overrides=overrides or None,
@@ -58,6 +60,12 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
             names = list(schema.names())
             if names and names[0].startswith("\ufeff"):
                 raise PreflightError("starts with a byte-order mark polars could not strip", display)
+            if not looked_for_floats:
+                looked_for_floats = True
+                floats = _float_text_columns(head, sep, schema)
+                if floats:  # "nan" and "Infinity" are numbers to numpy and torch, text to polars' inference
+                    overrides.update({c: pl.Float64 for c in floats})
+                    continue
             notes_now = notes + _duplicate_notes(names) + [
                 f"column {c!r} mixes numbers and text; read as text and left out of the scale rules" for c in mixed]
             return scan_table(lf.collect_batches(chunk_size=BATCH_ROWS), schema, path=display, display=display,
@@ -68,7 +76,7 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
             # column) fails mid-stream: read that column as text and start again
             cause = exc.cause if isinstance(exc, _CsvFailure) else exc
             column = _unparsable_column(str(cause))
-            if column is not None and column not in overrides:
+            if column is not None and overrides.get(column) != pl.String:
                 overrides[column] = pl.String
                 mixed.append(column)
                 continue
@@ -82,6 +90,27 @@ class _CsvFailure(PreflightError):
     def __init__(self, error: PreflightError, cause: Exception) -> None:
         super().__init__(error.format_message())
         self.cause = cause
+
+
+def _float_text_columns(head: bytes, sep: str, schema: pl.Schema) -> list[str]:
+    """Text columns whose every value in the file's head parses as a float (e.g. 'nan', 'Infinity')."""
+    text_cols = [n for n, d in schema.items() if d == pl.String]
+    if not text_cols:
+        return []
+    if len(head) >= SNIFF_BYTES:
+        head = head[: head.rfind(b"\n") + 1]
+    try:
+        frame = pl.read_csv(io.BytesIO(head), separator=sep, infer_schema=False, encoding="utf8-lossy",
+                            quote_char='"', truncate_ragged_lines=True, raise_if_empty=False)
+    except pl.exceptions.PolarsError:
+        return []
+    out = []
+    for name in text_cols:
+        if name in frame.columns:
+            values = frame.get_column(name).drop_nulls().str.strip_chars()
+            if len(values) and values.cast(pl.Float64, strict=False).null_count() == 0:
+                out.append(name)
+    return out
 
 
 def sniff_delimiter(text: str) -> str:
