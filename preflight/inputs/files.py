@@ -51,10 +51,11 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
     overrides: dict[str, pl.DataType] = {}
     mixed: list[str] = []
     looked_for_floats = False
+    decimal_comma = False
     for _ in range(64):  # each retry turns one mixed column into text
         lf = pl.scan_csv(path, separator=sep, encoding="utf8-lossy", try_parse_dates=True,
                          infer_schema_length=10_000, schema_overrides=overrides or None,
-                         raise_if_empty=False, quote_char='"')
+                         raise_if_empty=False, quote_char='"', decimal_comma=decimal_comma)
         try:
             schema = lf.collect_schema()
             names = list(schema.names())
@@ -62,6 +63,10 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
                 raise PreflightError("starts with a byte-order mark polars could not strip", display)
             if not looked_for_floats:
                 looked_for_floats = True
+                if sep != "," and _decimal_comma_columns(head, sep, schema):
+                    decimal_comma = True  # 1,5 for 1.5 in a ;-separated file (European spreadsheets)
+                    notes.append("read with decimal commas (1,5 is 1.5)")
+                    continue
                 floats = _float_text_columns(head, sep, schema)
                 if floats:  # "nan" and "Infinity" are numbers to numpy and torch, text to polars' inference
                     overrides.update({c: pl.Float64 for c in floats})
@@ -92,25 +97,38 @@ class _CsvFailure(PreflightError):
         self.cause = cause
 
 
-def _float_text_columns(head: bytes, sep: str, schema: pl.Schema) -> list[str]:
-    """Text columns whose every value in the file's head parses as a float (e.g. 'nan', 'Infinity')."""
+def _head_text(head: bytes, sep: str, schema: pl.Schema) -> dict[str, pl.Series]:
+    """The non-empty values in the file's head of each column polars inferred as text."""
     text_cols = [n for n, d in schema.items() if d == pl.String]
     if not text_cols:
-        return []
+        return {}
     if len(head) >= SNIFF_BYTES:
         head = head[: head.rfind(b"\n") + 1]
     try:
         frame = pl.read_csv(io.BytesIO(head), separator=sep, infer_schema=False, encoding="utf8-lossy",
                             quote_char='"', truncate_ragged_lines=True, raise_if_empty=False)
     except pl.exceptions.PolarsError:
-        return []
-    out = []
+        return {}
+    out = {}
     for name in text_cols:
         if name in frame.columns:
             values = frame.get_column(name).drop_nulls().str.strip_chars()
-            if len(values) and values.cast(pl.Float64, strict=False).null_count() == 0:
-                out.append(name)
+            if len(values):
+                out[name] = values
     return out
+
+
+def _float_text_columns(head: bytes, sep: str, schema: pl.Schema) -> list[str]:
+    """Text columns whose every value in the file's head parses as a float (e.g. 'nan', 'Infinity')."""
+    return [name for name, values in _head_text(head, sep, schema).items()
+            if values.cast(pl.Float64, strict=False).null_count() == 0]
+
+
+def _decimal_comma_columns(head: bytes, sep: str, schema: pl.Schema) -> list[str]:
+    """Text columns whose every value in the file's head is a number written with a decimal comma."""
+    return [name for name, values in _head_text(head, sep, schema).items()
+            if values.str.contains(r"^[+-]?\d+,\d+$").any()
+            and values.str.contains(r"^[+-]?\d+(,\d+)?$").all()]
 
 
 def sniff_delimiter(text: str) -> str:
