@@ -207,11 +207,11 @@ class ConstantFeature(Rule):
         for c in subject.columns:
             if c.name == subject.target:
                 continue
-            if c.kind == "empty" and c.name not in stats.numeric:
+            if c.kind == "empty" and not stats.has(c.name):
                 yield self.finding(f"all {subject.n_rows} values are missing", path=subject.display,
                                    column=c.name, fix=f"drop {c.name}")
                 continue
-            if c.name not in stats.numeric:
+            if not stats.has(c.name):
                 continue
             s = stats.column(c.name)
             if s["n"] == 0:
@@ -277,6 +277,6 @@ class NonFiniteValues(Rule):
             yield self.finding(f"{', '.join(parts)} of {subject.n_rows} rows in this {role}{where}",
                                path=subject.display, column=name)
         t = subject.target
-        if t is not None and t not in stats.numeric and stats.target_missing:
+        if t is not None and not stats.has(t) and stats.target_missing:
             yield self.finding(f"{stats.target_missing} missing of {subject.n_rows} rows in the target",
                                path=subject.display, column=t)
