@@ -17,7 +17,7 @@ import polars as pl
 
 from preflight.errors import PreflightError
 from preflight.inputs.subject import TableSubject
-from preflight.inputs.tabular import ReadOptions, scan_table
+from preflight.inputs.tabular import MAX_COLUMNS, ReadOptions, scan_table, too_many_columns
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = ",;\t|"
@@ -48,6 +48,7 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
         raise PreflightError("ends its lines with a bare CR (classic Mac OS line ends), which CSV readers see as "
                              "one line; convert the line ends to LF or CRLF", display)
     sep = sniff_delimiter(text)
+    _check_width(path, sep, display)
     overrides: dict[str, pl.DataType] = {}
     mixed: list[str] = []
     looked_for_floats = False
@@ -212,6 +213,18 @@ def _check_line_length(path: Path, display: str) -> None:
                                      "is it a CSV file with a header row?", display)
 
 
+def _check_width(path: Path, sep: str, display: str) -> None:
+    """Refuse a header wider than MAX_COLUMNS before polars infers a schema for it (seconds per 100k)."""
+    with open(path, "rb") as fh:
+        line = fh.readline(MAX_FIELD_BYTES)
+    if line.count(sep.encode()) < MAX_COLUMNS:
+        return
+    csv.field_size_limit(MAX_FIELD_BYTES)
+    fields = next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=sep), [])
+    if len(fields) > MAX_COLUMNS:  # the byte count also counted delimiters inside quotes
+        raise too_many_columns(len(fields), display)
+
+
 def _decode(head: bytes) -> tuple[str, bool]:
     try:
         return head.decode("utf-8"), False
@@ -302,6 +315,8 @@ def array_subject(X: np.ndarray, y: np.ndarray | None, *, display: str, path: st
     if X.ndim != 2:
         raise PreflightError(f"holds a {X.ndim}-D array of shape {X.shape}; preflight checks 2-D tables "
                              "(rows x features)", display)
+    if X.shape[1] > MAX_COLUMNS:
+        raise too_many_columns(X.shape[1], display)
     if X.dtype.kind not in "biuf":
         raise PreflightError(f"holds a {X.dtype} array; preflight checks numeric arrays", display)
     if y is not None and len(y) != len(X):

@@ -27,6 +27,9 @@ TARGET_NAMES = ("label", "labels", "target", "y", "class", "outcome", "response"
 MAX_CLASSES = 20  # a numeric target with more distinct values than this is a regression target
 SAMPLE_ROWS = 8192  # rows kept in the ordered sample (the probe trains on at most half of them)
 MAX_SAMPLE_CELLS = 4_000_000  # bound on the sample's memory for very wide tables
+# A table wider than this is refused: 100,000 columns take 20 s and 1.5 GB for three rows, and a
+# header that wide is more often a transposed file or a data row than a training table.
+MAX_COLUMNS = 50_000
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
     names = list(schema.names())
     if not names:
         raise PreflightError("has no columns", display)
+    if len(names) > MAX_COLUMNS:
+        raise too_many_columns(len(names), display)
     kinds = {n: classify(n, schema[n]) for n in names}
     target, reason = choose_target(names, options.target, display)
     numeric = [n for n in names if kinds[n] == "numeric" or kinds[n] == "binary"]
@@ -115,6 +120,11 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
     subject.sample = _finish_sample(subject)
     subject.fingerprint = _fingerprint(subject)
     return subject
+
+
+def too_many_columns(n: int, display: str) -> PreflightError:
+    return PreflightError(f"has {n:,} columns; preflight checks tables of at most {MAX_COLUMNS:,} columns "
+                          "(is the file transposed, or its header a data row?)", display)
 
 
 # --- per batch ---------------------------------------------------------------------------
