@@ -288,15 +288,42 @@ def _read_npz(path: Path, display: str, options: ReadOptions) -> TableSubject:
         keys = list(npz.keys())
         fkey = next((k for k in FEATURE_KEYS if k in keys), None)
         lkey = next((k for k in LABEL_KEYS if k in keys), None)
+        if not keys:
+            raise PreflightError("holds no arrays", display)
         if fkey is None:
             if len(keys) == 1:
                 fkey = keys[0]
             else:
                 raise PreflightError(f"holds arrays {keys}; name the features X (and the labels y) "
                                      "so preflight knows which is which", display)
+        for key in (fkey, lkey):
+            if key is not None:
+                _check_npz_member(npz, key, display)
         X = npz[fkey]
         y = npz[lkey] if lkey is not None else None
     return array_subject(X, y, display=display, path=display, options=options, label_name=lkey or "y")
+
+
+MAX_NPZ_BYTES = 1 << 30  # .npz members are decompressed into memory; a .npy is memory-mapped instead
+
+
+def _check_npz_member(npz: "np.lib.npyio.NpzFile", key: str, display: str) -> None:
+    """Refuse a member whose header promises more than MAX_NPZ_BYTES before numpy allocates it.
+
+    A compressed .npz of zeros is a zip bomb: a few MB on disk, any size in memory.
+    """
+    try:
+        with npz.zip.open(key + ".npy") as fh:
+            version = np.lib.format.read_magic(fh)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(fh)
+    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile):
+        return  # np.load reports it
+    size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if size > MAX_NPZ_BYTES:
+        raise PreflightError(f"holds array {key!r} of shape {shape} ({size / 2**30:,.1f} GiB uncompressed); "
+                             f".npz members are read into memory (at most {MAX_NPZ_BYTES >> 30} GiB): "
+                             "save it with np.save as .npy, which is read in row blocks", display)
 
 
 def array_subject(X: np.ndarray, y: np.ndarray | None, *, display: str, path: str | None,
