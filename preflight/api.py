@@ -38,7 +38,10 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
         if report.errors:
             raise PreflightError("; ".join(report.errors))
         return report
-    return check_subjects([lambda: _subject(obj, target, conf)], conf, options)
+    report = check_subjects([lambda: _subject(obj, target, conf)], conf, options)
+    if report.errors:  # as for paths: bad input raises, it is not a report with no findings
+        raise PreflightError("; ".join(report.errors))
+    return report
 
 
 def _subject(obj: Any, target: Any, conf: cfg.Config) -> Any:
