@@ -113,7 +113,7 @@ def _head_text(head: bytes, sep: str, schema: pl.Schema) -> dict[str, pl.Series]
     out = {}
     for name in text_cols:
         if name in frame.columns:
-            values = frame.get_column(name).drop_nulls().str.strip_chars()
+            values = frame.get_column(name).alias("value").drop_nulls().str.strip_chars()  # see tabular._column
             if len(values):
                 out[name] = values
     return out

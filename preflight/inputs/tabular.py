@@ -93,7 +93,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
                 stats.moments = stats.moments.merge(moments)
                 _track_bad_rows(batch, numeric, moments, stats, offset)
             if target is not None:
-                col = batch.get_column(target)
+                col = _column(batch, target)
                 missing = col.is_null().to_numpy()
                 if target_is_float:
                     missing = missing | col.is_nan().fill_null(False).to_numpy()
@@ -177,7 +177,7 @@ def _batch_moments(batch: pl.DataFrame, plan: tuple[list[pl.Expr], np.ndarray], 
     has = n > 0
     for i in np.flatnonzero(has & ~(np.isfinite(a[:, 5]) & np.isfinite(a[:, 6]))):
         # the sum overflowed (values near 1e308): polars' mean is inf or NaN; scale, then unscale
-        a[i, 5], a[i, 6] = _scaled_mean_var(batch.get_column(numeric[i]))
+        a[i, 5], a[i, 6] = _scaled_mean_var(_column(batch, numeric[i]))
     var = np.where(np.isnan(a[:, 6]), 0.0, a[:, 6])
     with np.errstate(over="ignore"):
         m2 = np.where(has, var * n, 0.0)  # +inf when the variance overflows, never clipped to a finite max
@@ -216,13 +216,19 @@ def _track_bad_rows(batch: pl.DataFrame, numeric: list[str], m: Moments, stats: 
     for i, name in enumerate(numeric):
         if m.missing[i] + m.nonfinite[i] == 0 or len(stats.first_bad.get(name, ())) >= 3:
             continue
-        col = batch.get_column(name)
+        col = _column(batch, name)
         bad = col.is_null()
         if col.dtype.is_float():
             bad = bad | ~col.is_finite().fill_null(True)
         rows = bad.arg_true().head(3).to_numpy()
         if len(rows):
             stats.add_bad_rows(name, rows + offset)
+
+
+def _column(frame: pl.DataFrame, name: str) -> pl.Series:
+    """A column under a neutral name: many polars Series methods run as ``pl.col(series.name)``, and
+    a name like ``^a.*$`` is a regex there (an IndexError, or another column's values)."""
+    return frame.get_column(name).alias("value")
 
 
 def _labels(col: pl.Series) -> np.ndarray:
@@ -240,7 +246,7 @@ def _sample_block(batch: pl.DataFrame, features: list[str], target: str | None, 
         X = np.zeros((len(keep), 0))
     if target is None:
         return X
-    t = rows.get_column(target)
+    t = _column(rows, target)
     y = _as_float(t) if t.dtype.is_numeric() else t.cast(pl.String).to_numpy().astype(object)
     return np.column_stack([X, y])
 
