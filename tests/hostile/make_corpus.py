@@ -162,10 +162,11 @@ def build(root: Path) -> list[Case]:
         f"{['nan', 'inf', '-inf', 'NaN', '1.5'][i % 5]},{i % 3},{i % 2}\n" for i in range(200)))
     add("nan-inf-strings", "specials.csv", 1, None, "'nan'/'inf' spelled out are floats to numpy: PF104, not text",
         stdout=("PF104 non-finite-values [a] 80 NaN, 40 +inf, 40 -inf",))
-    put("regex_names.csv", "^f.*$,f1,label\n" + "".join(f"{a * 10 + 90},{b},{c}\n" for a, b, c in clean))
+    put("regex_names.csv", "^f.*$,f1,label\n" + "".join(f"{a * 10 + 90 if i != 5 else ''},{b},{c}\n"
+                                                          for i, (a, b, c) in enumerate(clean)))
     add("regex-column-names", "regex_names.csv", 1, None,
-        "a column named ^f.*$ is a name, not a pattern matching f1: its own statistics fire PF101",
-        stdout=("PF101 unnormalized-feature [^f.*$]",))
+        "a column named ^f.*$ is a name, not a pattern matching f1: its own statistics fire PF101 and PF104",
+        stdout=("PF101 unnormalized-feature [^f.*$]", "PF104 non-finite-values [^f.*$] 1 missing"))
 
     put("blank_names.csv", ",,label\n" + "".join(f"{a},{b},{c}\n" for a, b, c in clean))
     add("blank-header-names", "blank_names.csv", 0, None, "empty column names are given names, not dropped",
