@@ -4,8 +4,8 @@
 
 heart_rate.csv         one feature, heart rate (mean ~92, std ~12); label = rate above 91 (PF101)
 heart_rate_scaled.csv  the same rows, standardized: stays silent
-sorted_by_label.csv    make_classification rows (standardized features) sorted by label (PF201)
-shuffled.csv           the same rows in random order: stays silent
+sorted_by_label.csv    make_classification rows (5,000 x 20, random_state=42) sorted by label (PF201)
+shuffled.csv           the same rows in make_classification's own random order: stays silent
 """
 
 from __future__ import annotations
@@ -23,13 +23,11 @@ def heart_rate(n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return rate, (rate > 91).astype(int)
 
 
-def classification(n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved Gaussian classes in 8 standardized features (as make_classification, no sklearn)."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    centers = rng.normal(0, 1.0, (2, 8))
-    X = centers[y] + rng.normal(0, 1.0, (n, 8))
-    X = (X - X.mean(0)) / X.std(0)
+def classification(n: int = 5000, seed: int = 42, n_features: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's make_classification, as in the seed post (n_features=20, random_state=42)."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=n, n_features=n_features, random_state=seed)
     return np.round(X, 4), y
 
 

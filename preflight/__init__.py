@@ -10,7 +10,8 @@ __version__ = "0.1.0"
 
 
 def check(obj, *, target=None, model=None, loss=None, probe=True, select=None, ignore=None, config=None):
-    """Check data (paths, a DataFrame, an array or Tensor) before training. Returns a ``Report``.
+    """Check data (paths, a DataFrame, an array or Tensor, a Dataset or DataLoader) and, with
+    ``model=`` and ``loss=``, the training setup, before training. Returns a ``Report``.
 
     See ``preflight.api.check`` for the arguments. Never prints and never exits.
     """

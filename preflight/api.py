@@ -23,25 +23,64 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
     """Check ``obj`` and return a ``Report``.
 
     ``obj`` is a path or a list of paths (files or directories), a pandas DataFrame (``target=`` a
-    column name), a NumPy array or a torch Tensor of features (``target=`` an array of labels).
+    column name), a NumPy array or a torch Tensor of features (``target=`` an array of labels), a
+    torch ``Dataset`` or a ``DataLoader``. ``model=`` (an ``nn.Module``) and ``loss=`` (a loss module
+    or a ``torch.nn.functional`` loss) are checked against each other and against one batch of the
+    loader or dataset (one forward pass under ``no_grad``; at most a bounded number of batches read).
     ``config`` is a ``Config``, a ``[tool.preflight]``-style mapping, or a path to a TOML file;
     by default it is discovered from the current directory. Bad input raises ``PreflightError``.
     """
     conf = _config(config)
     conf = conf.with_overrides(select=list(select or []), ignore=list(ignore or []),
                                target=target if isinstance(target, str) else None)
-    options = RunOptions(probe=probe)
-    if isinstance(obj, (str, os.PathLike)) or (isinstance(obj, (list, tuple)) and obj
-                                               and all(isinstance(o, (str, os.PathLike)) for o in obj)):
-        paths = [obj] if isinstance(obj, (str, os.PathLike)) else list(obj)
-        report = check_paths(paths, conf, options)
-        if report.errors:
-            raise PreflightError("; ".join(report.errors))
-        return report
-    report = check_subjects([lambda: _subject(obj, target, conf)], conf, options)
-    if report.errors:  # as for paths: bad input raises, it is not a report with no findings
+    hook = None
+    if probe:
+        from preflight.probes import make_hook
+
+        hook = make_hook()
+    options = RunOptions(probe=probe, probe_hook=hook)
+    setup = model is not None or loss is not None
+    if _is_torch_data(obj) or (obj is None and setup):
+        report = check_subjects([lambda: _setup_subject(obj, model, loss, conf)], conf, options)
+    elif isinstance(obj, (str, os.PathLike)) or (isinstance(obj, (list, tuple)) and obj
+                                                 and all(isinstance(o, (str, os.PathLike)) for o in obj)):
+        report = check_paths([obj] if isinstance(obj, (str, os.PathLike)) else list(obj), conf, options)
+        if setup and not report.errors:
+            report = _merge(report, check_subjects([lambda: _setup_subject(None, model, loss, conf)], conf,
+                                                   options))
+    else:
+        subjects = [lambda: _subject(obj, target, conf)]
+        if setup:
+            subjects.append(lambda: _setup_subject(None, model, loss, conf))
+        report = check_subjects(subjects, conf, options)
+    if report.errors:  # bad input raises, whatever the kind of input
         raise PreflightError("; ".join(report.errors))
     return report
+
+
+def _is_torch_data(obj: Any) -> bool:
+    """A DataLoader or Dataset, recognised without importing torch when torch was never imported."""
+    import sys
+
+    if "torch" not in sys.modules:
+        return False
+    from preflight.inputs.torch_objects import is_dataset, is_loader
+
+    return is_loader(obj) or is_dataset(obj)
+
+
+def _setup_subject(obj: Any, model: Any, loss: Any, conf: cfg.Config) -> Any:
+    from preflight.checks import RULES_BY_CODE
+    from preflight.inputs.torch_objects import setup_subject
+
+    max_batches = int(conf.options_for(RULES_BY_CODE["PF204"])["max_batches"])
+    return setup_subject(obj, model=model, loss=loss, max_batches=max(1, max_batches))
+
+
+def _merge(a: Report, b: Report) -> Report:
+    summary = dict(a.summary)
+    summary["files"] = list(a.summary.get("files", [])) + list(b.summary.get("files", []))
+    return Report.build(list(a.findings) + list(b.findings), summary, list(a.errors) + list(b.errors))
 
 
 def _subject(obj: Any, target: Any, conf: cfg.Config) -> Any:

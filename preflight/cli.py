@@ -1,4 +1,4 @@
-"""The ``preflight`` command: check, rules, explain.
+"""The ``preflight`` command: check, rules, explain, probe.
 
 Exit codes, as ruff: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage, config or input error.
 """
@@ -41,13 +41,17 @@ def cli() -> None:
               help="Exit 1 when a finding is at this severity or above [default: warning].")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found (input errors still exit 2).")
 @click.option("--no-probe", is_flag=True, help="Do not train the reference probe (no torch import; fast).")
+@click.option("--probe-budget", type=click.FloatRange(min=0.0), default=None, metavar="SECONDS",
+              help="Training time per probe; steps are cut to fit [default: 2].")
+@click.option("--no-cache", is_flag=True, help="Retrain probes instead of reusing cached results.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Read this config file instead of discovering [tool.preflight].")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no file summaries or tally.")
 def check(paths: tuple[str, ...], target: str | None, fmt: str, output: Path | None, select: tuple[str, ...],
           ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool, no_probe: bool,
-          config_path: Path | None, quiet: bool) -> None:
-    """Check data files (CSV, Parquet, .npy/.npz) and directories of them."""
+          probe_budget: float | None, no_cache: bool, config_path: Path | None, quiet: bool) -> None:
+    """Check data files (CSV, Parquet, .npy/.npz), training scripts (.py, read without running them)
+    and directories of them."""
     from preflight import config as cfg
     from preflight.engine import RunOptions, check_paths
     from preflight.findings import Severity
@@ -56,8 +60,14 @@ def check(paths: tuple[str, ...], target: str | None, fmt: str, output: Path | N
         raise PreflightError("no such config file", config_path)
     config = cfg.load(config_path if config_path is not None else cfg.discover())
     config = config.with_overrides(select=_codes(select), ignore=_codes(ignore), target=target)
-    report = check_paths(list(paths), config, RunOptions(probe=not no_probe))
-    text = render(report, fmt, quiet=quiet)
+    hook = None
+    if not no_probe:
+        from preflight.probes import make_hook
+
+        hook = make_hook(budget=probe_budget, cache=False if no_cache else None)
+    report = check_paths(list(paths), config, RunOptions(probe=not no_probe, probe_hook=hook))
+    nothing_read = report.errors and not report.summary.get("files")
+    text = "" if nothing_read and fmt == "text" else render(report, fmt, quiet=quiet)
     if output is not None:
         _write(output, text)
     elif text:
@@ -73,11 +83,12 @@ def check(paths: tuple[str, ...], target: str | None, fmt: str, output: Path | N
 def render(report: Any, fmt: str, *, quiet: bool = False) -> str:
     if fmt == "json":
         return report.to_json()
+    from preflight.probes.evidence import render_line
     from preflight.report.text import format_finding, render_text
 
     if quiet:
         return "\n".join(format_finding(f) for f in report.findings)
-    return render_text(report)
+    return render_text(report, evidence_line=render_line)
 
 
 @cli.command("rules")
@@ -107,6 +118,63 @@ def explain(code: str) -> None:
     options = rule.defaults()
     if options:
         click.echo("\nDefaults: " + ", ".join(f"{k} = {v!r}" for k, v in options.items()))
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=str))
+@click.option("--rule", "code", required=True, metavar="CODE", help="The rule whose fix to measure (PF101, PF201, ...).")
+@click.option("--column", "columns", multiple=True, metavar="NAME",
+              help="Columns the fix applies to (default: the ones the rule flags).")
+@click.option("--target", metavar="COLUMN", help="The label/target column (default: inferred from its name).")
+@click.option("--seeds", type=click.IntRange(min=1, max=32), default=None, help="Seeds [default: 3].")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="Training steps [default: 600].")
+@click.option("--budget", type=click.FloatRange(min=0.0), default=None, metavar="SECONDS",
+              help="Cut steps to fit this many seconds; 0 = no limit [default: 0 when --steps is given, else 2].")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write an SVG plot of the loss curves.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--no-cache", is_flag=True, help="Retrain instead of reusing a cached result.")
+def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, seeds: int | None,
+          steps: int | None, budget: float | None, plot: Path | None, fmt: str, no_cache: bool) -> None:
+    """Measure one rule's fix on a data file: train as-is and fixed, print the gap."""
+    import json
+
+    from preflight import config as cfg
+    from preflight.checks import RULES_BY_CODE
+    from preflight.inputs import read_path
+    from preflight.inputs.tabular import ReadOptions
+    from preflight.probes import family_for, render_line, run_probe, settings_from_config
+
+    code = code.strip().upper()
+    rule = RULES_BY_CODE.get(code)
+    family = family_for(code, rule)
+    if family is None:
+        known = ", ".join(c for c in RULES_BY_CODE if family_for(c, RULES_BY_CODE[c]))
+        raise PreflightError(f"no probe for rule {code!r}; rules with a probe: {known}")
+    config = cfg.load(cfg.discover()).with_overrides(target=target)
+    subject = read_path(Path(path), ReadOptions(target=config.target))
+    if not hasattr(subject, "sample"):
+        raise PreflightError("the probe trains on data: pass a CSV, Parquet or .npy/.npz file", path)
+    if budget is None and steps is not None:
+        budget = 0.0
+    settings = settings_from_config(config.probe, config.source or "config",
+                                    {"seeds": seeds, "steps": steps, "budget": budget,
+                                     "cache": False if no_cache else None})
+    chosen = list(columns)
+    if not chosen and rule is not None and family in ("scale", "constant", "nonfinite"):
+        chosen = [f.location.column for f in rule.check(subject, config.options_for(rule)) if f.location.column]
+        if not chosen:
+            raise PreflightError(f"{code} flags no column here; name the columns with --column")
+    evidence = run_probe(subject, code, chosen, settings, family)
+    if plot is not None:
+        from preflight.report.plot import evidence_svg
+
+        _write(plot, evidence_svg(evidence, title=f"{code} on {subject.display}"))
+    if fmt == "json":
+        click.echo(json.dumps(evidence, indent=2, allow_nan=False))
+    else:
+        click.echo(f"{subject.display}: {code} probe {render_line(evidence)}")
+        for note in evidence.get("notes", []):
+            click.echo(f"    note: {note}")
 
 
 def _write(path: Path, text: str) -> None:

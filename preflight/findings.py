@@ -142,7 +142,7 @@ class Report:
 
 def _sort_key(f: Finding) -> tuple:
     loc = f.location
-    return (loc.path or "", loc.line or 0, loc.col or 0, f.code, loc.column or "")
+    return (loc.path or "", loc.line or 0, loc.col or 0, f.code, loc.column is None, loc.column or "")
 
 
 def _json_default(value: Any) -> Any:

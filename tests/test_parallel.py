@@ -1,5 +1,6 @@
 """Several ``preflight check`` processes over the same files at once finish with identical output,
-and (once the probe cache lands, branch ``probe``) share the cache without corrupting it."""
+and share the probe cache (``PREFLIGHT_CACHE_DIR``) without corrupting it; the cache tests skip
+when no finding carries probe evidence (a tree without the probe)."""
 
 from __future__ import annotations
 
@@ -30,10 +31,19 @@ def _check(args: list[str], cwd: Path, cache: Path, timeout: int = 300) -> tuple
     return r.returncode, r.stdout, r.stderr
 
 
+VOLATILE = {"seconds", "cached"}  # wall time, and whether this run found the evidence in the cache
+
+
+def _strip(value):
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
 def _without_timing(stdout: str) -> str:
-    data = json.loads(stdout)
-    data["summary"].pop("seconds", None)
-    return json.dumps(data, sort_keys=True)
+    return json.dumps(_strip(json.loads(stdout)), sort_keys=True)
 
 
 @pytest.fixture
@@ -71,6 +81,10 @@ def test_parallel_probe_runs_share_an_intact_cache(data, tmp_path):
     again = _check(["--format", "json", "heart_rate.csv"], data, cache)  # read back from the cache
     assert (again[0], _without_timing(again[1]), again[2]) == (runs[0][0], _without_timing(runs[0][1]), runs[0][2])
     assert not list(data.glob("*cache*")), "the cache must not be written beside the inputs"
+    assert json.loads(again[1])["findings"][0]["probe"].get("cached") in (True, None)
+    for entry in cache.rglob("*.json"):  # every entry is whole JSON (no torn writes), no temp files left
+        json.loads(entry.read_text())
+    assert not [p for p in cache.rglob("*") if p.is_file() and p.suffix != ".json"], "temp files left in the cache"
 
 
 def test_a_run_killed_mid_write_leaves_the_cache_readable(data, tmp_path):
@@ -87,3 +101,5 @@ def test_a_run_killed_mid_write_leaves_the_cache_readable(data, tmp_path):
     after = _check(["--format", "json", "heart_rate.csv"], data, cache)
     assert after[0] == clean[0] and after[2] == clean[2] == ""
     assert _without_timing(after[1]) == _without_timing(clean[1])
+    for entry in cache.rglob("*.json"):  # a killed writer leaves no torn entry behind
+        json.loads(entry.read_text())

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from preflight.checks.activation import (
+    LogSoftmaxBeforeCrossEntropy,
+    SigmoidBeforeBCELoss,
+    SigmoidBeforeBCEWithLogits,
+    SingleOutputCrossEntropy,
+    SoftmaxBeforeCrossEntropy,
+    SoftmaxBeforeNLLLoss,
+)
 from preflight.checks.base import Option, Rule
+from preflight.checks.loader import SingleClassBatches, UnshuffledTrainingLoader
 from preflight.checks.order import LabelSortedRows, TargetSortedRows
 from preflight.checks.scale import ConstantFeature, MixedFeatureScales, NonFiniteValues, UnnormalizedFeature
 
@@ -13,6 +22,14 @@ ALL_RULES: tuple[Rule, ...] = (
     NonFiniteValues(),
     LabelSortedRows(),
     TargetSortedRows(),
+    UnshuffledTrainingLoader(),
+    SingleClassBatches(),
+    SigmoidBeforeBCELoss(),
+    SoftmaxBeforeCrossEntropy(),
+    SoftmaxBeforeNLLLoss(),
+    SigmoidBeforeBCEWithLogits(),
+    LogSoftmaxBeforeCrossEntropy(),
+    SingleOutputCrossEntropy(),
 )
 
 RULES_BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}

@@ -39,8 +39,10 @@ class LabelSortedRows(Rule):
     - `max_runs_ratio` (default 0.2): and only when the observed runs are fewer than this fraction
       of the expected runs (an effect size: runs about 5x longer than random, long enough to fill
       a mini-batch of 32 with one class).
-    Calibrated on: scikit-learn's wine, iris and digits-sorted rows fire (ratio under 0.05); the
-    same rows shuffled (ratio 0.9-1.1, |z| < 3) and breast cancer in its shipped order stay silent.
+    Calibrated on scikit-learn's bundled data: wine (ratio 0.025, z = -18.5) and iris (0.030,
+    z = -17.1) in their shipped order, and digits sorted by label (0.006) fire; the same tables
+    shuffled (ratio 0.98-1.01, |z| < 1.1) and breast cancer in its shipped order (ratio 0.80,
+    z = -4.8: a little clustered, not enough to fill a batch with one class) stay silent.
 
     ## References
     - Wald and Wolfowitz, *On a test whether two samples are from the same population*, 1940.
@@ -102,8 +104,8 @@ class TargetSortedRows(Rule):
     - `min_z` (default 5.0): and only when |rho| * sqrt(n - 1) exceeds this, so a small table's
       chance correlation does not fire.
     Time-ordered tables (a date or time column) are left alone: there a trend is the signal.
-    Calibrated on: scikit-learn's diabetes and California housing in their shipped order (|rho| <
-    0.1) stay silent; the same tables sorted by target (rho = 1) fire.
+    Calibrated on scikit-learn's diabetes data: in its shipped order (rho = 0.054) and shuffled
+    (rho = -0.028) it stays silent; sorted by target (rho = 1.0) it fires.
 
     ## References
     - Spearman, *The proof and measurement of association between two things*, 1904.

@@ -78,6 +78,8 @@ class UnnormalizedFeature(Rule):
     - `max_abs_mean` (default 5.0): fire when |mean| exceeds this.
     - `max_std` (default 10.0): fire when the standard deviation exceeds this.
     - `min_std` (default 0.001): fire when a non-constant feature's standard deviation is below this.
+    - `max_columns` (default 10): report this many columns one by one and the rest in one finding,
+      so a table of 784 raw pixels gives 11 findings, not 784.
     Binary (0/1) features and constant features (PF103) are never flagged.
     Calibrated on scikit-learn data: `make_classification`, `make_circles`, `make_moons` and
     standardized features stay silent (their |mean| < 3, std < 5); heart rate (mean 92), breast cancer
@@ -98,9 +100,11 @@ class UnnormalizedFeature(Rule):
         Option("max_abs_mean", 5.0, "fire when |mean| exceeds this"),
         Option("max_std", 10.0, "fire when the standard deviation exceeds this"),
         Option("min_std", 1e-3, "fire when a non-constant feature's standard deviation is below this"),
+        Option("max_columns", 10, "report this many columns one by one, the rest in one finding"),
     )
 
     def check(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
+        flagged = []
         for name, mean, std in feature_scales(subject):
             reasons = []
             if abs(mean) > opts["max_abs_mean"]:
@@ -115,6 +119,9 @@ class UnnormalizedFeature(Rule):
                 continue
             if len(reasons) == 1 and not reasons[0].startswith("std"):
                 reasons.append(f"std {fmt(std)}")
+            flagged.append((name, mean, std, reasons))
+        limit = int(opts["max_columns"])
+        for name, mean, std, reasons in flagged[:limit]:
             yield self.finding(
                 f"{', '.join(reasons)}; a network expects inputs near mean 0, std 1",
                 path=subject.display, column=name,
@@ -122,6 +129,12 @@ class UnnormalizedFeature(Rule):
                     "or put nn.BatchNorm1d first" if math.isfinite(std) else
                     f"rescale {name} first (its values overflow float32 and its variance float64), then standardize",
             )
+        rest = flagged[limit:]
+        if rest:
+            names = ", ".join(repr(r[0]) for r in rest[:5]) + (", ..." if len(rest) > 5 else "")
+            yield self.finding(f"and {len(rest)} more features far from mean 0, std 1: {names}",
+                               path=subject.display,
+                               fix="standardize every numeric feature, or put nn.BatchNorm1d first")
 
 
 class MixedFeatureScales(Rule):
@@ -145,7 +158,8 @@ class MixedFeatureScales(Rule):
     ## Options
     - `max_scale_ratio` (default 100.0): fire when the largest std over the smallest exceeds this.
     Binary and constant features are left out. Calibrated on scikit-learn data: `make_classification`
-    (ratio below 3), iris (ratio 4.5) stay silent; breast cancer (ratio over 10,000) and wine fire.
+    (ratio 5.6) and iris (ratio 4.1) stay silent; digits (105), wine (2,530) and breast cancer
+    (215,000) fire.
 
     ## References
     - LeCun et al., *Efficient BackProp*, 1998, section 4.3.

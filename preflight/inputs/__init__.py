@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from preflight.errors import PreflightError
 from preflight.inputs.files import read_csv, read_numpy, read_parquet
+from preflight.inputs.pysource import read_python
 from preflight.inputs.tabular import ReadOptions
 
 Reader = Callable[[Path, ReadOptions], Any]
@@ -24,6 +25,8 @@ READERS: dict[str, Reader] = {
     ".pq": read_parquet,
     ".npy": read_numpy,
     ".npz": read_numpy,
+    ".py": read_python,
+    ".pyw": read_python,
 }
 
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules", ".tox", ".mypy_cache",

@@ -7,13 +7,13 @@ readers, and memory-mapped NumPy arrays read in row blocks.
 from __future__ import annotations
 
 import csv
-import io
 import zipfile
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import polars as pl
+import polars.selectors as cs
 
 from preflight.errors import PreflightError
 from preflight.inputs.subject import TableSubject
@@ -50,86 +50,87 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
     sep = sniff_delimiter(text)
     _check_width(path, sep, display)
     overrides: dict[str, pl.DataType] = {}
-    mixed: list[str] = []
-    looked_for_floats = False
+    promoted = False
     decimal_comma = False
     for _ in range(64):  # each retry turns one mixed column into text
         lf = pl.scan_csv(path, separator=sep, encoding="utf8-lossy", try_parse_dates=True,
                          infer_schema_length=10_000, schema_overrides=overrides or None,
                          raise_if_empty=False, quote_char='"', decimal_comma=decimal_comma)
         try:
-            schema = lf.collect_schema()
-            names = list(schema.names())
-            if names and names[0].startswith("\ufeff"):
-                raise PreflightError("starts with a byte-order mark polars could not strip", display)
-            if not looked_for_floats:
-                looked_for_floats = True
-                if sep != "," and _decimal_comma_columns(head, sep, schema):
+            if not promoted:  # "nan", "inf" and "Infinity" cells make polars infer text
+                promoted = True
+                if not decimal_comma and sep != "," and _decimal_comma_columns(lf):
                     decimal_comma = True  # 1,5 for 1.5 in a ;-separated file (European spreadsheets)
                     notes.append("read with decimal commas (1,5 is 1.5)")
+                    promoted = False
                     continue
-                floats = _float_text_columns(head, sep, schema)
-                if floats:  # "nan" and "Infinity" are numbers to numpy and torch, text to polars' inference
-                    overrides.update({c: pl.Float64 for c in floats})
+                overrides.update(_float_columns(lf))
+                if overrides:
                     continue
-            notes_now = notes + _duplicate_notes(names) + [
-                f"column {c!r} mixes numbers and text; read as text and left out of the scale rules" for c in mixed]
+            schema = lf.collect_schema()
             return scan_table(lf.collect_batches(chunk_size=BATCH_ROWS), schema, path=display, display=display,
-                              options=options, notes=notes_now,
-                              on_error=lambda e: _CsvFailure(csv_error(path, display, e, sep), e))
-        except (pl.exceptions.PolarsError, _CsvFailure) as exc:
-            # a value past polars' inference window that does not parse (text late in a numeric
-            # column) fails mid-stream: read that column as text and start again
-            cause = exc.cause if isinstance(exc, _CsvFailure) else exc
-            column = _unparsable_column(str(cause))
-            if column is not None and overrides.get(column) != pl.String:
-                overrides[column] = pl.String
-                mixed.append(column)
-                continue
-            raise (exc if isinstance(exc, _CsvFailure) else csv_error(path, display, exc, sep)) from None
+                              options=options, notes=notes + _duplicate_notes(list(schema.names())),
+                              on_error=lambda e: _retry_or_error(e, overrides, path, display, sep))
+        except pl.exceptions.PolarsError as exc:
+            raise _retry_or_error(exc, overrides, path, display, sep) from None
+        except _MixedColumn as mixed:
+            overrides[mixed.column] = pl.String
+            notes.append(f"column {mixed.column!r} mixes numbers and text; read as text and left out of the "
+                         "scale rules")
     raise PreflightError("too many columns mix numbers and text to read it", display)
 
 
-class _CsvFailure(PreflightError):
-    """A read error raised inside the streamed pass, with the polars error that caused it."""
-
-    def __init__(self, error: PreflightError, cause: Exception) -> None:
-        super().__init__(error.format_message())
-        self.cause = cause
+class _MixedColumn(Exception):
+    def __init__(self, column: str) -> None:
+        self.column = column
 
 
-def _head_text(head: bytes, sep: str, schema: pl.Schema) -> dict[str, pl.Series]:
-    """The non-empty values in the file's head of each column polars inferred as text."""
-    text_cols = [n for n, d in schema.items() if d == pl.String]
-    if not text_cols:
-        return {}
-    if len(head) >= SNIFF_BYTES:
-        head = head[: head.rfind(b"\n") + 1]
-    try:
-        frame = pl.read_csv(io.BytesIO(head), separator=sep, infer_schema=False, encoding="utf8-lossy",
-                            quote_char='"', truncate_ragged_lines=True, raise_if_empty=False)
-    except pl.exceptions.PolarsError:
-        return {}
-    out = {}
-    for name in text_cols:
-        if name in frame.columns:
-            values = frame.get_column(name).alias("value").drop_nulls().str.strip_chars()  # see tabular._column
-            if len(values):
-                out[name] = values
+def _retry_or_error(exc: Exception, overrides: dict[str, pl.DataType], path: Path, display: str,
+                    sep: str) -> PreflightError:
+    """Raise ``_MixedColumn`` when one column failed to parse as a number (read it as text and
+    try again); else return the error to show."""
+    column = _unparsable_column(str(exc))
+    if column is not None and overrides.get(column) != pl.String:
+        raise _MixedColumn(column)
+    return csv_error(path, display, exc, sep)
+
+
+def _text_head(lf: pl.LazyFrame, rows: int = 10_000) -> pl.DataFrame | None:
+    """The first rows of the columns polars inferred as text (None when there are none)."""
+    schema = lf.collect_schema()
+    text = [n for n, t in schema.items() if t == pl.String]
+    if not text:
+        return None
+    return lf.select(cs.by_name(text)).head(rows).collect()  # by_name: pl.col("^a.*$") is a regex
+
+
+def _decimal_comma_columns(lf: pl.LazyFrame) -> list[str]:
+    """Text columns whose values in the first rows are all numbers written with a decimal comma."""
+    head = _text_head(lf)
+    if head is None:
+        return []
+    out = []
+    for name in head.columns:
+        values = head.get_column(name).alias("value").drop_nulls().str.strip_chars()
+        if len(values) and values.str.contains(r"^[+-]?\d+,\d+$").any() \
+                and values.str.contains(r"^[+-]?\d+(,\d+)?$").all():
+            out.append(name)
     return out
 
 
-def _float_text_columns(head: bytes, sep: str, schema: pl.Schema) -> list[str]:
-    """Text columns whose every value in the file's head parses as a float (e.g. 'nan', 'Infinity')."""
-    return [name for name, values in _head_text(head, sep, schema).items()
-            if values.cast(pl.Float64, strict=False).null_count() == 0]
-
-
-def _decimal_comma_columns(head: bytes, sep: str, schema: pl.Schema) -> list[str]:
-    """Text columns whose every value in the file's head is a number written with a decimal comma."""
-    return [name for name, values in _head_text(head, sep, schema).items()
-            if values.str.contains(r"^[+-]?\d+,\d+$").any()
-            and values.str.contains(r"^[+-]?\d+(,\d+)?$").all()]
+def _float_columns(lf: pl.LazyFrame, rows: int = 10_000) -> dict[str, pl.DataType]:
+    """Text columns whose every value in the first rows parses as a float (nan, inf included)."""
+    head = _text_head(lf, rows)
+    if head is None:
+        return {}
+    text = head.columns
+    out: dict[str, pl.DataType] = {}
+    for name in text:
+        col = head.get_column(name).alias("value")  # Series methods may run as pl.col(name): a regex
+        present = col.len() - col.null_count()
+        if present and col.cast(pl.Float64, strict=False).null_count() == col.null_count():
+            out[name] = pl.Float64
+    return out
 
 
 def sniff_delimiter(text: str) -> str:
@@ -183,9 +184,9 @@ def _unparsable_column(message: str) -> str | None:
 
 def _duplicate_notes(names: list[str]) -> list[str]:
     dups = [n for n in names if "_duplicated_" in n]
-    if dups:
-        return [f"duplicate column names: {', '.join(dups)} are later copies of a column with the same name"]
-    return []
+    if not dups:
+        return []
+    return [f"duplicate column names: {', '.join(dups)} are later copies of a column with the same name"]
 
 
 def _read_head(path: Path) -> bytes:

@@ -76,3 +76,111 @@ class TableSubject:
             "column_kinds": kinds,
             "notes": list(self.notes),
         }
+
+
+@dataclass
+class CodeSubject:
+    """A Python source file, parsed with ``ast`` and never imported or run.
+
+    ``flow`` holds what ``preflight.stats.pyflow`` measured (loss pairs, DataLoader calls);
+    ``ignores`` the ``# preflight: ignore[...]`` comments by line (``None``: every code).
+    """
+
+    path: str | None
+    display: str
+    source: str
+    tree: Any
+    lines: list[str]
+    ignores: dict[int, frozenset[str] | None] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    flow: Any = None
+    spans: dict[int, set[int]] = field(default_factory=dict)  # a finding's line -> other lines of its node
+
+    def analyse(self) -> None:
+        from preflight.stats.pyflow import analyse
+
+        try:
+            self.flow = analyse(self.tree)
+        except RecursionError:
+            self.flow = None
+            self.notes.append("nested too deeply to follow its values; the setup rules (PF203, PF3xx) were skipped")
+
+    def column(self, line: int, col_offset: int) -> int:
+        """1-based character column of an ``ast`` offset (which counts UTF-8 bytes)."""
+        if 1 <= line <= len(self.lines):
+            text = self.lines[line - 1]
+            if not text.isascii():
+                return len(text.encode("utf-8")[:col_offset].decode("utf-8", errors="replace")) + 1
+        return col_offset + 1
+
+    def span(self, line: int, end_line: int) -> None:
+        if end_line != line:
+            self.spans.setdefault(line, set()).add(end_line)
+
+    def suppressed(self, finding: Any) -> bool:
+        """True when ``# preflight: ignore`` (bare, or naming the code or a prefix of it) is on the
+        finding's line or on the last line of the call it points at."""
+        line = finding.location.line
+        if line is None:
+            return False
+        for ln in (line, *self.spans.get(line, ())):
+            if ln not in self.ignores:
+                continue
+            codes = self.ignores[ln]
+            if codes is None or any(finding.code.startswith(c) for c in codes):
+                return True
+        return False
+
+    def summary(self) -> dict[str, Any]:
+        return {"path": self.display, "kind": "python", "lines": len(self.lines), "notes": list(self.notes)}
+
+
+@dataclass
+class LoaderFacts:
+    """What was read from a live DataLoader (or Dataset) without training on it."""
+
+    sampler: str  # "RandomSampler", "SequentialSampler", "DistributedSampler(shuffle=False)", ...
+    shuffled: bool | None  # None: a custom sampler, or an IterableDataset (order decided by the dataset)
+    batches_read: int = 0
+    batch_size: int | None = None
+    batch_labels: list[np.ndarray] | None = None  # class labels of each batch read, in order
+    population: dict[Any, int] | None = None  # class counts of the whole dataset (or a random sample)
+    population_source: str = ""
+    label_note: str = ""  # why labels could not be found
+
+
+@dataclass
+class ModelFacts:
+    """A model's output activation, from its module tree and one forward pass under ``no_grad``."""
+
+    name: str
+    activation: str | None = None  # sigmoid / softmax / log_softmax
+    evidence: str = ""  # how the activation was found
+    width: int | None = None  # output units (size of dim 1, or 1 for a (N,) output)
+    forward_ok: bool = False
+
+
+@dataclass
+class SetupSubject:
+    """Live training objects: a DataLoader or Dataset, a model, a loss. Built by
+    ``preflight.inputs.torch_objects``; the only subjects whose construction imports torch."""
+
+    display: str
+    loader: LoaderFacts | None = None
+    model: ModelFacts | None = None
+    loss: str | None = None  # bce / bce_logits / ce / nll / other
+    loss_name: str | None = None
+    notes: list[str] = field(default_factory=list)
+    path: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        parts = []
+        if self.loader is not None:
+            parts.append(f"sampler {self.loader.sampler}, {self.loader.batches_read} batch(es) read")
+        if self.model is not None:
+            act = self.model.activation or "no output activation found"
+            parts.append(f"model {self.model.name} ({act}{'; ' + self.model.evidence if self.model.evidence else ''})")
+        if self.loss_name:
+            parts.append(f"loss {self.loss_name}")
+        return {"path": self.display, "kind": "setup", "description": "; ".join(parts) or "live objects",
+                "notes": list(self.notes)}

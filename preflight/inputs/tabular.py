@@ -61,7 +61,7 @@ def choose_target(names: list[str], requested: str | None, display: str) -> tupl
     lowered = {n.lower(): n for n in reversed(names)}
     for candidate in TARGET_NAMES:
         if candidate in lowered:
-            return lowered[candidate], f"inferred from its name ({candidate!r}); set --target to choose another"
+            return lowered[candidate], "inferred from its name; set --target to choose another"
     return None, "no column looks like a target (label, target, y, class, ...); ran the target-free rules only"
 
 

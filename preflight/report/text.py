@@ -17,8 +17,8 @@ def render_text(report: Report, *, evidence_line: EvidenceLine | None = None, sh
         by_path.setdefault(f.location.path or "<object>", []).append(f)
     summaries = {s["path"]: s for s in report.summary.get("files", [])}
     for path in sorted(set(by_path) | (set(summaries) if show_summary else set())):
-        if show_summary and path in summaries:
-            lines.append(describe_file(summaries[path]))
+        if show_summary and path in summaries and (described := describe_file(summaries[path])):
+            lines.append(described)
         for f in by_path.get(path, []):
             lines.append(format_finding(f))
             if f.fix:
@@ -36,6 +36,13 @@ def format_finding(f: Finding) -> str:
 
 
 def describe_file(s: dict[str, Any]) -> str:
+    if s.get("kind") == "python":  # a clean .py file is not worth a line, as in ruff
+        return "\n".join(f"{s['path']}: note: {note}" for note in s.get("notes", []))
+    if s.get("kind") == "setup":
+        out = f"{s['path']}: {s.get('description') or 'live objects'}"
+        for note in s.get("notes", []):
+            out += f"\n{s['path']}: note: {note}"
+        return out
     parts = [f"{s.get('rows', 0):,} rows x {s.get('columns', 0)} columns"]
     if s.get("target"):
         parts.append(f"target {s['target']!r} ({s.get('task') or 'unknown task'}; {s.get('target_reason', '')})")

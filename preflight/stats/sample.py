@@ -1,14 +1,29 @@
-"""A bounded, order-keeping row sample: every k-th row, with k doubling as the file grows.
+"""A bounded, order-keeping row sample whose rate halves as the file grows.
 
-Rows whose 0-based position is a multiple of ``k`` are kept; when more than ``capacity`` are
-held, ``k`` doubles and every other kept row is dropped. Memory stays below ``capacity`` rows
-whatever the file's length, the result is deterministic, and the kept rows stay in file order
-at an even spacing, which is what order rules and their probes need.
+Row ``i`` is kept while ``hash(i)`` is divisible by ``step`` (a power of two); when more than
+``capacity`` rows are held, ``step`` doubles and the rows whose hash is not divisible by the new
+step are dropped, which leaves exactly the rows the new step would have kept. Memory stays below
+``capacity`` rows whatever the file's length; the result is deterministic and in file order, which
+order rules and their probes need. Hashing the row number (splitmix64) rather than keeping every
+k-th row means a file whose labels alternate with a period that divides k is not aliased into a
+sample of one class.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def row_hash(rows: np.ndarray) -> np.ndarray:
+    """splitmix64 of the row numbers: a fixed, well-mixed 64-bit hash."""
+    z = rows.astype(np.uint64) + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
 
 
 class OrderedSample:
@@ -23,8 +38,13 @@ class OrderedSample:
 
     def take(self, offset: int, n: int) -> np.ndarray:
         """Positions within a chunk of ``n`` rows starting at file row ``offset`` that are kept now."""
-        first = (-offset) % self.step
-        return np.arange(first, n, self.step, dtype=np.int64)
+        pos = np.arange(n, dtype=np.int64)
+        if self.step == 1:
+            return pos
+        return pos[self._kept(pos + offset)]
+
+    def _kept(self, rows: np.ndarray) -> np.ndarray:
+        return (row_hash(rows) & np.uint64(self.step - 1)) == 0
 
     def add(self, rows: np.ndarray, block: np.ndarray) -> None:
         """Add kept rows (file positions ``rows``, values ``block`` of shape (len(rows), d))."""
@@ -35,7 +55,7 @@ class OrderedSample:
         self._held += len(rows)
         while self._held > self.capacity:
             self.step *= 2
-            keep = [r % self.step == 0 for r in self._rows]
+            keep = [self._kept(r) for r in self._rows]
             self._rows = [r[k] for r, k in zip(self._rows, keep)]
             self._blocks = [b[k] for b, k in zip(self._blocks, keep)]
             self._held = sum(len(r) for r in self._rows)

@@ -1,0 +1,116 @@
+"""Python source files -> ``CodeSubject``: read as text and parsed with ``ast``; never imported, never run.
+
+A file that cannot be read as Python (binary data, an undecodable byte, a syntax error, nesting too
+deep for the parser) raises ``PreflightError`` with one line naming the file and, where known, the
+line; the engine reports it and goes on with the other files.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+import warnings
+from pathlib import Path
+from typing import Any
+
+from preflight.errors import PreflightError
+from preflight.inputs.subject import CodeSubject
+
+IGNORE_RE = re.compile(r"#\s*preflight:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
+CODE_RE = re.compile(r"^PF\d{0,3}$")
+
+
+def read_python(path: Path, options: Any = None) -> CodeSubject:
+    """The reader registered for ``.py`` (and ``.pyw``) files."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise PreflightError(f"could not be read ({exc.strerror or exc})", path) from None
+    return code_subject(data, display=str(path), path=str(path))
+
+
+def code_subject(source: str | bytes, display: str = "<string>", path: str | None = None) -> CodeSubject:
+    """Parse Python source (bytes are decoded as Python would: BOM, PEP 263 coding line, else UTF-8)."""
+    text = decode_source(source, display) if isinstance(source, bytes) else source
+    if "\x00" in text:
+        raise PreflightError("is not Python source (it holds NUL bytes: a binary file?); exclude it from the check",
+                             display)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes and the like
+            tree = ast.parse(text, filename=display)
+    except SyntaxError as exc:
+        where = f"{display}:{exc.lineno}" if exc.lineno else display
+        msg = (exc.msg or "invalid syntax").strip()
+        raise PreflightError(f"{where}: syntax error: {msg}; fix it (or exclude the file) to have it checked") \
+            from None
+    except (RecursionError, MemoryError):
+        raise PreflightError("is nested too deeply for Python's parser to read; simplify the deepest expression "
+                             "or exclude the file", display) from None
+    except ValueError as exc:  # e.g. surrogates that cannot be encoded
+        raise PreflightError(f"is not readable Python source ({exc}); exclude it from the check", display) from None
+    lines = text.splitlines()
+    subject = CodeSubject(path=path, display=display, source=text, tree=tree, lines=lines,
+                          ignores=suppressions(text))
+    subject.analyse()
+    return subject
+
+
+def decode_source(data: bytes, display: str) -> str:
+    """Decode as the interpreter would (``tokenize.open``): a BOM or PEP 263 coding line, else UTF-8."""
+    if b"\x00" in data[:8192]:
+        raise PreflightError("is not Python source (it holds NUL bytes: a binary file?); exclude it from the check",
+                             display)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise PreflightError(f"has a bad encoding declaration ({exc.msg if hasattr(exc, 'msg') else exc}); "
+                             "fix its '# -*- coding: ... -*-' line (PEP 263)", display) from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PreflightError(
+            f"{display}:{line}: is not valid {encoding} (byte 0x{data[exc.start]:02x}); save the file as UTF-8 "
+            "or declare its encoding with a '# -*- coding: <name> -*-' line (PEP 263)") from None
+    except LookupError:  # pragma: no cover - detect_encoding already checked the codec
+        raise PreflightError(f"declares an unknown encoding {encoding!r}", display) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def suppressions(text: str) -> dict[int, frozenset[str] | None]:
+    """``# preflight: ignore[PF203, PF301]`` comments by line; ``None`` means every code (a bare ignore).
+
+    Comments are found with ``tokenize``, so the text inside a string does not count; if tokenize
+    cannot read the file (rare where ``ast`` could), each line is searched instead.
+    """
+    found: dict[int, frozenset[str] | None] = {}
+
+    def add(line: int, comment: str) -> None:
+        for m in IGNORE_RE.finditer(comment):
+            codes = m.group("codes")
+            if codes is None:
+                found[line] = None
+                continue
+            parsed = frozenset(c.strip().upper() for c in codes.split(",") if c.strip())
+            parsed = frozenset(c for c in parsed if CODE_RE.match(c))
+            if line in found and found[line] is None:
+                continue
+            found[line] = (found.get(line) or frozenset()) | parsed
+
+    if "preflight" not in text.lower():
+        return found
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT and "preflight" in tok.string.lower():
+                add(tok.start[0], tok.string)
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        found.clear()
+        for i, line in enumerate(text.splitlines(), 1):
+            if "#" in line and "preflight" in line.lower():
+                add(i, line[line.index("#"):])
+    return found

@@ -1,0 +1,524 @@
+"""Live training objects -> ``SetupSubject``: a DataLoader or Dataset, a model, a loss.
+
+The only input adapter that imports torch (lazily, when called). It reads without side effects a
+user would notice:
+
+* batches are built from the loader's own batch sampler, dataset and ``collate_fn`` in this
+  process, so no worker processes start and at most ``max_batches`` batches are read;
+* torch's, NumPy's and ``random``'s global RNG states are restored afterwards (reading a
+  ``RandomSampler`` draws from torch's generator);
+* the model runs one forward pass on one batch under ``torch.no_grad()`` in eval mode (no
+  BatchNorm statistics move, no dropout), and every submodule's train/eval flag is restored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import random
+from typing import Any, Iterator
+
+import numpy as np
+
+from preflight.errors import PreflightError
+from preflight.inputs.subject import LoaderFacts, ModelFacts, SetupSubject
+
+LABEL_KEYS = ("label", "labels", "target", "targets", "y", "class", "class_label")
+INPUT_KEYS = ("input", "inputs", "x", "image", "images", "img", "features", "pixel_values", "input_ids", "data")
+MAX_CLASSES = 1000  # more distinct integer labels than this: not treated as classes
+SAMPLE_ITEMS = 256  # items read at random to estimate the class proportions of a map-style dataset
+
+
+def is_loader(obj: Any) -> bool:
+    try:
+        from torch.utils.data import DataLoader
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(obj, DataLoader)
+
+
+def is_dataset(obj: Any) -> bool:
+    try:
+        from torch.utils.data import Dataset, IterableDataset
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(obj, (Dataset, IterableDataset))
+
+
+def setup_subject(obj: Any = None, *, model: Any = None, loss: Any = None, max_batches: int = 64) -> SetupSubject:
+    """Read a DataLoader / Dataset (or None), a model and a loss into one subject."""
+    import torch
+
+    notes: list[str] = []
+    loader_facts: LoaderFacts | None = None
+    first_batch: Any = None
+    if obj is not None:
+        if is_loader(obj):
+            display = f"<DataLoader of {type(obj.dataset).__name__}>"
+            with _preserved_rng():
+                loader_facts, first_batch = read_loader(obj, max_batches, notes)
+        elif is_dataset(obj):
+            display = f"<{type(obj).__name__}>"
+            with _preserved_rng():
+                first_batch = _dataset_batch(obj, notes)
+        else:
+            raise PreflightError(f"preflight.check cannot read a {type(obj).__name__}: pass a DataLoader, a Dataset, "
+                                 "a path, a DataFrame, an array or a Tensor")
+    else:
+        display = "<model>"
+    loss_kind, loss_name = describe_loss(loss) if loss is not None else (None, None)
+    if loss is not None and loss_kind is None:
+        notes.append(f"the loss {type(loss).__name__} is not one preflight knows; PF301-PF306 were not checked")
+    model_facts = None
+    if model is not None:
+        if not isinstance(model, torch.nn.Module):
+            raise PreflightError(f"model= must be a torch.nn.Module, not {type(model).__name__}")
+        with _preserved_rng():
+            model_facts = describe_model(model, first_batch, notes)
+        if obj is None:
+            display = f"<model {model_facts.name}>"
+    return SetupSubject(display=display, loader=loader_facts, model=model_facts, loss=loss_kind,
+                        loss_name=loss_name, notes=notes)
+
+
+# --- loaders -----------------------------------------------------------------------------------
+
+def describe_sampler(loader: Any) -> tuple[str, bool | None]:
+    """The sampler's name and whether it shuffles (None: unknown, custom, or an IterableDataset)."""
+    from torch.utils.data import (BatchSampler, DistributedSampler, IterableDataset, RandomSampler,
+                                  SequentialSampler, SubsetRandomSampler, WeightedRandomSampler)
+
+    if isinstance(loader.dataset, IterableDataset):
+        return f"IterableDataset {type(loader.dataset).__name__} (orders itself)", None
+    bs = loader.batch_sampler
+    sampler = loader.sampler
+    wrapper = ""
+    if bs is not None:
+        if isinstance(bs, BatchSampler):
+            sampler = bs.sampler
+            if type(bs) is not BatchSampler:
+                wrapper = f"{type(bs).__name__} over "
+        elif hasattr(bs, "sampler"):
+            sampler = bs.sampler
+            wrapper = f"{type(bs).__name__} over "
+        else:
+            return f"batch sampler {type(bs).__name__}", None
+    name = wrapper + type(sampler).__name__
+    if isinstance(sampler, DistributedSampler):
+        return f"{name}(shuffle={sampler.shuffle})", bool(sampler.shuffle)
+    if isinstance(sampler, (RandomSampler, SubsetRandomSampler, WeightedRandomSampler)):
+        return name, True
+    if isinstance(sampler, SequentialSampler):
+        return name, False
+    return name, None
+
+
+def iter_batches(loader: Any, limit: int) -> Iterator[Any]:
+    """The loader's first ``limit`` batches, built in this process (no workers start)."""
+    from torch.utils.data import IterableDataset
+
+    ds = loader.dataset
+    collate = loader.collate_fn
+    if isinstance(ds, IterableDataset):
+        it = iter(ds)
+        size = loader.batch_size
+        for _ in range(limit):
+            if size is None:
+                try:
+                    yield collate(next(it))
+                except StopIteration:
+                    return
+                continue
+            items = list(itertools.islice(it, size))
+            if not items:
+                return
+            if len(items) < size and loader.drop_last:
+                return
+            yield collate(items)
+        return
+    if loader.batch_sampler is not None:
+        getitems = getattr(ds, "__getitems__", None)
+        for indices in itertools.islice(iter(loader.batch_sampler), limit):
+            indices = list(indices)
+            items = getitems(indices) if getitems is not None else [ds[i] for i in indices]
+            yield collate(items)
+    else:
+        for i in itertools.islice(iter(loader.sampler), limit):
+            yield collate(ds[i])
+
+
+def read_loader(loader: Any, max_batches: int, notes: list[str]) -> tuple[LoaderFacts, Any]:
+    sampler, shuffled = describe_sampler(loader)
+    facts = LoaderFacts(sampler=sampler, shuffled=shuffled, batch_size=loader.batch_size)
+    labels: list[np.ndarray] = []
+    first = None
+    note = ""
+    try:
+        for batch in iter_batches(loader, max_batches):
+            if first is None:
+                first = batch
+            facts.batches_read += 1
+            if note:
+                continue
+            y, why = batch_labels(batch)
+            if y is None:
+                note = why
+                continue
+            labels.append(y)
+    except Exception as exc:  # the user's dataset raised: report it, do not crash
+        notes.append(f"reading batch {facts.batches_read + 1} failed ({type(exc).__name__}: {_first_line(exc)}); "
+                     f"judged on the {facts.batches_read} batch(es) read")
+    if note:
+        facts.label_note = note
+        notes.append(f"labels not found: {note}; PF203/PF204 did not read the labels")
+    elif labels:
+        facts.batch_labels = labels
+        facts.population, facts.population_source = population(loader.dataset, labels)
+    return facts, first
+
+
+def _dataset_batch(ds: Any, notes: list[str]) -> Any:
+    """A batch of up to 8 items of a Dataset, for the model's forward pass."""
+    from torch.utils.data import IterableDataset
+    from torch.utils.data._utils.collate import default_collate
+
+    try:
+        if isinstance(ds, IterableDataset):
+            items = list(itertools.islice(iter(ds), 8))
+        else:
+            items = [ds[i] for i in range(min(8, len(ds)))]
+        return default_collate(items) if items else None
+    except Exception as exc:
+        notes.append(f"reading items of the dataset failed ({type(exc).__name__}: {_first_line(exc)})")
+        return None
+
+
+def batch_labels(batch: Any) -> tuple[np.ndarray | None, str]:
+    """Class labels of a batch as a 1-D array, or (None, why not)."""
+    y = None
+    if isinstance(batch, (tuple, list)):
+        if len(batch) == 2:
+            y = batch[1]
+        elif len(batch) > 2:
+            return None, (f"the batches are {type(batch).__name__}s of {len(batch)} items; preflight reads labels "
+                          "from (x, y) pairs or dicts with a label/target/y key")
+        else:
+            return None, "the batches hold a single item (no labels)"
+    elif isinstance(batch, dict):
+        keys = {str(k).lower(): k for k in batch}
+        key = next((keys[k] for k in LABEL_KEYS if k in keys), None)
+        if key is None:
+            return None, f"the batch dicts have no label/target/y key (keys: {', '.join(map(str, list(batch)[:8]))})"
+        y = batch[key]
+    else:
+        return None, f"the batches are {type(batch).__name__}s, not (x, y) pairs or dicts"
+    arr = _to_numpy(y)
+    if arr is None:
+        return None, f"the labels are {type(y).__name__}s, not tensors or arrays"
+    return class_labels(arr)
+
+
+def class_labels(arr: np.ndarray) -> tuple[np.ndarray | None, str]:
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim == 2 and arr.shape[1] > 1:
+        if np.isin(arr, (0, 1)).all() and (arr.sum(axis=1) == 1).all():
+            return arr.argmax(axis=1), ""  # one-hot rows
+        return None, "the labels are 2-D and not one-hot (multi-label or soft targets)"
+    if arr.ndim != 1:
+        return None, f"the labels have shape {arr.shape} (segmentation-style targets are not read)"
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all() or not (arr == np.round(arr)).all():
+            return None, "the targets are continuous (regression), not class labels"
+    elif arr.dtype.kind not in "iub":
+        return None, f"the labels have dtype {arr.dtype}"
+    return arr, ""
+
+
+def population(ds: Any, seen: list[np.ndarray]) -> tuple[dict[Any, int] | None, str]:
+    """Class counts of the whole dataset when it exposes them, else of a random sample of its items."""
+    whole = _dataset_targets(ds)
+    if whole is not None:
+        return _counts(whole), "the dataset's labels"
+    try:
+        n = len(ds)
+    except TypeError:
+        n = None
+    from torch.utils.data import IterableDataset
+
+    if n and not isinstance(ds, IterableDataset):
+        rng = np.random.default_rng(0)
+        idx = rng.choice(n, size=min(n, SAMPLE_ITEMS), replace=False)
+        ys = []
+        try:
+            for i in idx.tolist():
+                item = ds[i]
+                y, _ = batch_labels(item if isinstance(item, (tuple, list, dict)) else (item,))
+                if y is None:
+                    arr = _to_numpy(item[1]) if isinstance(item, (tuple, list)) and len(item) == 2 else None
+                    y = arr.reshape(-1) if arr is not None and arr.size == 1 else None
+                if y is None:
+                    break
+                ys.append(np.asarray(y).reshape(-1))
+        except Exception:
+            ys = []
+        if len(ys) == len(idx):
+            return _counts(np.concatenate(ys)), f"{len(idx)} items read at random"
+    return _counts(np.concatenate(seen)), "the batches read"
+
+
+def _dataset_targets(ds: Any) -> np.ndarray | None:
+    from torch.utils.data import Subset, TensorDataset
+
+    if isinstance(ds, Subset):
+        base = _dataset_targets(ds.dataset)
+        return base[np.asarray(ds.indices)] if base is not None else None
+    if isinstance(ds, TensorDataset) and len(ds.tensors) >= 2:
+        arr = _to_numpy(ds.tensors[-1])
+    else:
+        arr = None
+        for attr in ("targets", "labels", "y"):
+            val = getattr(ds, attr, None)
+            if val is not None and not callable(val):
+                arr = _to_numpy(val)
+                if arr is not None:
+                    break
+    if arr is None:
+        return None
+    try:
+        if len(arr) != len(ds):
+            return None
+    except TypeError:
+        return None
+    y, _ = class_labels(arr)
+    return y
+
+
+def _counts(y: np.ndarray) -> dict[Any, int] | None:
+    uniq, cnt = np.unique(y, return_counts=True)
+    if len(uniq) > MAX_CLASSES:
+        return None
+    return {u: int(c) for u, c in zip(uniq.tolist(), cnt.tolist())}
+
+
+def _to_numpy(v: Any) -> np.ndarray | None:
+    if hasattr(v, "detach") and hasattr(v, "cpu"):
+        try:
+            return v.detach().cpu().numpy()
+        except Exception:
+            return None
+    if isinstance(v, np.ndarray):
+        return v
+    if isinstance(v, (list, tuple)):
+        try:
+            arr = np.asarray(v)
+        except Exception:
+            return None
+        return arr if arr.dtype != object else None
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return np.asarray([v])
+    return None
+
+
+# --- model and loss ----------------------------------------------------------------------------
+
+def describe_loss(loss: Any) -> tuple[str | None, str | None]:
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    from preflight.stats import pyflow
+
+    for cls, kind in ((nn.BCEWithLogitsLoss, pyflow.BCE_LOGITS), (nn.BCELoss, pyflow.BCE),
+                      (nn.CrossEntropyLoss, pyflow.CE), (nn.NLLLoss, pyflow.NLL)):
+        if isinstance(loss, cls):
+            return kind, f"nn.{cls.__name__}"
+    funcs = {F.binary_cross_entropy: pyflow.BCE, F.binary_cross_entropy_with_logits: pyflow.BCE_LOGITS,
+             F.cross_entropy: pyflow.CE, F.nll_loss: pyflow.NLL}
+    for fn, kind in funcs.items():
+        if loss is fn:
+            return kind, f"F.{fn.__name__}"
+    if isinstance(loss, nn.Module) and type(loss).__name__.endswith("Loss"):
+        return pyflow.OTHER_LOSS, f"nn.{type(loss).__name__}"
+    return None, None
+
+
+def describe_model(model: Any, batch: Any, notes: list[str]) -> ModelFacts:
+    import torch
+    import torch.nn as nn
+
+    facts = ModelFacts(name=type(model).__name__)
+    tree_act, tree_width = _tree_tail(model)
+    x = _batch_input(batch)
+    out = None
+    hooked: dict[int, str] = {}
+    if x is not None:
+        handles = []
+        for mod in model.modules():
+            kind = _module_activation(mod)
+            if kind is not None:
+                handles.append(mod.register_forward_hook(
+                    lambda m, i, o, kind=kind: hooked.__setitem__(id(o), kind) if isinstance(o, torch.Tensor) else None))
+        modes = {m: m.training for m in model.modules()}
+        try:
+            model.eval()
+            with torch.no_grad():
+                out = model(_to_device(x, model))
+            facts.forward_ok = True
+        except Exception as exc:
+            notes.append(f"the forward pass on one batch failed ({type(exc).__name__}: {_first_line(exc)}); "
+                         "the output activation was read from the module tree only")
+            out = None
+        finally:
+            for m, mode in modes.items():
+                m.training = mode
+            for h in handles:
+                h.remove()
+    elif batch is None:
+        notes.append("no batch to run the model on; the output activation was read from the module tree only")
+    else:
+        notes.append("no model input found in the batch (a tuple (x, y) or a dict with an input/x/image key is "
+                      "expected); the output activation was read from the module tree only")
+    y = _output_tensor(out) if out is not None else None
+    if y is not None:
+        seen_kind = hooked.get(id(y))
+        rng_kind = _range_activation(y)
+        facts.width = 1 if y.ndim == 1 else (int(y.shape[1]) if y.ndim >= 2 else None)
+        if seen_kind is not None:
+            facts.activation, facts.evidence = seen_kind, f"the output is the output of an nn.{_NAMES[seen_kind]}"
+        elif rng_kind is not None:
+            facts.activation = rng_kind
+            facts.evidence = _RANGE_EVIDENCE[rng_kind]
+            if tree_act == rng_kind:
+                facts.evidence = f"its last module is nn.{_NAMES[rng_kind]} and " + facts.evidence
+    else:
+        facts.width = tree_width
+        if tree_act is not None:
+            facts.activation, facts.evidence = tree_act, f"its Sequential ends with nn.{_NAMES[tree_act]}"
+    return facts
+
+
+_NAMES = {"sigmoid": "Sigmoid", "softmax": "Softmax", "log_softmax": "LogSoftmax"}
+_RANGE_EVIDENCE = {
+    "sigmoid": "a forward pass on one batch gave outputs all within (0, 1)",
+    "softmax": "a forward pass on one batch gave rows that sum to 1",
+    "log_softmax": "a forward pass on one batch gave rows whose exp sums to 1",
+}
+_PASSTHROUGH = ("Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Flatten", "Unflatten")
+
+
+def _module_activation(mod: Any) -> str | None:
+    import torch.nn as nn
+
+    if isinstance(mod, nn.Sigmoid):
+        return "sigmoid"
+    if isinstance(mod, (nn.Softmax, nn.Softmax2d)):
+        return "softmax"
+    if isinstance(mod, nn.LogSoftmax):
+        return "log_softmax"
+    return None
+
+
+def _tree_tail(model: Any) -> tuple[str | None, int | None]:
+    """The activation a Sequential ends with, and the out_features of its last Linear."""
+    import torch.nn as nn
+
+    act, width = None, None
+    mod = model
+    while isinstance(mod, nn.Sequential) and len(mod):
+        children = [c for c in mod if type(c).__name__ not in _PASSTHROUGH]
+        if not children:
+            break
+        last = children[-1]
+        if act is None and _module_activation(last) is not None:
+            act = _module_activation(last)
+            rest = [c for c in children[:-1]]
+            for c in reversed(rest):
+                if isinstance(c, nn.Linear):
+                    width = c.out_features
+                    break
+            break
+        if isinstance(last, nn.Linear):
+            width = last.out_features
+            break
+        mod = last
+    return act, width
+
+
+def _range_activation(y: Any) -> str | None:
+    import torch
+
+    if not torch.is_floating_point(y) or y.numel() < 8 or not torch.isfinite(y).all():
+        return None
+    y = y.float()
+    if y.ndim >= 2 and y.shape[1] >= 2:
+        sums = y.sum(dim=1)
+        if (y >= 0).all() and torch.allclose(sums, torch.ones_like(sums), atol=1e-4):
+            return "softmax"
+        if (y <= 0).all():
+            lse = torch.logsumexp(y, dim=1)
+            if torch.allclose(lse, torch.zeros_like(lse), atol=1e-4):
+                return "log_softmax"
+    if (y > 0).all() and (y < 1).all() and y.unique().numel() > 1:
+        return "sigmoid"
+    return None
+
+
+def _batch_input(batch: Any) -> Any:
+    if batch is None:
+        return None
+    if isinstance(batch, (tuple, list)):
+        return batch[0] if batch else None
+    if isinstance(batch, dict):
+        keys = {str(k).lower(): k for k in batch}
+        key = next((keys[k] for k in INPUT_KEYS if k in keys), None)
+        return batch[key] if key is not None else None
+    if hasattr(batch, "shape"):
+        return batch
+    return None
+
+
+def _output_tensor(out: Any) -> Any:
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return out
+    logits = getattr(out, "logits", None)
+    if isinstance(logits, torch.Tensor):
+        return logits
+    if isinstance(out, dict):
+        for k in ("logits", "out", "output", "y_hat", "pred"):
+            if isinstance(out.get(k), torch.Tensor):
+                return out[k]
+        return None
+    if isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor):
+        return out[0]
+    return None
+
+
+def _to_device(x: Any, model: Any) -> Any:
+    try:
+        device = next(model.parameters()).device
+    except StopIteration:
+        return x
+    if hasattr(x, "to"):
+        return x.to(device)
+    return x
+
+
+@contextlib.contextmanager
+def _preserved_rng() -> Iterator[None]:
+    import torch
+
+    py_state = random.getstate()
+    np_state = np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else ""

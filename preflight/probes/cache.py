@@ -1,0 +1,64 @@
+"""The probe cache: one JSON file per result, written atomically, a bad file read as a miss.
+
+Keys hash the exact arrays a probe trains on, the rule, the family, the settings, the probe's
+version and preflight's version (``run._digest``), so a hit is the same training. The directory is
+``PREFLIGHT_CACHE_DIR``, else ``$XDG_CACHE_HOME/preflight``, else ``~/.cache/preflight``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+SUBDIR = "probe-v1"
+
+
+def cache_dir(override: str | None = None) -> Path:
+    if override:
+        return Path(override)
+    env = os.environ.get("PREFLIGHT_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "preflight"
+
+
+def _path(key: str, override: str | None) -> Path:
+    return cache_dir(override) / SUBDIR / key[:2] / f"{key}.json"
+
+
+def get(key: str, override: str | None = None) -> dict[str, Any] | None:
+    """The cached evidence for ``key``, or None (missing, unreadable, truncated or not ours)."""
+    try:
+        with open(_path(key, override), encoding="utf-8") as fh:
+            entry = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("evidence"), dict):
+        return None
+    return entry["evidence"]
+
+
+def put(key: str, evidence: dict[str, Any], override: str | None = None) -> bool:
+    """Store ``evidence``; False (and no exception) when the cache cannot be written."""
+    path = _path(key, override)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"key": key, "evidence": evidence}, fh, allow_nan=False)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except (OSError, ValueError, TypeError):
+        return False
+    return True

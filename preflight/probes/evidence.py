@@ -1,0 +1,243 @@
+"""Turning a fit into a verdict, a JSON-ready evidence dict and a one-line text rendering.
+
+No torch here: reports render evidence from the cache or from package data without it.
+
+The verdict is ``confirmed`` when, in every seed, the fixed variant's best held-out loss is at most
+``CONFIRM_RATIO`` times the as-is variant's and at least ``MIN_DIFFERENCE`` lower, or the as-is run failed (its loss became NaN/inf)
+while the fixed one did not; ``not_reproduced`` otherwise; ``skipped`` when no probe ran.
+Non-finite numbers never reach JSON: they become ``null`` with ``failed: true`` and a reason.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from preflight.probes.settings import CONFIRM_RATIO, MIN_DIFFERENCE
+
+CONFIRMED = "confirmed"
+NOT_REPRODUCED = "not_reproduced"
+SKIPPED = "skipped"
+
+SPARKS = "▁▂▃▄▅▆▇█"
+LOSS_NAMES = {"bce_logits": "BCE", "ce_logits": "cross-entropy", "mse": "MSE"}
+
+
+def num(x: Any, digits: int = 6) -> float | None:
+    """A finite float rounded to ``digits`` significant digits, or None."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(v):
+        return None
+    if v == 0:
+        return 0.0
+    return float(f"{v:.{digits}g}")
+
+
+def skipped(reason: str, **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"verdict": SKIPPED, "reason": reason, "data": extra.pop("data", "user")}
+    out.update(extra)
+    return out
+
+
+def best_index(curves: np.ndarray) -> np.ndarray:
+    """Per model: the evaluation (after training began) with the lowest finite held-out loss, the
+    checkpoint early stopping keeps; the last evaluation when none is finite."""
+    k = curves.shape[1]
+    after = curves[:, 1:] if k > 1 else curves
+    safe = np.where(np.isfinite(after), after, np.inf)
+    idx = safe.argmin(axis=1) + (1 if k > 1 else 0)
+    none = ~np.isfinite(after).any(axis=1)
+    return np.where(none, k - 1, idx)
+
+
+def best_loss(curves: np.ndarray, first_bad: np.ndarray) -> np.ndarray:
+    """Per model: the held-out loss of the best checkpoint; NaN for a run whose training loss ever
+    became NaN/inf (it failed, whatever it scored before)."""
+    best = curves[np.arange(len(curves)), best_index(curves)]
+    return np.where((first_bad >= 0) | ~np.isfinite(best), np.nan, best)
+
+
+def _variant(curves: np.ndarray, final: np.ndarray, score_curves: np.ndarray, first_bad: np.ndarray,
+             metric: str, description: str) -> dict[str, Any]:
+    best = best_loss(curves, first_bad)
+    score = score_curves[np.arange(len(curves)), best_index(curves)]
+    score = np.where(np.isfinite(best), score, np.nan)
+    failed = bool((~np.isfinite(best)).any() or (first_bad >= 0).any())
+    with np.errstate(invalid="ignore"):
+        mean_curve = curves.mean(axis=0)
+    out: dict[str, Any] = {
+        "setup": description,
+        "best": num(best.mean()) if np.isfinite(best).all() else None,
+        "final": num(final.mean()) if np.isfinite(final).all() else None,
+        metric: num(score.mean()) if np.isfinite(score).all() else None,
+        "per_seed": {"best": [num(v) for v in best], "final": [num(v) for v in final],
+                     metric: [num(v) for v in score]},
+        "curve": [num(v) for v in mean_curve],
+        "curves": [[num(v) for v in c] for c in curves],
+        "failed": failed,
+    }
+    if failed:
+        steps = [int(s) for s in first_bad if s >= 0]
+        if steps:
+            out["failure"] = (f"training loss became NaN/inf at step {min(steps)} in "
+                              f"{len(steps)} of {len(first_bad)} seeds")
+        else:
+            out["failure"] = f"held-out loss is NaN/inf in {int((~np.isfinite(best)).sum())} of {len(best)} seeds"
+    return out
+
+
+def judge(as_is: np.ndarray, fixed: np.ndarray) -> tuple[str, str]:
+    """The verdict and its reason from per-seed held-out losses (NaN/inf = that run failed)."""
+    a_ok, f_ok = np.isfinite(as_is), np.isfinite(fixed)
+    n = len(as_is)
+    if not f_ok.all():
+        return NOT_REPRODUCED, (f"the fixed run failed too (loss NaN/inf in {int((~f_ok).sum())} of {n} "
+                                "seeds), so the fix is not what is missing")
+    if not a_ok.any():
+        return CONFIRMED, f"the as-is run failed (loss NaN/inf) in all {n} seeds; the fixed run trained"
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(a_ok, fixed / np.where(as_is > 0, as_is, np.nan), 0.0)
+    with np.errstate(invalid="ignore"):
+        diff = np.where(a_ok, as_is - fixed, np.inf)
+    wins = (~a_ok) | ((np.nan_to_num(ratio, nan=np.inf) <= CONFIRM_RATIO) & (diff >= MIN_DIFFERENCE))
+    if wins.all():
+        worst = float(np.max(np.where(a_ok, ratio, 0.0)))
+        failed = int((~a_ok).sum())
+        tail = f" (the as-is run failed in {failed})" if failed else ""
+        return CONFIRMED, (f"fixed held-out loss <= {CONFIRM_RATIO:g} x as-is and {MIN_DIFFERENCE:g} lower "
+                           f"in all {n} seeds{tail}; "
+                           f"worst ratio {worst:.2f}")
+    return NOT_REPRODUCED, (f"fixed held-out loss <= {CONFIRM_RATIO:g} x as-is and {MIN_DIFFERENCE:g} lower "
+                            f"in only {int(wins.sum())} of {n} seeds: no clear gap on this data")
+
+
+def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns: Sequence[str],
+                   eval_steps: np.ndarray, curves: np.ndarray, final: np.ndarray, score_curves: np.ndarray,
+                   first_nonfinite: np.ndarray, n_seeds: int, steps: int, batch: int, epochs: int | None,
+                   hidden: int, lr: float, d: int, n_out: int, rows: Mapping[str, int], seconds: float,
+                   as_is: str, fixed: str, notes: Sequence[str], data: str = "user") -> dict[str, Any]:
+    """The evidence dict. Arrays are per model, as-is seeds first, then fixed seeds."""
+    metric = "r2" if task == "regression" else "accuracy"
+    s = n_seeds
+    a = _variant(curves[:s], final[:s], score_curves[:s], first_nonfinite[:s], metric, as_is)
+    f = _variant(curves[s:], final[s:], score_curves[s:], first_nonfinite[s:], metric, fixed)
+    best_a, best_f = best_loss(curves[:s], first_nonfinite[:s]), best_loss(curves[s:], first_nonfinite[s:])
+    verdict, reason = judge(best_a, best_f)
+    gap: dict[str, Any] = {"margin": CONFIRM_RATIO, "compares": "best held-out loss (early stopping)"}
+    if a["best"] is not None and f["best"] is not None:
+        gap["ratio"] = num(f["best"] / a["best"]) if a["best"] > 0 else None
+        gap["difference"] = num(a["best"] - f["best"])
+    else:
+        gap["ratio"] = None
+        gap["difference"] = None
+    gap["as_is_reaches_fixed_at"] = reach_step(eval_steps, curves[:s], best_f)
+    return {
+        "verdict": verdict,
+        "reason": reason,
+        "rule": code,
+        "family": family,
+        "columns": list(columns),
+        "task": task,
+        "model": f"MLP {d}-{hidden}-{n_out} (ReLU), Adam lr {lr:g}, batch {batch}",
+        "loss": LOSS_NAMES.get(eval_loss, eval_loss),
+        "metric": metric,
+        "as_is": a,
+        "fixed": f,
+        "gap": gap,
+        "seeds": s,
+        "steps": int(steps),
+        "epochs": epochs,
+        "curve_steps": [int(v) for v in eval_steps],
+        "rows": dict(rows),
+        "seconds": round(float(seconds), 3),
+        "notes": list(notes),
+        "data": data,
+    }
+
+
+def reach_step(eval_steps: np.ndarray, as_is_curves: np.ndarray, fixed_best: np.ndarray) -> int | None:
+    """First evaluated step at which the as-is mean curve is at or below the fixed runs' mean best loss."""
+    if not np.isfinite(fixed_best).all():
+        return None
+    target = float(fixed_best.mean())
+    with np.errstate(invalid="ignore"):
+        mean = as_is_curves.mean(axis=0)
+    hit = np.flatnonzero(np.isfinite(mean) & (mean <= target))
+    return int(eval_steps[hit[0]]) if len(hit) else None
+
+
+def sparkline(values: Sequence[float | None], width: int = 16, lo: float | None = None,
+              hi: float | None = None) -> str:
+    """Unicode sparkline of ``values`` resampled to ``width`` cells; '×' marks a missing (NaN) value."""
+    vals = list(values)
+    if not vals:
+        return ""
+    if len(vals) > width:
+        picks = np.linspace(0, len(vals) - 1, width).round().astype(int)
+        vals = [vals[i] for i in picks]
+    finite = [v for v in vals if v is not None and math.isfinite(v)]
+    if not finite:
+        return "×" * len(vals)
+    lo = min(finite) if lo is None else lo
+    hi = max(finite) if hi is None else hi
+    span = hi - lo
+    out = []
+    for v in vals:
+        if v is None or not math.isfinite(v):
+            out.append("×")
+        elif span <= 0:
+            out.append(SPARKS[0])
+        else:
+            i = int(round((min(max(v, lo), hi) - lo) / span * (len(SPARKS) - 1)))
+            out.append(SPARKS[i])
+    return "".join(out)
+
+
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return "NaN"
+    if v == 0:
+        return "0"
+    if abs(v) >= 100 or abs(v) < 0.001:
+        return f"{v:.2e}"
+    return f"{v:.3g}"
+
+
+def render_line(ev: Mapping[str, Any]) -> str:
+    """One line: verdict, model, steps, seeds, held-out loss and metric as-is -> fixed, sparklines."""
+    verdict = ev.get("verdict", SKIPPED)
+    if verdict == SKIPPED:
+        return f"skipped: {ev.get('reason', '')}"
+    a, f = ev["as_is"], ev["fixed"]
+    metric = ev.get("metric", "accuracy")
+    ratio = ev.get("gap", {}).get("ratio")
+    ratio_s = f" ({ratio:.2g}x)" if ratio is not None else (" (as-is failed)" if a.get("failed") else "")
+    reach = ev.get("gap", {}).get("as_is_reaches_fixed_at")
+    reach_s = f"as-is reaches it at step {reach}" if reach is not None else "as-is never reaches it"
+    mname = "R^2" if metric == "r2" else "acc"
+
+    def m(v: Mapping[str, Any]) -> str:
+        x = v.get(metric)
+        return "NaN" if x is None else (f"{x:.2f}" if metric == "r2" else f"{x:.0%}")
+
+    curve_a, curve_f = _log_if_wide(a.get("curve", []), f.get("curve", []))
+    finite = [v for v in curve_a + curve_f if v is not None]
+    lo, hi = (min(finite), max(finite)) if finite else (None, None)
+    where = "reference data" if ev.get("data") == "reference" else f"{ev.get('rows', {}).get('train', '?')} rows"
+    return (f"{verdict}: {ev.get('model', 'MLP')}, {ev.get('steps')} steps x {ev.get('seeds')} seeds "
+            f"on {where}; best held-out {ev.get('loss', 'loss')} {_fmt(a.get('best'))} -> {_fmt(f.get('best'))}"
+            f"{ratio_s}, {mname} {m(a)} -> {m(f)}; {reach_s}; "
+            f"as-is {sparkline(curve_a, lo=lo, hi=hi)} fixed {sparkline(curve_f, lo=lo, hi=hi)}")
+
+
+def _log_if_wide(*curves: Sequence[float | None]) -> list[list[float | None]]:
+    """The curves on a log10 scale when they are positive and span more than a factor of 10."""
+    vals = [v for c in curves for v in c if v is not None and math.isfinite(v)]
+    if vals and min(vals) > 0 and max(vals) / min(vals) > 10:
+        return [[math.log10(v) if v is not None and v > 0 else None for v in c] for c in curves]
+    return [list(c) for c in curves]

@@ -1,0 +1,101 @@
+"""Reference data for each probe: deterministic, numpy only, one data set per rule or output kind.
+
+``output_case(kind)`` is the reference data of the PF3xx output probes (no catalog example holds
+data for them); its evidence is recorded in ``output-<kind>.json``. ``case(code)`` holds larger
+(4,000-row) sets for the PF1xx/PF2xx probes, which the tests use; those rules' recorded evidence
+comes from their catalog bad examples. None of these sets was used to choose the probe's settings
+(see ``preflight.probes.settings``).
+
+    python -m preflight.probes.reference      # rewrite the recorded evidence
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+ROWS = 4000
+
+
+def moons(n: int = ROWS, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles (as sklearn's make_moons), labels 0/1, rows in random order."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    t = rng.uniform(0, np.pi, n)
+    x0 = np.where(y == 0, np.cos(t), 1 - np.cos(t))
+    x1 = np.where(y == 0, np.sin(t), 0.5 - np.sin(t))
+    X = np.c_[x0, x1] + rng.normal(0, noise, (n, 2))
+    return X, y.astype(np.float64)
+
+
+def blobs(n: int = ROWS, d: int = 10, classes: int = 2, sep: float = 1.0, flip: float = 0.03,
+          seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian classes with random centres (as make_classification without redundant features)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, classes, n)
+    centres = rng.normal(0, sep, (classes, d))
+    X = centres[y] + rng.normal(0, 1.0, (n, d))
+    flipped = rng.random(n) < flip
+    y = np.where(flipped, rng.integers(0, classes, n), y)
+    return X, y.astype(np.float64)
+
+
+def regression(n: int = ROWS, d: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth non-linear target of standardized features, with noise."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0, 1, (n, d))
+    w = rng.normal(0, 1, d)
+    y = np.tanh(X @ w / np.sqrt(d)) * 2 + 0.3 * X[:, 0] ** 2 + rng.normal(0, 0.3, n)
+    return X, y
+
+
+def case(code: str) -> dict[str, Any]:
+    """``{"X", "y", "task", "features", "columns", "family", "about"}`` for rule ``code``."""
+    if code in ("PF101", "PF102"):
+        X, y = moons()
+        X = X * [40.0, 3.0] + [300.0, 20.0]  # raw instrument units: offset and scale far from 0 and 1
+        return dict(X=X, y=y, task="binary", features=("pressure", "temp"), columns=("pressure", "temp"),
+                    family="scale", about="two moons in raw units (mean 300 and 20, std 40 and 3)")
+    if code == "PF103":
+        X, y = moons()
+        X = np.c_[X, np.full(len(y), 1.0)]
+        return dict(X=X, y=y, task="binary", features=("a", "b", "bias"), columns=("bias",),
+                    family="constant", about="two moons and a column that is always 1")
+    if code == "PF104":
+        X, y = moons()
+        rng = np.random.default_rng(1)
+        X = X.copy()
+        X[rng.random(len(y)) < 0.01, 0] = np.nan
+        X[rng.random(len(y)) < 0.005, 1] = np.inf
+        return dict(X=X, y=y, task="binary", features=("a", "b"), columns=("a", "b"), family="nonfinite",
+                    about="two moons with 1% NaN in one column and 0.5% inf in the other")
+    if code in ("PF201", "PF203"):
+        X, y = blobs()
+        order = np.argsort(y, kind="stable")
+        return dict(X=X[order], y=y[order], task="binary", features=tuple(f"f{i}" for i in range(10)),
+                    columns=("label",), family="order",
+                    about=f"{ROWS} rows of two Gaussian classes in 10 features, sorted by label")
+    if code in ("PF202", "PF204"):
+        X, y = regression()
+        order = np.argsort(y, kind="stable")
+        return dict(X=X[order], y=y[order], task="regression", features=tuple(f"f{i}" for i in range(6)),
+                    columns=("target",), family="order",
+                    about=f"{ROWS} rows of a non-linear regression, sorted by target")
+    raise KeyError(code)
+
+
+def output_case(kind: str) -> dict[str, Any]:
+    """Reference data for an output kind: features in raw units (x1000), where logits saturate.
+
+    On standardized features the user's activation + loss and the stable loss train alike (the
+    probe says so: not reproduced); the difference is numerical and shows once logits are large,
+    which unnormalized inputs make them.
+    """
+    if kind.startswith("sigmoid"):
+        X, y = moons()
+        flip = np.random.default_rng(2).random(len(y)) < 0.05
+        y = np.where(flip, 1 - y, y)
+        return dict(X=X * 1000.0, y=y, task="binary", about="two moons x1000, 5% of labels flipped")
+    X, y = blobs(classes=3, sep=1.5)
+    return dict(X=X * 1000.0, y=y, task="multiclass", about="three Gaussian classes in 10 features, x1000")

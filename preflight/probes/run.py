@@ -1,0 +1,287 @@
+"""Running probes: resolve the family, build the variants, fit the budget, train, judge, cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from preflight.probes import cache as probe_cache
+from preflight.probes.data import (FAMILIES, ProbeData, Skip, Table, batch_plan, build, table_from_arrays,
+                                   table_from_subject)
+from preflight.probes.evidence import build_evidence, skipped
+from preflight.probes.settings import (CURVE_POINTS, DEFAULT_STEPS, MIN_STEPS, PROBE_VERSION, ProbeSettings)
+
+# The probe family of each rule whose Rule class does not name one itself (``Rule.probe``).
+DEFAULT_FAMILIES: dict[str, str] = {
+    "PF101": "scale",
+    "PF102": "scale",
+    "PF103": "constant",
+    "PF104": "nonfinite",
+    "PF201": "order",
+    "PF202": "order",
+    "PF203": "order",
+    "PF204": "order",
+}
+
+# Cost model for the budget, calibrated on a 2-core x86 CPU with one torch thread
+# (bench/probe.py prints predicted against measured; it errs on the slow side): seconds per step =
+# STEP_OVERHEAD + flops / FLOPS, flops = 6 * models * batch * (d * hidden + hidden * out).
+# Deterministic on purpose: the number of steps, hence the numbers, must not depend on load.
+STEP_OVERHEAD = 1.2e-3
+FLOPS = 1e10
+
+
+def family_for(code: str, rule: Any = None) -> str | None:
+    """``scale``, ``constant``, ``nonfinite``, ``order``, ``output:<kind>``, or None (no probe)."""
+    named = getattr(rule, "probe", None) if rule is not None else None
+    return named or DEFAULT_FAMILIES.get(code)
+
+
+def predicted_seconds(steps: int, models: int, batch: int, d: int, hidden: int, out: int, n_test: int,
+                      curve_points: int = CURVE_POINTS) -> float:
+    per_sample = d * hidden + hidden * out
+    train = steps * (STEP_OVERHEAD + 6.0 * models * batch * per_sample / FLOPS)
+    evals = (curve_points + 2) * (2e-4 + 2.0 * models * n_test * per_sample / FLOPS)
+    return train + evals
+
+
+def fit_steps(family: str, data: ProbeData, settings: ProbeSettings) -> tuple[int | None, int | None, str]:
+    """(steps, epochs, note): the default or asked-for length, cut to fit ``settings.budget``.
+
+    Raises ``Skip`` when the budget leaves fewer than ``MIN_STEPS`` steps.
+    """
+    want = settings.steps or DEFAULT_STEPS
+    models = 2 * settings.seeds
+    d = data.X_train.shape[2]
+    batch = max(1, min(data.batch_size, data.n_train))
+    per_epoch = max(1, data.n_train // batch)
+
+    def cost(n_steps: int) -> float:
+        return predicted_seconds(n_steps, models, batch, d, settings.hidden, data.n_out, data.n_test)
+
+    note = ""
+    if data.epochs is not None or family == "order":
+        epochs = max(1, round(want / per_epoch))
+        while epochs > 1 and settings.budget > 0 and cost(epochs * per_epoch) > settings.budget:
+            epochs -= 1
+        if settings.budget > 0 and cost(epochs * per_epoch) > settings.budget:
+            raise Skip(f"one epoch ({per_epoch} steps) does not fit the probe budget of {settings.budget:g} s")
+        if epochs * per_epoch < want * 0.5 and settings.steps is None and round(want / per_epoch) > epochs:
+            note = f"cut to {epochs} epochs to fit the {settings.budget:g} s budget"
+        return None, epochs, note
+    steps = want
+    if settings.budget > 0 and cost(steps) > settings.budget:
+        fixed = cost(0)  # the held-out evaluations, whatever the number of steps
+        steps = int((settings.budget - fixed) / (cost(1) - fixed))
+        if steps < MIN_STEPS:
+            raise Skip(f"the probe budget of {settings.budget:g} s allows under {MIN_STEPS} steps on "
+                       f"{d} features")
+        note = f"cut from {want} to {steps} steps to fit the {settings.budget:g} s budget"
+    return steps, None, note
+
+
+def preflight_version() -> str:
+    import preflight
+
+    v = getattr(preflight, "__version__", None)
+    if v:
+        return str(v)
+    try:
+        from importlib.metadata import version
+
+        return version("preflight")
+    except Exception:  # not installed: a source checkout
+        return "0+source"
+
+
+def _digest(data: ProbeData, code: str, family: str, settings: ProbeSettings) -> str:
+    h = hashlib.sha256()
+    for a in data.fingerprint_arrays():
+        a = np.ascontiguousarray(a)
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    meta = {"code": code, "family": family, "columns": list(data.columns), "losses": list(data.losses),
+            "order": list(data.order), "batch": data.batch_size, "settings": settings.key(),
+            "probe_version": PROBE_VERSION, "preflight": preflight_version()}
+    h.update(json.dumps(meta, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def run_on_table(table: Table, code: str, family: str, columns: Sequence[str] = (),
+                 settings: ProbeSettings = ProbeSettings(), data_kind: str = "user") -> dict[str, Any]:
+    """Probe ``code``'s fix on ``table``: the evidence dict (never raises for bad data: skips)."""
+    base, _, kind = family.partition(":")
+    if base not in FAMILIES:
+        return skipped(f"no probe for family {family!r}", rule=code, data=data_kind)
+    try:
+        data = build(base, table, columns, settings, output_kind=kind or None)
+        steps, epochs, note = fit_steps(base, data, settings)
+    except Skip as e:
+        return skipped(str(e), rule=code, family=family, data=data_kind)
+    key = _digest(data, code, family, settings) if settings.cache else None
+    if key is not None:
+        hit = probe_cache.get(key, settings.cache_dir)
+        if hit is not None:
+            hit["cached"] = True
+            return hit
+    ev = _train(data, code, family, steps, epochs, settings, data_kind)
+    if note:
+        ev["notes"].append(note)
+    if key is not None:
+        probe_cache.put(key, ev, settings.cache_dir)
+    ev["cached"] = False
+    return ev
+
+
+def _train(data: ProbeData, code: str, family: str, steps: int | None, epochs: int | None,
+           settings: ProbeSettings, data_kind: str) -> dict[str, Any]:
+    from preflight.probes.train import fit  # imports torch
+
+    seeds = list(range(settings.seeds))
+    plan = batch_plan(data.n_train, data.batch_size, steps, epochs, seeds, data.order)
+    variant = [0] * len(seeds) + [1] * len(seeds)
+    eval_at = None
+    if epochs is not None:  # order probes: evaluate at epoch ends, where a training loop validates
+        per_epoch = plan.shape[0] // epochs
+        every = max(1, -(-epochs // CURVE_POINTS))
+        eval_at = [e * per_epoch for e in range(every, epochs + 1, every)]
+    t0 = time.perf_counter()
+    result = fit(data.X_train, data.y_train, data.X_test, data.y_test, plan, variant, seeds + seeds,
+                 data.losses, data.eval_loss, data.task, data.n_out, settings.hidden, settings.lr,
+                 device=settings.device, eval_at=eval_at)
+    seconds = time.perf_counter() - t0
+    return build_evidence(
+        code=code, family=family, task=data.task, eval_loss=data.eval_loss, columns=data.columns,
+        eval_steps=result.eval_steps, curves=result.curves, final=result.final, score_curves=result.score_curves,
+        first_nonfinite=result.first_nonfinite, n_seeds=len(seeds), steps=result.steps,
+        batch=plan.shape[2], epochs=epochs, hidden=settings.hidden, lr=settings.lr,
+        d=data.X_train.shape[2], n_out=data.n_out, rows={"train": data.n_train, "heldout": data.n_test},
+        seconds=seconds, as_is=data.as_is, fixed=data.fixed, notes=data.notes, data=data_kind)
+
+
+# --- public entry points -----------------------------------------------------------------------
+
+def run_probe(subject: Any, code: str, columns: Sequence[str] = (), settings: ProbeSettings = ProbeSettings(),
+              family: str | None = None) -> dict[str, Any]:
+    """Probe rule ``code`` on a table subject, covering the flagged ``columns``."""
+    family = family or family_for(code)
+    if family is None:
+        return skipped(f"{code} has no probe", rule=code)
+    try:
+        table = table_from_subject(subject, settings.max_rows)
+    except Skip as e:
+        return skipped(str(e), rule=code, family=family)
+    return run_on_table(table, code, family, columns, settings)
+
+
+def probe_arrays(X: np.ndarray, y: np.ndarray, task: str, code: str, family: str,
+                 columns: Sequence[str] = (), features: Sequence[str] | None = None,
+                 settings: ProbeSettings = ProbeSettings(), data_kind: str = "user") -> dict[str, Any]:
+    """Probe on plain arrays (rows in file order)."""
+    try:
+        table = table_from_arrays(X, y, task, features, settings.max_rows)
+    except Skip as e:
+        return skipped(str(e), rule=code, family=family, data=data_kind)
+    return run_on_table(table, code, family, columns, settings, data_kind)
+
+
+def probe_output(X: np.ndarray, y: np.ndarray, kind: str, task: str | None = None, code: str = "PF3xx",
+                 settings: ProbeSettings = ProbeSettings(), data_kind: str = "user") -> dict[str, Any]:
+    """The PF3xx probe: the user's output activation and loss (``kind``, a key of
+    ``preflight.probes.data.OUTPUT_KINDS``) against logits with the matching stable loss.
+
+    ``task`` defaults to binary for sigmoid kinds and to binary/multiclass by the number of classes
+    of ``y`` for softmax kinds. Call it with the user's data, or with ``reference_data(kind)``.
+    """
+    if task is None:
+        task = "binary" if kind.startswith("sigmoid") else (
+            "binary" if len(np.unique(np.asarray(y)[np.isfinite(np.asarray(y, dtype=float))])) == 2
+            else "multiclass")
+    return probe_arrays(X, y, task, code, f"output:{kind}", settings=settings, data_kind=data_kind)
+
+
+def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings = ProbeSettings(),
+                  rules: Mapping[str, Any] | None = None) -> list[Any]:
+    """Findings with probe evidence attached: one probe per rule and subject over every flagged column.
+
+    A finding whose probe gives ``not_reproduced`` on the user's rows drops to info severity;
+    ``confirmed``, ``skipped`` and reference evidence keep theirs. A subject without rows (a .py file) gets the rule's reference evidence,
+    marked ``"data": "reference"``. ``rules`` maps codes to Rule objects (their ``probe`` names the
+    family); without it the default families apply.
+    """
+    from preflight.findings import Severity
+    from preflight.probes.reference import reference_evidence
+
+    findings = list(findings)
+    if not settings.enabled:
+        return findings
+    by_code: dict[str, list[int]] = {}
+    for i, f in enumerate(findings):
+        if f.probe is None and family_for(f.code, (rules or {}).get(f.code)):
+            by_code.setdefault(f.code, []).append(i)
+    is_table = hasattr(subject, "sample")  # a table subject, even when it sampled no rows
+    for code, idx in by_code.items():
+        family = family_for(code, (rules or {}).get(code))
+        if is_table:
+            columns = list(dict.fromkeys(findings[i].location.column for i in idx if findings[i].location.column))
+            ev = run_probe(subject, code, columns, settings, family)
+        else:  # code, not data: the rule's recorded evidence on its catalog example
+            ev = reference_evidence(code, family)
+            if ev is None:
+                continue
+        # only a measurement on the user's own rows can lower a finding; reference evidence informs
+        severity = Severity.INFO if ev.get("verdict") == "not_reproduced" and ev.get("data") == "user" else None
+        for i in idx:
+            findings[i] = findings[i].with_probe(ev, severity)
+    return findings
+
+
+# --- engine wiring -------------------------------------------------------------------------------
+
+CONFIG_KEYS = {"enabled": bool, "seeds": int, "steps": int, "batch-size": int, "hidden": int, "lr": float,
+               "max-rows": int, "budget": float, "cache": bool, "cache-dir": str, "device": str}
+
+
+def settings_from_config(table: Mapping[str, Any], source: str = "config",
+                         overrides: Mapping[str, Any] | None = None) -> ProbeSettings:
+    """``[tool.preflight.probe]`` values, then ``overrides`` (the command line's, None = not given)."""
+    from preflight.errors import PreflightError
+
+    values: dict[str, Any] = {}
+    for key, value in (table or {}).items():
+        kind = CONFIG_KEYS.get(key.replace("_", "-"))
+        if kind is None:
+            raise PreflightError(f"{source}: [tool.preflight.probe] has no key {key!r} "
+                                 f"(keys: {', '.join(sorted(CONFIG_KEYS))})")
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise PreflightError(f"{source}: [tool.preflight.probe] {key} must be a {kind.__name__}, "
+                                 f"not {value!r}")
+        values[key.replace("-", "_")] = value
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = value
+    settings = ProbeSettings(**values)
+    if settings.seeds < 1 or (settings.steps is not None and settings.steps < 1) or settings.budget < 0:
+        raise PreflightError(f"{source}: probe seeds and steps must be at least 1 and the budget not negative")
+    return settings
+
+
+def make_hook(**overrides: Any) -> Callable[[list[Any], Any, Any], list[Any]]:
+    """The engine's probe hook: ``(findings, subject, config) -> findings`` with evidence attached.
+
+    ``overrides`` are ``ProbeSettings`` fields from the command line (None = use the config's).
+    """
+    def hook(findings: list[Any], subject: Any, config: Any) -> list[Any]:
+        from preflight.checks import RULES_BY_CODE
+
+        settings = settings_from_config(getattr(config, "probe", {}) or {}, getattr(config, "source", None)
+                                        or "config", overrides)
+        return attach_probes(findings, subject, settings, rules=RULES_BY_CODE)
+
+    return hook

@@ -1,0 +1,201 @@
+"""The batched trainer: every seed of both variants trained at once as one stacked model.
+
+Model ``m`` is a 2-layer MLP ``D -> hidden (ReLU) -> n_out`` whose weights are slice ``m`` of
+stacked tensors; a step is two ``torch.baddbmm`` calls forward, one ``autograd.grad`` backward and a
+plain-tensor Adam update for all models together. Models ``0..S-1`` are the as-is variant of seeds
+``0..S-1``, models ``S..2S-1`` the fixed variant of the same seeds, initialised with the same
+weights (``nn.Linear``'s default initialisation, drawn from a generator seeded by the seed).
+
+Adam is written out (same formula as ``torch.optim.Adam`` with its defaults): the first
+``torch.optim`` optimizer of a process imports ``torch._dynamo``, which costs more than the probe.
+
+Importing this module imports torch; the rest of ``preflight.probes`` imports it only when a
+probe really trains.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from preflight.probes.settings import CURVE_POINTS
+
+BETAS = (0.9, 0.999)
+EPS = 1e-8
+
+
+@dataclass
+class Fit:
+    """Per-model results, models in the order of the plan (as-is seeds, then fixed seeds)."""
+
+    eval_steps: np.ndarray  # (K,) step after which each held-out evaluation ran (0 = before training)
+    curves: np.ndarray  # (M, K) held-out loss
+    final: np.ndarray  # (M,) held-out loss after the last step
+    score: np.ndarray  # (M,) accuracy (classification) or R^2 (regression) after the last step, NaN if failed
+    score_curves: np.ndarray  # (M, K) the same at every evaluation
+    first_nonfinite: np.ndarray  # (M,) first step whose training loss was NaN/inf, -1 if none
+    steps: int
+
+
+def per_sample_loss(kind: str, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Loss of each sample, shape (m, B), for output ``z`` (m, B, out) and targets ``y`` (m, B)."""
+    if kind == "bce_logits":
+        return F.binary_cross_entropy_with_logits(z[..., 0], y, reduction="none")
+    if kind == "mse":
+        return (z[..., 0] - y) ** 2
+    if kind == "sigmoid_bce":  # BCELoss on sigmoid output: log clamped at -100, saturates in float32
+        return F.binary_cross_entropy(torch.sigmoid(z[..., 0]), y, reduction="none")
+    if kind == "sigmoid_mse":
+        return (torch.sigmoid(z[..., 0]) - y) ** 2
+    m, b, c = z.shape
+    target = y.long().reshape(-1)
+    if kind == "ce_logits":
+        flat = F.cross_entropy(z.reshape(-1, c), target, reduction="none")
+    elif kind == "softmax_ce":  # CrossEntropyLoss applied to probabilities: a second softmax
+        flat = F.cross_entropy(torch.softmax(z, -1).reshape(-1, c), target, reduction="none")
+    elif kind == "softmax_nll":  # NLLLoss applied to probabilities instead of log-probabilities
+        flat = F.nll_loss(torch.softmax(z, -1).reshape(-1, c), target, reduction="none")
+    elif kind == "log_softmax_nll_manual":  # log(softmax(z)): -inf once a probability underflows
+        flat = F.nll_loss(torch.log(torch.softmax(z, -1)).reshape(-1, c), target, reduction="none")
+    else:
+        raise ValueError(f"unknown loss {kind!r}")
+    return flat.reshape(m, b)
+
+
+def init_weights(seed: int, d: int, hidden: int, out: int) -> list[torch.Tensor]:
+    """``nn.Linear(d, hidden)`` and ``nn.Linear(hidden, out)`` default init: U(+-1/sqrt(fan_in))."""
+    g = torch.Generator().manual_seed(int(seed))
+    b1, b2 = 1.0 / math.sqrt(d), 1.0 / math.sqrt(hidden)
+    u = lambda shape, bound: (torch.rand(shape, generator=g, dtype=torch.float32) * 2 - 1) * bound  # noqa: E731
+    return [u((d, hidden), b1), u((1, hidden), b1), u((hidden, out), b2), u((1, out), b2)]
+
+
+@contextmanager
+def threads(n: int) -> Iterator[None]:
+    """Use ``n`` intra-op threads inside, the caller's setting again after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def pick_threads(models: int, batch: int, d: int, hidden: int) -> int:
+    """One thread for small steps (thread start-up costs more than it saves), more for wide ones."""
+    work = models * batch * (d + 1) * hidden
+    if work < 4_000_000:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def fit(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
+        plan: np.ndarray, variant: Sequence[int], seeds: Sequence[int], losses: Sequence[str],
+        eval_loss: str, task: str, n_out: int, hidden: int, lr: float,
+        device: str = "cpu", curve_points: int = CURVE_POINTS,
+        eval_at: Sequence[int] | None = None) -> Fit:
+    """Train ``M = plan.shape[1]`` models at once.
+
+    ``X_train`` (V, N, D) and ``X_test`` (V, Nt, D) hold each variant's features; model ``m`` reads
+    variant ``variant[m]``, starts from ``init_weights(seeds[m])``, trains with loss
+    ``losses[variant[m]]`` on the rows ``plan[:, m]`` (steps, M, B) and is evaluated with
+    ``eval_loss`` on its variant's held-out rows before training, after each step in ``eval_at``
+    (default: ``curve_points`` evenly spaced) and after the last step.
+    """
+    steps, n_models, batch = plan.shape
+    d = X_train.shape[2]
+    dev = torch.device(device)
+    vid = torch.as_tensor(np.asarray(variant), dtype=torch.long, device=dev)
+    Xtr = torch.as_tensor(X_train, dtype=torch.float32, device=dev)
+    ytr = torch.as_tensor(y_train, dtype=torch.float32, device=dev)
+    Xte = torch.as_tensor(X_test, dtype=torch.float32, device=dev)[vid]  # (M, Nt, D)
+    yte = torch.as_tensor(y_test, dtype=torch.float32, device=dev).expand(n_models, -1)
+    rows = torch.as_tensor(plan, dtype=torch.long, device=dev)
+
+    weights = [init_weights(s, d, hidden, n_out) for s in seeds]
+    params = [torch.stack([w[i] for w in weights]).to(dev).requires_grad_() for i in range(4)]
+    W1, B1, W2, B2 = params
+    m1 = [torch.zeros_like(p) for p in params]
+    m2 = [torch.zeros_like(p) for p in params]
+    groups = _groups(variant, losses)
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(B2, torch.relu(torch.baddbmm(B1, x, W1)), W2)
+
+    if eval_at is None:
+        every = max(1, steps // max(1, curve_points))
+        eval_at = list(range(every, steps, every))
+    eval_steps = sorted({0, steps, *(int(s) for s in eval_at if 0 < s <= steps)})
+    curves = torch.empty(n_models, len(eval_steps))
+    scores = np.empty((n_models, len(eval_steps)))
+    train_loss = torch.empty(steps, n_models)
+
+    def evaluate(k: int) -> None:
+        with torch.no_grad():
+            z = forward(Xte)
+            curves[:, k] = per_sample_loss(eval_loss, z, yte).mean(1).cpu()
+            scores[:, k] = _score(task, z, yte)
+
+    with threads(pick_threads(n_models, batch, d, hidden)):
+        k = 0
+        evaluate(k)
+        k += 1
+        b1, b2 = BETAS
+        for step in range(steps):
+            idx = rows[step]  # (M, B)
+            xb = Xtr[vid[:, None], idx]
+            yb = ytr[idx]
+            z = forward(xb)
+            per_model = torch.cat([per_sample_loss(kind, z[sl], yb[sl]).mean(1) for kind, sl in groups])
+            grads = torch.autograd.grad(per_model.sum(), params)
+            t = step + 1
+            with torch.no_grad():
+                train_loss[step] = per_model.cpu()
+                c1, c2 = 1 - b1**t, 1 - b2**t
+                for p, g, ma, va in zip(params, grads, m1, m2):
+                    ma.mul_(b1).add_(g, alpha=1 - b1)
+                    va.mul_(b2).addcmul_(g, g, value=1 - b2)
+                    denom = (va.sqrt() / math.sqrt(c2)).add_(EPS)
+                    p.addcdiv_(ma, denom, value=-lr / c1)
+            if k < len(eval_steps) and eval_steps[k] == t:
+                evaluate(k)
+                k += 1
+
+
+    bad = ~torch.isfinite(train_loss)
+    first = torch.where(bad.any(0), bad.float().argmax(0) + 1, torch.full((n_models,), -1)).numpy()
+    curves_np = curves.numpy().astype(np.float64)
+    return Fit(eval_steps=np.asarray(eval_steps), curves=curves_np, final=curves_np[:, -1].copy(),
+               score=scores[:, -1].copy(), score_curves=scores, first_nonfinite=first.astype(np.int64), steps=steps)
+
+
+def _groups(variant: Sequence[int], losses: Sequence[str]) -> list[tuple[str, slice]]:
+    """Contiguous runs of models sharing a training loss (models are grouped by variant)."""
+    out: list[tuple[str, slice]] = []
+    start = 0
+    for i in range(1, len(variant) + 1):
+        if i == len(variant) or variant[i] != variant[start]:
+            out.append((losses[variant[start]], slice(start, i)))
+            start = i
+    return out
+
+
+def _score(task: str, z: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    finite = torch.isfinite(z).all(dim=2).all(dim=1)
+    if task == "regression":
+        resid = ((z[..., 0] - y) ** 2).sum(1)
+        total = ((y - y.mean(1, keepdim=True)) ** 2).sum(1)
+        s = 1 - resid / total.clamp_min(1e-12)
+    elif z.shape[-1] == 1:
+        s = ((z[..., 0] > 0).float() == y).float().mean(1)
+    else:
+        s = (z.argmax(-1).float() == y).float().mean(1)
+    s = torch.where(finite, s, torch.full_like(s, float("nan")))
+    return s.cpu().numpy().astype(np.float64)

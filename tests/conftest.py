@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+UPDATE = bool(os.environ.get("PREFLIGHT_UPDATE_GOLDEN"))
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def transcript(self, args: list[str]) -> str:
+        return (f"$ preflight {' '.join(args)}\nexit: {self.code}\n--- stdout\n{self.stdout}"
+                f"--- stderr\n{self.stderr}")
+
+
+def run_cli(args: list[str], cwd: Path | None = None) -> Result:
+    """Run the real entry point in-process (exit code, stdout and stderr as a user sees them)."""
+    from preflight.cli import main
+
+    runner = CliRunner()
+    old = Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        with runner.isolation() as (out, err, _):
+            try:
+                main(args)
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        return Result(code, out.getvalue().decode(), err.getvalue().decode())
+    finally:
+        os.chdir(old)
+
+
+def check_golden(path: Path, actual: str) -> None:
+    """Compare with a golden file; PREFLIGHT_UPDATE_GOLDEN=1 rewrites it."""
+    if UPDATE or not path.exists():
+        if not UPDATE and os.environ.get("CI"):
+            pytest.fail(f"golden file {path} is missing; run with PREFLIGHT_UPDATE_GOLDEN=1 and commit it")
+        path.write_text(actual, encoding="utf-8")
+        return
+    expected = path.read_text(encoding="utf-8")
+    assert actual == expected, f"{path} drifted; rerun with PREFLIGHT_UPDATE_GOLDEN=1 if the change is intended"
+
+
+@pytest.fixture
+def cli():
+    return run_cli

@@ -1,0 +1,158 @@
+"""The rule catalog is executable documentation: every rule has a folder, every bad example
+fires exactly its rule, every good example fires nothing, and the recorded output does not drift."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from preflight.checks import ALL_RULES
+from preflight.checks.base import CODE_RE, NAME_RE
+from preflight.config import Config
+from preflight.engine import RunOptions, check_paths
+from tests.conftest import ROOT, check_golden, run_cli
+
+RULES_DIR = ROOT / "rules"
+DATA_SUFFIXES = {".csv", ".tsv", ".parquet", ".npy", ".npz", ".py"}
+FOLDERS = sorted(p for p in RULES_DIR.iterdir() if p.is_dir() and CODE_RE.match(p.name.split("-")[0]))
+
+
+def examples(folder, prefix):
+    """Static examples: files the CLI reads (``*_live.py`` build live objects and are run by their own test)."""
+    return sorted(p for p in folder.iterdir() if p.name.startswith(prefix) and p.suffix in DATA_SUFFIXES
+                  and not p.name.endswith("_live.py"))
+
+
+def live_examples(folder, prefix):
+    """Runtime examples: ``bad_live.py`` / ``good_live.py`` whose ``build*()`` functions return the
+    keyword arguments of ``preflight.check`` (a DataLoader, a model, a loss)."""
+    return sorted(p for p in folder.iterdir() if p.name.startswith(prefix) and p.name.endswith("_live.py"))
+
+
+def codes_found(path):
+    report = check_paths([path], Config(), RunOptions(probe=False))
+    assert not report.errors, report.errors
+    return sorted({f.code for f in report.findings})
+
+
+def test_every_rule_has_a_folder_and_every_folder_a_rule():
+    expected = {f"{r.code}-{r.name}" for r in ALL_RULES}
+    assert {p.name for p in FOLDERS} == expected
+
+
+def test_rules_are_in_code_order_with_valid_names_and_documented_sections():
+    codes = [r.code for r in ALL_RULES]
+    assert codes == sorted(codes) and len(set(codes)) == len(codes)
+    for r in ALL_RULES:
+        assert CODE_RE.match(r.code) and NAME_RE.match(r.name), r
+        doc = r.doc()
+        for section in ("What it does", "Why is this bad?", "Example", "How to fix", "Options", "References"):
+            assert f"## {section}" in doc, f"{r.code} lacks the section {section!r}"
+        for opt in r.options:
+            assert f"`{opt.name}`" in doc, f"{r.code} does not document its option {opt.name}"
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_folder_has_bad_and_good_examples(folder):
+    assert examples(folder, "bad") or live_examples(folder, "bad"), f"{folder.name} has no bad example"
+    assert examples(folder, "good") or live_examples(folder, "good"), f"{folder.name} has no good example"
+
+
+CASES = [(f, p) for f in FOLDERS for p in examples(f, "bad") + examples(f, "good")]
+
+
+@pytest.mark.parametrize("folder,path", CASES, ids=lambda v: getattr(v, "name", str(v)))
+def test_bad_fires_exactly_its_code_and_good_fires_nothing(folder, path):
+    code = folder.name.split("-")[0]
+    if path.suffix == ".py" and not _reads_python():
+        pytest.fail(".py examples exist but preflight cannot read .py files")
+    found = codes_found(path)
+    if path.name.startswith("bad"):
+        assert found == [code], f"{path.relative_to(ROOT)} fired {found}, expected exactly [{code}]"
+    else:
+        assert found == [], f"{path.relative_to(ROOT)} should stay silent, fired {found}"
+
+
+@pytest.mark.parametrize("folder", [f for f in FOLDERS if examples(f, "bad")], ids=lambda p: p.name)
+def test_recorded_output_does_not_drift(folder):
+    bad = [str(p.relative_to(ROOT)) for p in examples(folder, "bad")]
+    rule = next(r for r in ALL_RULES if folder.name == f"{r.code}-{r.name}")
+    fail_on = ["--fail-on", "info"] if str(rule.severity) == "info" else []
+    args = ["check", "--no-probe", *fail_on, *bad]
+    result = run_cli(args, cwd=ROOT)
+    assert result.code == 1, result
+    check_golden(folder / "expected.txt", result.transcript(args))
+
+
+def _load(path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"catalog_{path.parent.name}_{path.stem}".replace("-", "_"), path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _builders(path):
+    import ast as _ast
+
+    tree = _ast.parse(path.read_text(encoding="utf-8"))
+    return [n.name for n in tree.body if isinstance(n, _ast.FunctionDef) and n.name.startswith("build")]
+
+
+LIVE_CASES = [(f, p, name) for f in FOLDERS for p in live_examples(f, "bad") + live_examples(f, "good")
+              for name in _builders(p)]
+
+
+@pytest.mark.parametrize("folder,path,builder", LIVE_CASES,
+                         ids=lambda v: getattr(v, "name", str(v)))
+def test_live_bad_fires_exactly_its_code_and_live_good_fires_nothing(folder, path, builder):
+    import preflight
+
+    code = folder.name.split("-")[0]
+    report = preflight.check(**getattr(_load(path), builder)(), probe=False)
+    found = sorted({f.code for f in report.findings})
+    if path.name.startswith("bad"):
+        assert found == [code], f"{path.relative_to(ROOT)}:{builder} fired {found}, expected exactly [{code}]"
+    else:
+        assert found == [], f"{path.relative_to(ROOT)}:{builder} should stay silent, fired {found}"
+
+
+@pytest.mark.parametrize("folder", [f for f in FOLDERS if live_examples(f, "bad")], ids=lambda p: p.name)
+def test_live_recorded_output_does_not_drift(folder):
+    import preflight
+
+    texts = []
+    for path in live_examples(folder, "bad"):
+        module = _load(path)
+        for builder in _builders(path):
+            report = preflight.check(**getattr(module, builder)(), probe=False)
+            body = "\n".join(str(f) + "\n    fix: " + f.fix for f in report.findings)
+            texts.append(f"# {path.relative_to(ROOT)}:{builder}()\n{body}\n")
+    check_golden(folder / "expected_live.txt", "".join(texts))
+
+
+def test_catalog_data_regenerates_identically(tmp_path):
+    """tools/make_catalog.py is the source of the data examples: rerunning it changes nothing."""
+    data = {p: p.read_bytes() for f in FOLDERS for p in f.iterdir() if p.suffix == ".csv"}
+    subprocess.run([sys.executable, str(ROOT / "tools" / "make_catalog.py")], check=True, cwd=tmp_path)
+    changed = [str(p.relative_to(ROOT)) for p, before in data.items() if p.read_bytes() != before]
+    assert not changed, f"make_catalog.py no longer reproduces {changed}"
+
+
+def _reads_python():
+    from preflight.inputs import READERS
+
+    return ".py" in READERS
+
+
+def test_explain_prints_every_rule_from_its_docstring():
+    for r in ALL_RULES:
+        result = run_cli(["explain", r.code])
+        assert result.code == 0
+        assert result.stdout.startswith(f"{r.code} {r.name}")
+        assert "## How to fix" in result.stdout
+        assert re.search(r"## Why is this bad\?", result.stdout)

@@ -1,0 +1,106 @@
+"""Every input format gives the same statistics and findings as the CSV it came from."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+import preflight
+from preflight.inputs.files import sniff_delimiter
+from tests.conftest import ROOT
+
+HEART = ROOT / "examples" / "heart_rate.csv"
+
+
+def findings(path, **kw):
+    report = preflight.check(str(path), probe=False, **kw)
+    return [(f.code, f.location.column, f.message) for f in report.findings]
+
+
+@pytest.fixture
+def heart():
+    return pl.read_csv(HEART)
+
+
+def test_parquet_gives_the_csv_findings(tmp_path, heart):
+    heart.write_parquet(tmp_path / "hr.parquet")
+    assert findings(tmp_path / "hr.parquet") == findings(HEART)
+
+
+@pytest.mark.parametrize("sep,name", [(";", "semi.csv"), ("\t", "tab.tsv"), ("|", "pipe.csv")])
+def test_delimiters_are_sniffed(tmp_path, heart, sep, name):
+    heart.write_csv(tmp_path / name, separator=sep)
+    assert findings(tmp_path / name) == findings(HEART)
+
+
+def test_utf8_bom_is_stripped(tmp_path):
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + HEART.read_bytes())
+    report = preflight.check(str(tmp_path / "bom.csv"), probe=False)
+    assert report.summary["files"][0]["target"] == "label"
+    assert [f.location.column for f in report.findings] == ["heart_rate"]
+
+
+def test_npz_with_named_arrays(tmp_path, heart):
+    np.savez(tmp_path / "hr.npz", X=heart["heart_rate"].to_numpy()[:, None], y=heart["label"].to_numpy())
+    report = preflight.check(str(tmp_path / "hr.npz"), probe=False)
+    (f,) = report.findings
+    assert (f.code, f.location.column) == ("PF101", "x0")
+    assert report.summary["files"][0]["target"] == "y"
+    assert f.message == findings(HEART)[0][2]
+
+
+def test_npy_matrix_without_labels_runs_target_free_rules(tmp_path):
+    X = np.column_stack([np.arange(500.0), np.zeros(500), np.random.default_rng(0).normal(size=500)])
+    np.save(tmp_path / "m.npy", X)
+    report = preflight.check(str(tmp_path / "m.npy"), probe=False)
+    assert sorted((f.code, f.location.column) for f in report.findings) == [
+        ("PF101", "x0"), ("PF102", "x0"), ("PF103", "x1")]
+
+
+def test_pickled_npy_is_refused_not_loaded(tmp_path):
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(preflight.PreflightError, match="never unpickles"):
+        preflight.check(str(tmp_path / "obj.npy"), probe=False)
+
+
+def test_tensor_and_array_inputs_take_labels(heart):
+    torch = pytest.importorskip("torch")
+    X = heart["heart_rate"].to_numpy()[:, None]
+    y = heart["label"].to_numpy()
+    for obj, labels in ((X, y), (torch.tensor(X), torch.tensor(y))):
+        report = preflight.check(obj, target=labels, probe=False)
+        assert [(f.code, f.location.column) for f in report.findings] == [("PF101", "x0")]
+        assert report.summary["files"][0]["task"] == "binary"
+
+
+def test_directory_is_walked_recursively_in_a_stable_order(tmp_path, heart):
+    (tmp_path / "b" / "c").mkdir(parents=True)
+    heart.write_csv(tmp_path / "b" / "c" / "one.csv")
+    heart.write_parquet(tmp_path / "b" / "two.parquet")
+    (tmp_path / "notes.txt").write_text("not data")
+    report = preflight.check(str(tmp_path), probe=False)
+    assert [s["path"] for s in report.summary["files"]] == [
+        str(tmp_path / "b" / "two.parquet"), str(tmp_path / "b" / "c" / "one.csv")]
+
+
+def test_text_float_cells_nan_and_inf_are_numbers(tmp_path):
+    (tmp_path / "f.csv").write_text("a,label\n" + "\n".join(
+        f"{v},{i % 2}" for i, v in enumerate(["0.5", "nan", "inf", "-0.25", "Infinity"] * 20)) + "\n")
+    (f,) = preflight.check(str(tmp_path / "f.csv"), probe=False).findings
+    assert f.code == "PF104" and f.message.startswith("20 NaN, 40 +inf of 100 rows")
+
+
+def test_mixed_column_beyond_the_inference_window_is_read_as_text(tmp_path):
+    rows = [f"{i % 7},{i % 2}" for i in range(20_000)] + ["seven,1"]
+    (tmp_path / "m.csv").write_text("a,label\n" + "\n".join(rows) + "\n")
+    report = preflight.check(str(tmp_path / "m.csv"), probe=False)
+    (summary,) = report.summary["files"]
+    assert summary["column_kinds"]["text"] == ["a"]
+    assert any("mixes numbers and text" in n for n in summary["notes"])
+
+
+@pytest.mark.parametrize("text,sep", [("a,b\n1,2\n", ","), ("a;b\n1,5;2\n", ";"), ("a\tb\n1\t2\n", "\t"),
+                                      ("single\n1\n2\n", ",")])
+def test_sniff_delimiter(text, sep):
+    assert sniff_delimiter(text) == sep

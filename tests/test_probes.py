@@ -1,0 +1,276 @@
+"""Fast probe tests: variants, batch plans, verdicts, evidence, cache, plot. No training here
+except where marked slow (tests/test_probes_slow.py trains)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+from preflight.errors import PreflightError
+from preflight.probes import cache
+from preflight.probes.data import Skip, batch_plan, build, split, table_from_arrays
+from preflight.probes.evidence import (CONFIRMED, NOT_REPRODUCED, best_loss, build_evidence, judge, render_line,
+                                       sparkline)
+from preflight.probes.run import fit_steps, predicted_seconds, settings_from_config
+from preflight.probes.settings import CONFIRM_RATIO, ProbeSettings
+from preflight.report.plot import evidence_svg
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_py(code: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env)
+
+
+def test_importing_probes_and_no_probe_check_do_not_import_torch(tmp_path):
+    csv = tmp_path / "d.csv"
+    csv.write_text("x,label\n" + "".join(f"{90 + i % 7},{i % 2}\n" for i in range(200)))
+    out = run_py(
+        "import sys, preflight.probes, preflight.report.plot\n"
+        "from preflight.cli import main\n"
+        f"try: main(['check', {str(csv)!r}, '--no-probe'])\n"
+        "except SystemExit as e: code = e.code\n"
+        "print('torch' in sys.modules, code)")
+    assert out.stdout.split()[-2:] == ["False", "1"], out.stderr
+
+
+# --- variants -----------------------------------------------------------------------------------
+
+def heart(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(92, 12, n)
+    return x[:, None], (x > 91).astype(float)
+
+
+def test_scale_variant_standardizes_flagged_columns_with_training_statistics_only():
+    rng = np.random.default_rng(1)
+    X = np.c_[rng.normal(92, 12, 400), rng.normal(0, 1, 400)]
+    y = (X[:, 0] > 91).astype(float)
+    X[3::4, 0] += 1000  # held-out rows only (every 4th): must not move the training statistics
+    d = build("scale", table_from_arrays(X, y, "binary", ["hr", "z"]), ["hr"], ProbeSettings())
+    assert d.columns == ("hr",)
+    as_is, fixed = d.X_train
+    np.testing.assert_allclose(as_is[:, 0], X[split(400)[0], 0], rtol=1e-6)  # raw
+    assert abs(fixed[:, 0].mean()) < 1e-5 and abs(fixed[:, 0].std() - 1) < 1e-4
+    np.testing.assert_array_equal(as_is[:, 1], fixed[:, 1])  # the unflagged column is untouched
+    assert d.X_test[1][:, 0].mean() > 50  # held-out outliers standardized with training stats
+
+
+def test_constant_variant_gives_nan_as_is_and_drops_the_column_when_fixed():
+    X, y = heart()
+    X = np.c_[X, np.full(len(y), 3.0)]
+    d = build("constant", table_from_arrays(X, y, "binary", ["hr", "c"]), ["c"], ProbeSettings())
+    assert np.isnan(d.X_train[0][:, 1]).all()
+    assert (d.X_train[1][:, 1] == 0).all() and np.isfinite(d.X_train[1]).all()
+
+
+def test_nonfinite_variant_keeps_bad_cells_as_is_and_imputes_them_fixed():
+    X, y = heart()
+    X[::10, 0] = np.nan
+    X[5::40, 0] = np.inf
+    d = build("nonfinite", table_from_arrays(X, y, "binary", ["hr"]), ["hr"], ProbeSettings())
+    assert (~np.isfinite(d.X_train[0])).sum() > 0
+    assert np.isfinite(d.X_train[1]).all() and np.isfinite(d.X_test[1]).all()
+
+
+def test_nonfinite_probe_skips_when_the_sample_holds_no_bad_cell():
+    X, y = heart()
+    with pytest.raises(Skip, match="no non-finite"):
+        build("nonfinite", table_from_arrays(X, y, "binary", ["hr"]), ["hr"], ProbeSettings())
+
+
+@pytest.mark.parametrize("X, y, task, match", [
+    (np.zeros((10, 1)), np.arange(10) % 2, "binary", "too few rows"),
+    (np.zeros((100, 1)), np.zeros(100), "binary", "single class"),
+    (np.zeros((100, 0)), np.arange(100) % 2, "binary", "no numeric feature"),
+])
+def test_skip_reasons(X, y, task, match):
+    with pytest.raises(Skip, match=match):
+        build("scale", table_from_arrays(X, y, task), [], ProbeSettings())
+
+
+def test_split_is_interleaved_so_sorted_labels_reach_both_sides():
+    y = np.repeat([0, 1, 2], 100)
+    tr, te = split(len(y))
+    assert set(y[tr]) == set(y[te]) == {0, 1, 2}
+    assert not set(tr) & set(te) and len(tr) + len(te) == len(y)
+
+
+def test_subsample_keeps_file_order_and_caps_training_rows():
+    X = np.arange(20000, dtype=float)[:, None]
+    t = table_from_arrays(X, (np.arange(20000) // 7) % 2, "binary", max_rows=1000)
+    assert len(t.y) <= 1000 * 4 // 3 + 1 and np.all(np.diff(t.X[:, 0]) > 0)
+
+
+# --- batch plans ---------------------------------------------------------------------------------
+
+@given(n=st.integers(2, 300), batch=st.integers(1, 64), epochs=st.integers(1, 4), seeds=st.integers(1, 3))
+@hsettings(max_examples=60, deadline=None)
+def test_batch_plan_epochs_are_permutations_and_file_order_is_file_order(n, batch, epochs, seeds):
+    plan = batch_plan(n, batch, None, epochs, list(range(seeds)), ("file", "shuffled"))
+    b = min(batch, n)
+    per_epoch = n // b
+    assert plan.shape == (epochs * per_epoch, 2 * seeds, b)
+    for m in range(2 * seeds):
+        rows = plan[:, m].reshape(epochs, per_epoch * b)
+        for e in range(epochs):
+            assert len(set(rows[e])) == per_epoch * b  # no row twice in an epoch
+        if m < seeds:  # as-is: file order, every epoch
+            assert (rows == np.arange(per_epoch * b)).all()
+
+
+def test_both_variants_see_the_same_batches_when_both_shuffle():
+    plan = batch_plan(100, 10, 25, None, [0, 1], ("shuffled", "shuffled"))
+    np.testing.assert_array_equal(plan[:, 0], plan[:, 2])
+    np.testing.assert_array_equal(plan[:, 1], plan[:, 3])
+    assert not np.array_equal(plan[:, 0], plan[:, 1])  # seeds differ
+
+
+# --- verdicts and evidence -----------------------------------------------------------------------
+
+def test_judge():
+    assert judge(np.array([1.0, 1.0, 1.0]), np.array([0.5, 0.8, 0.1]))[0] == CONFIRMED
+    assert judge(np.array([1.0, 1.0, 1.0]), np.array([0.5, 0.81, 0.1]))[0] == NOT_REPRODUCED
+    assert judge(np.array([np.nan] * 3), np.array([0.5] * 3))[0] == CONFIRMED
+    assert judge(np.array([np.nan] * 3), np.array([0.5, np.nan, 0.5]))[0] == NOT_REPRODUCED
+    assert judge(np.array([1.0, 1.0]), np.array([1.2, 1.1]))[0] == NOT_REPRODUCED
+    # a ratio far below the margin between two near-perfect models is not a gap
+    assert judge(np.array([0.008, 0.009]), np.array([0.004, 0.004]))[0] == NOT_REPRODUCED
+    assert str(CONFIRM_RATIO) in judge(np.array([1.0]), np.array([0.5]))[1]
+
+
+def test_best_loss_is_the_early_stopping_checkpoint_and_a_diverged_run_failed():
+    curves = np.array([[9.0, 0.5, 0.3, 0.4], [9.0, 0.5, np.nan, np.nan], [1.0, 0.2, 0.2, 0.2]])
+    best = best_loss(curves, np.array([-1, 7, -1]))
+    assert best[0] == 0.3 and np.isnan(best[1]) and best[2] == 0.2
+
+
+def fake_evidence(as_is_curves, fixed_curves, task="binary"):
+    c = np.array(as_is_curves + fixed_curves, dtype=float)
+    s = len(as_is_curves)
+    first = np.array([1 if not np.isfinite(r).all() else -1 for r in c])
+    return build_evidence(code="PF101", family="scale", task=task, eval_loss="bce_logits", columns=["x"],
+                          eval_steps=np.arange(c.shape[1]) * 10, curves=c, final=c[:, -1],
+                          score_curves=np.full(c.shape, 0.75), first_nonfinite=first, n_seeds=s, steps=30,
+                          batch=64, epochs=None, hidden=32, lr=0.01, d=1, n_out=1,
+                          rows={"train": 300, "heldout": 100}, seconds=0.1, as_is="raw", fixed="std", notes=[])
+
+
+def test_evidence_with_failed_as_is_run_is_valid_json_with_nulls_and_a_reason():
+    ev = fake_evidence([[0.7, np.nan, np.nan, np.nan]] * 2, [[0.7, 0.4, 0.2, 0.1]] * 2)
+    text = json.dumps(ev, allow_nan=False)
+    back = json.loads(text)
+    assert back["verdict"] == CONFIRMED
+    assert back["as_is"]["best"] is None and back["as_is"]["failed"] is True and "NaN" in back["as_is"]["failure"]
+    assert back["fixed"]["best"] == 0.1 and back["gap"]["ratio"] is None
+    line = render_line(back)
+    assert "as-is failed" in line and "NaN -> 0.1" in line
+
+
+def test_evidence_gap_and_reach_step():
+    ev = fake_evidence([[1.0, 0.8, 0.6, 0.5]], [[1.0, 0.4, 0.3, 0.25]])
+    assert ev["verdict"] == CONFIRMED and ev["gap"]["ratio"] == 0.5
+    assert ev["gap"]["as_is_reaches_fixed_at"] is None
+    ev = fake_evidence([[1.0, 0.8, 0.2, 0.2]], [[1.0, 0.4, 0.3, 0.25]])
+    assert ev["verdict"] == NOT_REPRODUCED and ev["gap"]["as_is_reaches_fixed_at"] == 20
+    assert "reaches it at step 20" in render_line(ev)
+
+
+@given(st.lists(st.floats(0.001, 1000), min_size=1, max_size=80))
+def test_sparkline_length_and_extremes(values):
+    s = sparkline(values, width=16)
+    assert len(s) == min(len(values), 16)
+    if max(values) > min(values) and len(values) <= 16:
+        assert s[values.index(max(values))] == "█" and s[values.index(min(values))] == "▁"
+
+
+def test_sparkline_of_decreasing_values_never_rises():
+    s = sparkline([10, 8, 6, 5, 4, 3, 2.5, 2, 1.5, 1])
+    assert list(s) == sorted(s, key="▁▂▃▄▅▆▇█".index, reverse=True)
+    assert sparkline([1.0, float("nan"), None]) == "▁××"
+
+
+# --- budget ----------------------------------------------------------------------------------------
+
+def test_budget_cuts_steps_deterministically_and_skips_when_too_small():
+    X, y = heart(4000)
+    d = build("scale", table_from_arrays(X, y, "binary", ["hr"]), ["hr"], ProbeSettings())
+    full, _, note = fit_steps("scale", d, ProbeSettings())
+    assert full == 600 and note == ""
+    cut, _, note = fit_steps("scale", d, ProbeSettings(budget=0.3))
+    assert 50 <= cut < 600 and "budget" in note
+    assert predicted_seconds(cut, 6, 64, 1, 32, 1, d.n_test) <= 0.3
+    assert fit_steps("scale", d, ProbeSettings(budget=0.3)) == (cut, None, note)
+    with pytest.raises(Skip, match="budget"):
+        fit_steps("scale", d, ProbeSettings(budget=0.01))
+
+
+def test_config_settings_are_validated():
+    s = settings_from_config({"seeds": 5, "budget": 3}, "pyproject.toml", {"budget": None, "cache": False})
+    assert (s.seeds, s.budget, s.cache) == (5, 3.0, False)
+    with pytest.raises(PreflightError, match="no key 'sedes'"):
+        settings_from_config({"sedes": 5})
+    with pytest.raises(PreflightError, match="must be a int"):
+        settings_from_config({"seeds": "3"})
+
+
+# --- cache -------------------------------------------------------------------------------------------
+
+def test_cache_roundtrip_corrupt_and_foreign_entries_are_misses(tmp_path):
+    key = "ab" + "0" * 62
+    assert cache.get(key, str(tmp_path)) is None
+    assert cache.put(key, {"verdict": "confirmed", "x": [1, None]}, str(tmp_path))
+    assert cache.get(key, str(tmp_path)) == {"verdict": "confirmed", "x": [1, None]}
+    path = tmp_path / cache.SUBDIR / "ab" / f"{key}.json"
+    path.write_text(path.read_text()[:20])  # truncated by a crash
+    assert cache.get(key, str(tmp_path)) is None
+    path.write_text(json.dumps({"key": "other", "evidence": {}}))
+    assert cache.get(key, str(tmp_path)) is None
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_cache_dir_resolution(monkeypatch, tmp_path):
+    monkeypatch.setenv("PREFLIGHT_CACHE_DIR", str(tmp_path / "a"))
+    assert cache.cache_dir() == tmp_path / "a"
+    monkeypatch.delenv("PREFLIGHT_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert cache.cache_dir() == tmp_path / "x" / "preflight"
+
+
+def test_unwritable_cache_is_not_an_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert cache.put("cd" + "0" * 62, {"a": 1}, str(blocker)) is False
+
+
+# --- plot ------------------------------------------------------------------------------------------
+
+def test_svg_is_well_formed_escaped_and_shows_both_variants_and_the_gap():
+    ev = fake_evidence([[1.0, 0.8, 0.6, 0.5]] * 3, [[1.0, 0.4, 0.3, 0.25]] * 3)
+    svg = evidence_svg(ev, title='PF101 on <a&b> "x"')
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.tag == ns + "svg"
+    assert root.find(ns + "title").text == 'PF101 on <a&b> "x"'
+    lines = root.findall(ns + "polyline")
+    assert len(lines) == 6  # 3 seeds x 2 variants
+    assert {l.get("stroke") for l in lines} == {"#d1495b", "#00798c"}
+    texts = " ".join(t.text or "" for t in root.iter(ns + "text"))
+    assert "0.50x" in texts and "training step" in texts and "held-out BCE" in texts
+    assert "<script" not in svg and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_svg_of_failed_and_skipped_runs():
+    ev = fake_evidence([[0.7, np.nan, np.nan, np.nan]], [[0.7, 0.4, 0.2, 0.1]])
+    root = ET.fromstring(evidence_svg(ev))
+    assert "failed" in " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    ET.fromstring(evidence_svg({"verdict": "skipped", "reason": "no <target>"}))

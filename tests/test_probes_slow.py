@@ -1,0 +1,267 @@
+"""Probe tests that train (a second or two each). Marked slow; still run in CI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from preflight.probes import ProbeSettings, probe_arrays, probe_output
+from preflight.probes.data import OUTPUT_KINDS, batch_plan
+from preflight.probes.reference import reference_evidence
+from preflight.probes.settings import CONFIRM_RATIO
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+NOCACHE = ProbeSettings(cache=False, budget=0.0)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("PREFLIGHT_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def heart_rate_csv():
+    return ROOT / "examples" / "heart_rate.csv"
+
+
+def read_csv(path):
+    data = np.genfromtxt(path, delimiter=",", names=True)
+    names = data.dtype.names
+    X = np.c_[tuple(data[n] for n in names[:-1])]
+    return X, data[names[-1]], list(names[:-1])
+
+
+def test_heart_rate_pf101_confirmed_with_a_3x_gap():
+    X, y, names = read_csv(heart_rate_csv())
+    ev = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, NOCACHE)
+    assert ev["verdict"] == "confirmed", ev["reason"]
+    assert ev["gap"]["ratio"] <= 1 / 3
+    assert all(f <= a / 3 for a, f in zip(ev["as_is"]["per_seed"]["best"], ev["fixed"]["per_seed"]["best"]))
+    assert ev["fixed"]["accuracy"] > ev["as_is"]["accuracy"]
+
+
+def test_label_sorted_make_classification_pf201_confirmed_and_shuffled_not():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(5000, random_state=0)
+    order = np.argsort(y, kind="stable")
+    ev = probe_arrays(X[order], y[order], "binary", "PF201", "order", settings=NOCACHE)
+    assert ev["verdict"] == "confirmed", ev["reason"]
+    assert ev["gap"]["ratio"] <= CONFIRM_RATIO
+    same = probe_arrays(X, y, "binary", "PF201", "order", settings=NOCACHE)
+    assert same["verdict"] == "not_reproduced"
+    assert 0.85 <= same["gap"]["ratio"] <= 1.15  # file order is already random: no gap either way
+
+
+def test_shuffled_rows_raise_no_pf201_finding_and_sorted_rows_do(tmp_path):
+    from sklearn.datasets import make_classification
+
+    from preflight.api import check
+
+    X, y = make_classification(5000, random_state=0)
+    for name, order in (("shuffled", np.arange(len(y))), ("sorted", np.argsort(y, kind="stable"))):
+        path = tmp_path / f"{name}.csv"
+        header = ",".join(f"f{i}" for i in range(X.shape[1])) + ",label"
+        np.savetxt(path, np.c_[X[order], y[order]], delimiter=",", header=header, comments="", fmt="%.5g")
+        report = check(str(path), select=["PF2"], probe=(name == "sorted"))
+        codes = [f.code for f in report.findings]
+        if name == "shuffled":
+            assert codes == []
+        else:
+            assert codes == ["PF201"]
+            assert report.findings[0].probe["verdict"] == "confirmed"
+
+
+def test_large_but_uninformative_scale_is_not_reproduced():
+    """A centred feature with std 50 (PF101 fires on std > 10) whose label is its sign plus noise:
+    the threshold sits at 0 at any scale, so standardizing changes nothing. The probe must say so."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(0, 50, 3000)
+    y = (x + rng.normal(0, 25, 3000) > 0).astype(float)
+    ev = probe_arrays(x[:, None], y, "binary", "PF101", "scale", ["x"], ["x"], NOCACHE)
+    assert ev["verdict"] == "not_reproduced", ev["reason"]
+    assert 0.8 < ev["gap"]["ratio"] < 1.25
+
+
+def test_engine_drops_unreproduced_findings_to_info(tmp_path):
+    from preflight.api import check
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(0, 50, 3000)
+    y = (x + rng.normal(0, 25, 3000) > 0).astype(int)
+    path = tmp_path / "wide.csv"
+    np.savetxt(path, np.c_[x, y], delimiter=",", header="x,label", comments="", fmt="%.6g")
+    report = check(str(path), select=["PF101"])
+    [f] = report.findings
+    assert f.probe["verdict"] == "not_reproduced" and str(f.severity) == "info"
+    json.loads(report.to_json())
+
+
+@pytest.mark.parametrize("code", ["PF103", "PF104"])
+def test_nan_producing_as_is_runs_fail_honestly(code):
+    from preflight.probes.reference.data import case
+
+    c = case(code)
+    ev = probe_arrays(c["X"], c["y"], c["task"], code, c["family"], c["columns"], c["features"], NOCACHE)
+    assert ev["verdict"] == "confirmed"
+    assert ev["as_is"]["failed"] and ev["as_is"]["best"] is None and "NaN" in ev["as_is"]["failure"]
+    assert not ev["fixed"]["failed"] and ev["fixed"]["accuracy"] > 0.9
+    json.dumps(ev, allow_nan=False)
+
+
+def test_output_probe_on_well_scaled_data_finds_no_gap_for_sigmoid_bce():
+    from preflight.probes.reference.data import moons
+
+    X, y = moons(2000)
+    ev = probe_output(X, y, "sigmoid_bce", settings=NOCACHE)
+    assert ev["verdict"] == "not_reproduced"
+    assert abs(ev["gap"]["ratio"] - 1) < 0.05
+
+
+def test_same_input_same_numbers():
+    X, y, names = read_csv(heart_rate_csv())
+    a = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, NOCACHE)
+    b = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, NOCACHE)
+    for ev in (a, b):
+        ev.pop("seconds")
+        ev.pop("cached")
+    assert a == b
+
+
+def test_batched_training_equals_model_by_model():
+    from preflight.probes.train import fit
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (500, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.float32)
+    Xtr, Xte = np.stack([X[:400] * 10 + 50, X[:400]]), np.stack([X[400:] * 10 + 50, X[400:]])
+    plan = batch_plan(400, 32, 60, None, [0, 1], ("shuffled", "shuffled"))
+    variant, seeds = [0, 0, 1, 1], [0, 1, 0, 1]
+    args = (("bce_logits",) * 2, "bce_logits", "binary", 1, 16, 1e-2)
+    together = fit(Xtr, y[:400], Xte, y[400:], plan, variant, seeds, *args)
+    for m in range(4):
+        one = fit(Xtr, y[:400], Xte, y[400:], plan[:, [m]], [variant[m]], [seeds[m]], *args)
+        np.testing.assert_allclose(one.curves[0], together.curves[m], rtol=1e-4, atol=1e-6)
+    # the two variants of a seed start from the same weights and see the same batches: with the
+    # same inputs they train identically; different seeds do not
+    same = fit(np.stack([X[:400]] * 2), y[:400], np.stack([X[400:]] * 2), y[400:], plan, variant, seeds, *args)
+    np.testing.assert_array_equal(same.curves[0], same.curves[2])
+    assert not np.array_equal(same.curves[0], same.curves[1])
+
+
+def test_second_run_is_a_cache_hit_and_no_cache_retrains(tmp_path):
+    X, y, names = read_csv(heart_rate_csv())
+    s = ProbeSettings(cache=True, cache_dir=str(tmp_path / "c"))
+    first = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, s)
+    second = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, s)
+    assert first["cached"] is False and second["cached"] is True
+    assert second["as_is"] == first["as_is"] and second["seconds"] == first["seconds"]
+    other = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, s.but(seeds=2))
+    assert other["cached"] is False and other["seeds"] == 2
+    again = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, s.but(cache=False))
+    assert again["cached"] is False
+
+
+CATALOG = sorted((ROOT / "rules").glob("PF*/evidence.json"))
+
+
+def test_every_catalog_rule_with_a_probe_has_recorded_evidence():
+    from preflight.checks import ALL_RULES
+    from preflight.probes import family_for
+
+    # rules whose catalog example is data are probed on it; rules on code (.py examples) use the
+    # packaged reference evidence of their family (PF3xx: output-<kind>.json)
+    data_rules = {r.code for r in ALL_RULES if family_for(r.code, r) and any((ROOT / "rules").glob(f"{r.code}-*/bad.csv"))}
+    assert {p.parent.name.split("-")[0] for p in CATALOG} == data_rules
+    for r in ALL_RULES:
+        family = family_for(r.code, r)
+        if family and family.startswith("output:"):
+            assert reference_evidence(r.code, family) is not None, r.code
+
+
+@pytest.mark.parametrize("path", CATALOG, ids=lambda p: p.parent.name)
+def test_catalog_evidence_matches_a_fresh_run_and_the_package_copy(path):
+    """Sign and size of the gap on the catalog's bad example, within tolerance."""
+    from preflight.probes.reference.__main__ import fresh_catalog
+
+    code = path.parent.name.split("-")[0]
+    recorded = json.loads(path.read_text())
+    now = fresh_catalog(code, path.parent)
+    assert now["verdict"] == recorded["verdict"]
+    assert now["as_is"]["failed"] == recorded["as_is"]["failed"]
+    if recorded["gap"]["ratio"] is not None:
+        assert now["gap"]["ratio"] == pytest.approx(recorded["gap"]["ratio"], rel=0.1, abs=0.02)
+        assert (now["gap"]["ratio"] < 1) == (recorded["gap"]["ratio"] < 1)
+    packaged = reference_evidence(code)
+    assert packaged is not None and packaged["data"] == "reference"
+    assert dict(packaged, data="user") == recorded
+
+
+@pytest.mark.parametrize("kind", list(OUTPUT_KINDS))
+def test_output_reference_evidence_matches_a_fresh_run(kind):
+    from preflight.probes.reference.__main__ import fresh_output
+
+    recorded = reference_evidence("PF3xx", f"output:{kind}")
+    assert recorded is not None and recorded["data"] == "reference"
+    now = fresh_output(kind)
+    assert now["verdict"] == recorded["verdict"] == "confirmed"
+    assert now["as_is"]["failed"] == recorded["as_is"]["failed"]
+    if recorded["gap"]["ratio"] is not None:
+        assert now["gap"]["ratio"] == pytest.approx(recorded["gap"]["ratio"], rel=0.1, abs=0.02)
+
+
+def test_code_findings_carry_reference_evidence_and_keep_their_severity():
+    from preflight.findings import Finding, Location, Severity
+    from preflight.probes import attach_probes
+
+    class CodeSubject:  # a .py file: no rows
+        display = "train.py"
+
+    # PF102's recorded catalog evidence is not_reproduced: a finding in code keeps its severity anyway,
+    # because the reference data is not the user's.
+    f = Finding("PF102", "mixed-feature-scales", Severity.WARNING, "m", location=Location(path="train.py", line=3))
+    [g] = attach_probes([f], CodeSubject(), ProbeSettings())
+    assert g.probe["data"] == "reference" and g.probe["verdict"] == "not_reproduced"
+    assert g.severity == Severity.WARNING
+    # an unshuffled loader in code (PF203) carries the order family's recorded example, PF201's
+    f = Finding("PF203", "unshuffled-training-loader", Severity.WARNING, "m",
+                location=Location(path="train.py", line=5))
+    [g] = attach_probes([f], CodeSubject(), ProbeSettings())
+    assert g.probe["data"] == "reference" and g.probe["about"].endswith("PF201-label-sorted-rows/bad.csv")
+
+
+def run_cli(*args, cwd=ROOT):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "preflight", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env)
+
+
+def test_cli_probe_writes_the_plot_and_check_prints_the_evidence(tmp_path):
+    svg = tmp_path / "hr.svg"
+    out = run_cli("probe", str(heart_rate_csv()), "--rule", "PF101", "--plot", str(svg))
+    assert out.returncode == 0, out.stderr
+    assert "PF101 probe confirmed: " in out.stdout and "heart_rate" not in out.stderr
+    assert svg.read_text().startswith("<svg")
+    out = run_cli("check", str(heart_rate_csv()), "--probe-budget", "1")
+    assert out.returncode == 1
+    assert "    probe: confirmed: " in out.stdout
+    out = run_cli("check", str(heart_rate_csv()), "--format", "json")
+    [f] = json.loads(out.stdout)["findings"]
+    assert f["probe"]["verdict"] == "confirmed" and f["probe"]["data"] == "user"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("probe", "examples/heart_rate.csv", "--rule", "PF999"), "no probe for rule 'PF999'"),
+    (("probe", "missing.csv", "--rule", "PF101"), "missing.csv"),
+    (("probe", "examples/heart_rate_scaled.csv", "--rule", "PF101"), "PF101 flags no column here"),
+])
+def test_cli_probe_bad_input_is_one_line_and_exit_2(args, message):
+    out = run_cli(*args)
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr

@@ -1,0 +1,112 @@
+"""Write the data examples of the rule catalog (rules/<CODE>-<name>/bad*.csv, good*.csv).
+
+Deterministic: run it again and the files come out byte-identical (tests/test_catalog.py checks).
+
+    python tools/make_catalog.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from examples.make_examples import classification, heart_rate, write  # noqa: E402
+
+RULES = ROOT / "rules"
+
+
+def folder(code_name: str) -> Path:
+    d = RULES / code_name
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def standardized(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    X = rng.normal(0, 1, (n, d))
+    return np.round((X - X.mean(0)) / X.std(0), 4)
+
+
+def main() -> None:
+    rng = np.random.default_rng(7)
+    n = 600
+
+    d = folder("PF101-unnormalized-feature")
+    rate, label = heart_rate(n, seed=1)
+    write(d / "bad.csv", ["heart_rate", "label"], [rate, label])
+    z = np.round((rate - rate.mean()) / rate.std(), 4)
+    write(d / "good.csv", ["heart_rate", "label"], [z, label])
+    bits = rng.integers(0, 2, (n, 3))
+    write(d / "good_binary.csv", ["smoker", "male", "insured", "label"], [*bits.T, label])
+    angle = rng.uniform(0, 2 * np.pi, n)
+    ring = rng.integers(0, 2, n)
+    radius = np.where(ring == 1, 0.5, 1.0) + rng.normal(0, 0.08, n)
+    write(d / "good_circles.csv", ["x1", "x2", "label"],
+          [np.round(radius * np.cos(angle), 4), np.round(radius * np.sin(angle), 4), ring])
+
+    d = folder("PF102-mixed-feature-scales")
+    X = standardized(rng, 2000, 3)
+    y = (X[:, 0] + X[:, 1] - X[:, 2] > 0).astype(int)
+    write(d / "bad.csv", ["dose_mg", "reading", "ratio", "label"],
+          [np.round(X[:, 0] * 4.0, 3), np.round(X[:, 1] * 0.5, 4), np.round(X[:, 2] * 0.004, 6), y])
+    write(d / "good.csv", ["dose_mg", "reading", "ratio", "label"], [*X.T, y])
+
+    d = folder("PF103-constant-feature")
+    X = standardized(rng, n, 2)
+    y = (X[:, 0] > 0).astype(int)
+    write(d / "bad.csv", ["x1", "x2", "sensor_offset", "label"], [*X.T, np.zeros(n), y])
+    write(d / "good.csv", ["x1", "x2", "label"], [*X.T, y])
+
+    d = folder("PF104-non-finite-values")
+    X = standardized(rng, n, 2)
+    y = (X[:, 0] - X[:, 1] > 0).astype(int)
+    cells = [[_cell(v) for v in col] for col in X.T]
+    for r in (3, 40, 41, 300):
+        cells[1][r] = ""
+    cells[0][120] = "nan"
+    cells[0][450] = "inf"
+    _write_cells(d / "bad.csv", ["x1", "x2", "label"], [*cells, [str(int(v)) for v in y]])
+    write(d / "good.csv", ["x1", "x2", "label"], [*X.T, y])
+
+    d = folder("PF201-label-sorted-rows")
+    X, y = classification(5000, seed=42)  # the seed post's make_classification case
+    names = [f"f{i}" for i in range(X.shape[1])] + ["label"]
+    order = np.argsort(y, kind="stable")
+    write(d / "bad.csv", names, [*X[order].T, y[order]])
+    write(d / "good.csv", names, [*X.T, y])
+    # time-ordered with labels that are not clustered: stays silent
+    days = np.datetime64("2024-01-01") + np.arange(n)
+    ts = standardized(rng, n, 2)
+    up = (ts[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
+    _write_cells(d / "good_timeseries.csv", ["date", "volume", "momentum", "label"],
+                 [[str(t) for t in days], *[[_cell(v) for v in col] for col in ts.T], [str(v) for v in up]])
+
+    d = folder("PF202-target-sorted-rows")
+    X = standardized(rng, 4000, 4)
+    price = np.round(X @ np.array([0.8, -0.5, 0.3, 0.1]) + 0.3 * rng.normal(size=len(X)), 4)
+    order = np.argsort(price, kind="stable")
+    write(d / "bad.csv", ["x1", "x2", "x3", "x4", "target"], [*X[order].T, price[order]])
+    write(d / "good.csv", ["x1", "x2", "x3", "x4", "target"], [*X.T, price])
+    trend = np.round(np.linspace(-1.7, 1.7, n) + 0.2 * rng.normal(size=n), 4)
+    _write_cells(d / "good_timeseries.csv", ["date", "x1", "x2", "target"],
+                 [[str(t) for t in days], *[[_cell(v) for v in col] for col in X[:n, :2].T],
+                  [_cell(v) for v in trend]])
+
+
+def _cell(v: float) -> str:
+    return f"{float(v):.4f}".rstrip("0").rstrip(".")
+
+
+def _write_cells(path: Path, header: list[str], columns: list[list[str]]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(",".join(header) + "\n")
+        for row in zip(*columns):
+            fh.write(",".join(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
