@@ -74,15 +74,23 @@ def check_subjects(subjects: Iterable[Callable[[], Any]], config: Config, option
     for make in subjects:
         try:
             subject = make()
+            if on_file is not None:
+                on_file(getattr(subject, "display", "<object>"))
+            found = check_subject(subject, config, options)
+            summary = getattr(subject, "summary", None)
+            summary = summary() if summary is not None else None
         except PreflightError as exc:
             errors.append(exc.format_message())
             continue
-        if on_file is not None:
-            on_file(getattr(subject, "display", "<object>"))
-        findings.extend(check_subject(subject, config, options))
-        summary = getattr(subject, "summary", None)
+        except Exception as exc:  # a bug met on one input: say so, and still check the others
+            if os.environ.get("PREFLIGHT_DEBUG"):
+                raise
+            errors.append(f"{getattr(make, 'display', '<object>')}: internal error: {type(exc).__name__}: {exc} "
+                          "(a bug in preflight; rerun with PREFLIGHT_DEBUG=1 for the traceback and report it)")
+            continue
+        findings.extend(found)
         if summary is not None:
-            summaries.append(summary())
+            summaries.append(summary)
     meta = {"files": summaries, "seconds": round(time.perf_counter() - started, 3)}
     return Report.build(findings, meta, errors)
 
@@ -94,4 +102,5 @@ def _lazy(path: os.PathLike, read: ReadOptions, on_read: Callable[[str, int, int
             on_read(str(path), index, total)
         return read_path(path, read)
 
+    make.display = str(path)  # type: ignore[attr-defined]  # names the input in an internal-error line
     return make

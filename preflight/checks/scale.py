@@ -109,7 +109,9 @@ class UnnormalizedFeature(Rule):
             reasons = []
             if abs(mean) > opts["max_abs_mean"]:
                 reasons.append(f"mean {fmt(mean)} (|mean| > {fmt(opts['max_abs_mean'])})")
-            if std > opts["max_std"]:
+            if not math.isfinite(std):
+                reasons.append("std beyond the float64 range")
+            elif std > opts["max_std"]:
                 reasons.append(f"std {fmt(std)} (> {fmt(opts['max_std'])})")
             elif std < opts["min_std"]:
                 reasons.append(f"std {fmt(std)} (< {fmt(opts['min_std'])})")
@@ -124,7 +126,8 @@ class UnnormalizedFeature(Rule):
                 f"{', '.join(reasons)}; a network expects inputs near mean 0, std 1",
                 path=subject.display, column=name,
                 fix=f"standardize {name}: (x - {fmt(mean)}) / {fmt(std)} with training-split statistics, "
-                    "or put nn.BatchNorm1d first",
+                    "or put nn.BatchNorm1d first" if math.isfinite(std) else
+                    f"rescale {name} first (its values overflow float32 and its variance float64), then standardize",
             )
         rest = flagged[limit:]
         if rest:
@@ -218,18 +221,18 @@ class ConstantFeature(Rule):
         for c in subject.columns:
             if c.name == subject.target:
                 continue
-            if c.kind == "empty" and c.name not in stats.numeric:
+            if c.kind == "empty" and not stats.has(c.name):
                 yield self.finding(f"all {subject.n_rows} values are missing", path=subject.display,
                                    column=c.name, fix=f"drop {c.name}")
                 continue
-            if c.name not in stats.numeric:
+            if not stats.has(c.name):
                 continue
             s = stats.column(c.name)
             if s["n"] == 0:
                 yield self.finding(f"no finite values in {subject.n_rows} rows", path=subject.display,
                                    column=c.name, fix=f"drop {c.name}")
-            elif s["std"] == 0:
-                yield self.finding(f"every one of the {s['n']} finite values is {fmt(s['mean'])} (std 0)",
+            elif s["min"] == s["max"]:  # exact; a std of 0 can be an underflow (values near 1e-308)
+                yield self.finding(f"every one of the {s['n']} finite values is {fmt(s['min'])} (std 0)",
                                    path=subject.display, column=c.name, fix=f"drop {c.name}")
 
 
@@ -288,6 +291,6 @@ class NonFiniteValues(Rule):
             yield self.finding(f"{', '.join(parts)} of {subject.n_rows} rows in this {role}{where}",
                                path=subject.display, column=name)
         t = subject.target
-        if t is not None and t not in stats.numeric and stats.target_missing:
+        if t is not None and not stats.has(t) and stats.target_missing:
             yield self.finding(f"{stats.target_missing} missing of {subject.n_rows} rows in the target",
                                path=subject.display, column=t)

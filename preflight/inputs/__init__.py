@@ -7,6 +7,7 @@ files to read (directories recursively, only supported files, symlink loops cut)
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any, Callable
 
@@ -87,6 +88,12 @@ def read_path(path: Path, options: ReadOptions) -> Any:
     reader = reader_for(path)
     if reader is None:
         raise PreflightError("is not a file type preflight reads", path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise PreflightError(f"cannot be read ({exc.strerror or exc})", path) from None
+    if not stat.S_ISREG(mode):  # a named pipe or a device would block or never end
+        raise PreflightError("is not a regular file (a named pipe, socket or device); not read", path)
     try:
         return reader(path, options)
     except PreflightError:

@@ -13,10 +13,11 @@ from typing import Iterator
 
 import numpy as np
 import polars as pl
+import polars.selectors as cs
 
 from preflight.errors import PreflightError
 from preflight.inputs.subject import TableSubject
-from preflight.inputs.tabular import ReadOptions, scan_table
+from preflight.inputs.tabular import MAX_COLUMNS, ReadOptions, scan_table, too_many_columns
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = ",;\t|"
@@ -43,16 +44,26 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
     first_line_end = text.find("\n")
     if first_line_end < 0 and len(head) >= SNIFF_BYTES:
         _check_line_length(path, display)
+    if "\n" not in text and "\r" in text.rstrip("\r"):
+        raise PreflightError("ends its lines with a bare CR (classic Mac OS line ends), which CSV readers see as "
+                             "one line; convert the line ends to LF or CRLF", display)
     sep = sniff_delimiter(text)
+    _check_width(path, sep, display)
     overrides: dict[str, pl.DataType] = {}
     promoted = False
+    decimal_comma = False
     for _ in range(64):  # each retry turns one mixed column into text
         lf = pl.scan_csv(path, separator=sep, encoding="utf8-lossy", try_parse_dates=True,
                          infer_schema_length=10_000, schema_overrides=overrides or None,
-                         raise_if_empty=False, quote_char='"')
+                         raise_if_empty=False, quote_char='"', decimal_comma=decimal_comma)
         try:
             if not promoted:  # "nan", "inf" and "Infinity" cells make polars infer text
                 promoted = True
+                if not decimal_comma and sep != "," and _decimal_comma_columns(lf):
+                    decimal_comma = True  # 1,5 for 1.5 in a ;-separated file (European spreadsheets)
+                    notes.append("read with decimal commas (1,5 is 1.5)")
+                    promoted = False
+                    continue
                 overrides.update(_float_columns(lf))
                 if overrides:
                     continue
@@ -84,16 +95,38 @@ def _retry_or_error(exc: Exception, overrides: dict[str, pl.DataType], path: Pat
     return csv_error(path, display, exc, sep)
 
 
-def _float_columns(lf: pl.LazyFrame, rows: int = 10_000) -> dict[str, pl.DataType]:
-    """Text columns whose every value in the first rows parses as a float (nan, inf included)."""
+def _text_head(lf: pl.LazyFrame, rows: int = 10_000) -> pl.DataFrame | None:
+    """The first rows of the columns polars inferred as text (None when there are none)."""
     schema = lf.collect_schema()
     text = [n for n, t in schema.items() if t == pl.String]
     if not text:
+        return None
+    return lf.select(cs.by_name(text)).head(rows).collect()  # by_name: pl.col("^a.*$") is a regex
+
+
+def _decimal_comma_columns(lf: pl.LazyFrame) -> list[str]:
+    """Text columns whose values in the first rows are all numbers written with a decimal comma."""
+    head = _text_head(lf)
+    if head is None:
+        return []
+    out = []
+    for name in head.columns:
+        values = head.get_column(name).alias("value").drop_nulls().str.strip_chars()
+        if len(values) and values.str.contains(r"^[+-]?\d+,\d+$").any() \
+                and values.str.contains(r"^[+-]?\d+(,\d+)?$").all():
+            out.append(name)
+    return out
+
+
+def _float_columns(lf: pl.LazyFrame, rows: int = 10_000) -> dict[str, pl.DataType]:
+    """Text columns whose every value in the first rows parses as a float (nan, inf included)."""
+    head = _text_head(lf, rows)
+    if head is None:
         return {}
-    head = lf.select(text).head(rows).collect()
+    text = head.columns
     out: dict[str, pl.DataType] = {}
     for name in text:
-        col = head.get_column(name)
+        col = head.get_column(name).alias("value")  # Series methods may run as pl.col(name): a regex
         present = col.len() - col.null_count()
         if present and col.cast(pl.Float64, strict=False).null_count() == col.null_count():
             out[name] = pl.Float64
@@ -181,6 +214,18 @@ def _check_line_length(path: Path, display: str) -> None:
                                      "is it a CSV file with a header row?", display)
 
 
+def _check_width(path: Path, sep: str, display: str) -> None:
+    """Refuse a header wider than MAX_COLUMNS before polars infers a schema for it (seconds per 100k)."""
+    with open(path, "rb") as fh:
+        line = fh.readline(MAX_FIELD_BYTES)
+    if line.count(sep.encode()) < MAX_COLUMNS:
+        return
+    csv.field_size_limit(MAX_FIELD_BYTES)
+    fields = next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=sep), [])
+    if len(fields) > MAX_COLUMNS:  # the byte count also counted delimiters inside quotes
+        raise too_many_columns(len(fields), display)
+
+
 def _decode(head: bytes) -> tuple[str, bool]:
     try:
         return head.decode("utf-8"), False
@@ -217,9 +262,14 @@ LABEL_KEYS = ("y", "Y", "labels", "label", "target", "targets")
 
 def read_numpy(path: Path, options: ReadOptions) -> TableSubject:
     display = str(path)
-    _read_head(path)
+    head = _read_head(path)
+    npz = path.suffix.lower() == ".npz"
+    if not head.startswith(b"PK" if npz else b"\x93NUMPY"):
+        # np.load would otherwise fall back to unpickling and blame "pickled data" for any junk
+        what = "a zip archive (.npz)" if npz else "a NumPy .npy file (no \\x93NUMPY magic bytes)"
+        raise PreflightError(f"is not {what}; is the file corrupt or misnamed?", display)
     try:
-        if path.suffix == ".npz":
+        if npz:
             return _read_npz(path, display, options)
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except PreflightError:
@@ -239,15 +289,42 @@ def _read_npz(path: Path, display: str, options: ReadOptions) -> TableSubject:
         keys = list(npz.keys())
         fkey = next((k for k in FEATURE_KEYS if k in keys), None)
         lkey = next((k for k in LABEL_KEYS if k in keys), None)
+        if not keys:
+            raise PreflightError("holds no arrays", display)
         if fkey is None:
             if len(keys) == 1:
                 fkey = keys[0]
             else:
                 raise PreflightError(f"holds arrays {keys}; name the features X (and the labels y) "
                                      "so preflight knows which is which", display)
+        for key in (fkey, lkey):
+            if key is not None:
+                _check_npz_member(npz, key, display)
         X = npz[fkey]
         y = npz[lkey] if lkey is not None else None
     return array_subject(X, y, display=display, path=display, options=options, label_name=lkey or "y")
+
+
+MAX_NPZ_BYTES = 1 << 30  # .npz members are decompressed into memory; a .npy is memory-mapped instead
+
+
+def _check_npz_member(npz: "np.lib.npyio.NpzFile", key: str, display: str) -> None:
+    """Refuse a member whose header promises more than MAX_NPZ_BYTES before numpy allocates it.
+
+    A compressed .npz of zeros is a zip bomb: a few MB on disk, any size in memory.
+    """
+    try:
+        with npz.zip.open(key + ".npy") as fh:
+            version = np.lib.format.read_magic(fh)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(fh)
+    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile):
+        return  # np.load reports it
+    size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if size > MAX_NPZ_BYTES:
+        raise PreflightError(f"holds array {key!r} of shape {shape} ({size / 2**30:,.1f} GiB uncompressed); "
+                             f".npz members are read into memory (at most {MAX_NPZ_BYTES >> 30} GiB): "
+                             "save it with np.save as .npy, which is read in row blocks", display)
 
 
 def array_subject(X: np.ndarray, y: np.ndarray | None, *, display: str, path: str | None,
@@ -266,6 +343,8 @@ def array_subject(X: np.ndarray, y: np.ndarray | None, *, display: str, path: st
     if X.ndim != 2:
         raise PreflightError(f"holds a {X.ndim}-D array of shape {X.shape}; preflight checks 2-D tables "
                              "(rows x features)", display)
+    if X.shape[1] > MAX_COLUMNS:
+        raise too_many_columns(X.shape[1], display)
     if X.dtype.kind not in "biuf":
         raise PreflightError(f"holds a {X.dtype} array; preflight checks numeric arrays", display)
     if y is not None and len(y) != len(X):

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import polars as pl
+import polars.selectors as cs
 
 from preflight.errors import PreflightError
 from preflight.inputs.subject import Column, TableSample, TableSubject
@@ -26,6 +27,9 @@ TARGET_NAMES = ("label", "labels", "target", "y", "class", "outcome", "response"
 MAX_CLASSES = 20  # a numeric target with more distinct values than this is a regression target
 SAMPLE_ROWS = 8192  # rows kept in the ordered sample (the probe trains on at most half of them)
 MAX_SAMPLE_CELLS = 4_000_000  # bound on the sample's memory for very wide tables
+# A table wider than this is refused: 100,000 columns take 20 s and 1.5 GB for three rows, and a
+# header that wide is more often a transposed file or a data row than a training table.
+MAX_COLUMNS = 50_000
 
 
 @dataclass(frozen=True)
@@ -69,13 +73,15 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
     names = list(schema.names())
     if not names:
         raise PreflightError("has no columns", display)
+    if len(names) > MAX_COLUMNS:
+        raise too_many_columns(len(names), display)
     kinds = {n: classify(n, schema[n]) for n in names}
     target, reason = choose_target(names, options.target, display)
     numeric = [n for n in names if kinds[n] == "numeric" or kinds[n] == "binary"]
     features = [n for n in numeric if n != target]
     capacity = max(16, min(SAMPLE_ROWS, MAX_SAMPLE_CELLS // max(1, len(features) + 1)))
     stats = TableStats.start(numeric, sample_capacity=capacity)
-    exprs = _moment_exprs(numeric, schema)
+    plan = _moment_exprs(numeric, schema)
     target_is_float = target is not None and schema[target].is_float()
     offset = 0
     try:
@@ -84,11 +90,11 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
             if n == 0:
                 continue
             if numeric:
-                moments = _batch_moments(batch, exprs, len(numeric))
+                moments = _batch_moments(batch, plan, numeric)
                 stats.moments = stats.moments.merge(moments)
                 _track_bad_rows(batch, numeric, moments, stats, offset)
             if target is not None:
-                col = batch.get_column(target)
+                col = _column(batch, target)
                 missing = col.is_null().to_numpy()
                 if target_is_float:
                     missing = missing | col.is_nan().fill_null(False).to_numpy()
@@ -119,42 +125,65 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
     return subject
 
 
+def too_many_columns(n: int, display: str) -> PreflightError:
+    return PreflightError(f"has {n:,} columns; preflight checks tables of at most {MAX_COLUMNS:,} columns "
+                          "(is the file transposed, or its header a data row?)", display)
+
+
 # --- per batch ---------------------------------------------------------------------------
 
-def _moment_exprs(numeric: list[str], schema: pl.Schema) -> list[pl.Expr]:
+MOMENT_FIELDS = 9  # per column: finite count, nulls, NaN, +inf, -inf, mean, variance, min, max
+
+
+def _moment_exprs(numeric: list[str], schema: pl.Schema) -> tuple[list[pl.Expr], np.ndarray]:
+    """One multi-column expression per statistic and dtype group, and where each output lands.
+
+    Building one expression per column and statistic costs Python time per column (seconds for a
+    10,000-column table); one selector of all names expands in native code. Output ``p`` of the select is
+    field ``where[p] % MOMENT_FIELDS`` of column ``where[p] // MOMENT_FIELDS``.
+    """
+    index = {n: i for i, n in enumerate(numeric)}
+    groups = {"float": [], "bool": [], "other": []}
+    for name in numeric:
+        dtype = schema[name]
+        groups["float" if dtype.is_float() else "bool" if dtype == pl.Boolean else "other"].append(name)
     exprs: list[pl.Expr] = []
-    for i, name in enumerate(numeric):
-        e = pl.col(name)
-        if schema[name] == pl.Boolean:
+    where: list[int] = []
+    for kind, names in groups.items():
+        if not names:
+            continue
+        e = cs.by_name(names).as_expr()  # literal names: pl.col("^a.*$") would be a regex
+        if kind == "bool":
             e = e.cast(pl.Int8)
-        if schema[name].is_float():
-            finite = pl.when(e.is_finite()).then(e)  # non-finite -> null
-            nan = e.is_nan().sum()
-            pinf = (e == float("inf")).sum()
-            ninf = (e == float("-inf")).sum()
-        else:
-            finite = e
-            nan = pinf = ninf = pl.lit(0, dtype=pl.UInt32)
-        exprs += [
-            finite.count().alias(f"n{i}"),
-            e.null_count().alias(f"z{i}"),
-            nan.alias(f"nan{i}"),
-            pinf.alias(f"pi{i}"),
-            ninf.alias(f"ni{i}"),
-            finite.mean().cast(pl.Float64).alias(f"m{i}"),
-            finite.var(ddof=0).cast(pl.Float64).alias(f"v{i}"),
-            finite.min().cast(pl.Float64).alias(f"lo{i}"),
-            finite.max().cast(pl.Float64).alias(f"hi{i}"),
-        ]
-    return exprs
+        finite = pl.when(e.is_finite()).then(e) if kind == "float" else e  # non-finite -> null
+        stats = [(0, finite.count()), (1, e.null_count())]
+        if kind == "float":
+            stats += [(2, e.is_nan().sum()), (3, (e == float("inf")).sum()), (4, (e == float("-inf")).sum())]
+        stats += [(5, finite.mean().cast(pl.Float64)), (6, finite.var(ddof=0).cast(pl.Float64)),
+                  (7, finite.min().cast(pl.Float64)), (8, finite.max().cast(pl.Float64))]
+        cols = np.array([index[n] for n in names], dtype=np.int64)
+        for field_no, expr in stats:
+            exprs.append(expr.name.suffix(f"\x1f{field_no}"))
+            where.extend((cols * MOMENT_FIELDS + field_no).tolist())
+    return exprs, np.asarray(where, dtype=np.int64)
 
 
-def _batch_moments(batch: pl.DataFrame, exprs: list[pl.Expr], k: int) -> Moments:
+def _batch_moments(batch: pl.DataFrame, plan: tuple[list[pl.Expr], np.ndarray], numeric: list[str]) -> Moments:
+    k = len(numeric)
+    exprs, where = plan
     row = batch.select(exprs).row(0)
-    a = np.array([np.nan if v is None else float(v) for v in row], dtype=np.float64).reshape(k, 9)
+    a = np.zeros(k * MOMENT_FIELDS, dtype=np.float64)  # NaN/inf counts stay 0 where not computed
+    a[where] = np.array([np.nan if v is None else float(v) for v in row], dtype=np.float64)
+    a = a.reshape(k, MOMENT_FIELDS)
     n = a[:, 0].astype(np.int64)
     pos_inf, neg_inf = a[:, 3].astype(np.int64), a[:, 4].astype(np.int64)
     has = n > 0
+    for i in np.flatnonzero(has & ~(np.isfinite(a[:, 5]) & np.isfinite(a[:, 6]))):
+        # the sum overflowed (values near 1e308): polars' mean is inf or NaN; scale, then unscale
+        a[i, 5], a[i, 6] = _scaled_mean_var(_column(batch, numeric[i]))
+    var = np.where(np.isnan(a[:, 6]), 0.0, a[:, 6])
+    with np.errstate(over="ignore"):
+        m2 = np.where(has, var * n, 0.0)  # +inf when the variance overflows, never clipped to a finite max
     return Moments(
         n=n,
         missing=a[:, 1].astype(np.int64),
@@ -162,10 +191,27 @@ def _batch_moments(batch: pl.DataFrame, exprs: list[pl.Expr], k: int) -> Moments
         pos_inf=pos_inf,
         neg_inf=neg_inf,
         mean=np.where(has, a[:, 5], 0.0),
-        m2=np.where(has, np.nan_to_num(a[:, 6]) * n, 0.0),
+        m2=m2,
         min=np.where(has, a[:, 7], np.nan),
         max=np.where(has, a[:, 8], np.nan),
     )
+
+
+def _scaled_mean_var(col: pl.Series) -> tuple[float, float]:
+    """Mean and population variance of a column's finite values without overflowing the sum.
+
+    The mean is exact to rounding (|mean| <= max |x|); the variance is +inf only when it really
+    exceeds the float64 range.
+    """
+    x = col.cast(pl.Float64).drop_nulls().to_numpy()
+    x = x[np.isfinite(x)]
+    scale = float(np.abs(x).max()) if len(x) else 0.0
+    if scale == 0.0:
+        return 0.0, 0.0
+    z = x / scale
+    mean = float(z.mean())
+    with np.errstate(over="ignore"):
+        return mean * scale, float(((z - mean) ** 2).mean()) * scale * scale
 
 
 def _track_bad_rows(batch: pl.DataFrame, numeric: list[str], m: Moments, stats: TableStats,
@@ -173,13 +219,19 @@ def _track_bad_rows(batch: pl.DataFrame, numeric: list[str], m: Moments, stats: 
     for i, name in enumerate(numeric):
         if m.missing[i] + m.nonfinite[i] == 0 or len(stats.first_bad.get(name, ())) >= 3:
             continue
-        col = batch.get_column(name)
+        col = _column(batch, name)
         bad = col.is_null()
         if col.dtype.is_float():
             bad = bad | ~col.is_finite().fill_null(True)
         rows = bad.arg_true().head(3).to_numpy()
         if len(rows):
             stats.add_bad_rows(name, rows + offset)
+
+
+def _column(frame: pl.DataFrame, name: str) -> pl.Series:
+    """A column under a neutral name: many polars Series methods run as ``pl.col(series.name)``, and
+    a name like ``^a.*$`` is a regex there (an IndexError, or another column's values)."""
+    return frame.get_column(name).alias("value")
 
 
 def _labels(col: pl.Series) -> np.ndarray:
@@ -190,13 +242,16 @@ def _labels(col: pl.Series) -> np.ndarray:
 
 def _sample_block(batch: pl.DataFrame, features: list[str], target: str | None, keep: np.ndarray) -> np.ndarray:
     rows = batch[keep.tolist()] if len(keep) < batch.height else batch
-    cols = [_as_float(rows.get_column(f)) for f in features]
-    if target is not None:
-        t = rows.get_column(target)
-        cols.append(_as_float(t) if t.dtype.is_numeric() else t.cast(pl.String).to_numpy().astype(object))
-    if not cols:
-        return np.zeros((len(keep), 0))
-    return np.column_stack(cols) if any(c.dtype == object for c in cols) else np.stack(cols, axis=1)
+    if features:  # one native cast for all columns (a Python loop costs seconds on wide tables)
+        X = rows.select(cs.by_name(features).as_expr().cast(pl.Float64).fill_null(float("nan"))).to_numpy()
+        X = X.astype(np.float64, copy=False)
+    else:
+        X = np.zeros((len(keep), 0))
+    if target is None:
+        return X
+    t = _column(rows, target)
+    y = _as_float(t) if t.dtype.is_numeric() else t.cast(pl.String).to_numpy().astype(object)
+    return np.column_stack([X, y])
 
 
 def _as_float(col: pl.Series) -> np.ndarray:
@@ -208,7 +263,7 @@ def _as_float(col: pl.Series) -> np.ndarray:
 # --- after the pass --------------------------------------------------------------------------
 
 def _refine_kind(name: str, kind: str, stats: TableStats) -> str:
-    if kind not in ("numeric", "binary") or name not in stats.numeric:
+    if kind not in ("numeric", "binary") or not stats.has(name):
         return kind
     c = stats.column(name)
     if c["n"] == 0:
@@ -246,7 +301,7 @@ def _finish_sample(subject: TableSubject) -> TableSample | None:
     rows, block = subject.stats.sample.result()
     if block is None:
         return None
-    feats = tuple(c.name for c in subject.columns if c.name in subject.stats.numeric and c.name != subject.target)
+    feats = tuple(c.name for c in subject.columns if subject.stats.has(c.name) and c.name != subject.target)
     if subject.target is None:
         return TableSample(feats, block.astype(np.float64), None, rows)
     X = block[:, :-1].astype(np.float64)

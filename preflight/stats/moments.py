@@ -66,10 +66,12 @@ class Moments:
 
     def merge(self, other: "Moments") -> "Moments":
         n = self.n + other.n
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             delta = other.mean - self.mean
             frac = np.where(n > 0, other.n / np.maximum(n, 1), 0.0)
             mean = self.mean + delta * frac
+            # means near +-1e308 overflow delta; the weighted form cannot (each term <= max |x|)
+            mean = np.where(np.isfinite(delta), mean, self.mean * (1.0 - frac) + other.mean * frac)
             m2 = self.m2 + other.m2 + delta * delta * self.n * frac
         mean = np.where(self.n == 0, other.mean, np.where(other.n == 0, self.mean, mean))
         m2 = np.where(self.n == 0, other.m2, np.where(other.n == 0, self.m2, m2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,19 +31,30 @@ class TableStats:
     target_runs: Runs = field(default_factory=Runs)
     target_counts: ClassCounts = field(default_factory=ClassCounts)
     sample: OrderedSample = field(default_factory=OrderedSample)
+    _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def start(cls, numeric: list[str], sample_capacity: int = 8192) -> "TableStats":
         return cls(numeric=list(numeric), moments=Moments.empty(len(numeric)),
                    sample=OrderedSample(sample_capacity))
 
+    def has(self, name: str) -> bool:
+        """Whether ``moments`` describes column ``name``. O(1), unlike ``name in numeric``."""
+        return name in self._positions()
+
     def column(self, name: str) -> dict[str, Any]:
-        """Moments of one column as plain floats."""
-        i = self.numeric.index(name)
+        """Moments of one column as plain floats. O(1): wide tables call this once per column."""
+        i = self._positions()[name]
         m = self.moments
-        return {"n": int(m.n[i]), "missing": int(m.missing[i]), "nonfinite": int(m.nonfinite[i]),
-                "mean": float(m.mean[i]), "std": float(m.std[i]), "min": float(m.min[i]),
-                "max": float(m.max[i])}
+        n = int(m.n[i])
+        std = math.sqrt(max(float(m.m2[i]), 0.0) / n) if n > 0 else math.nan
+        return {"n": n, "missing": int(m.missing[i]), "nonfinite": int(m.nonfinite[i]),
+                "mean": float(m.mean[i]), "std": std, "min": float(m.min[i]), "max": float(m.max[i])}
+
+    def _positions(self) -> dict[str, int]:
+        if len(self._index) != len(self.numeric):
+            self._index = {n: i for i, n in enumerate(self.numeric)}
+        return self._index
 
     def add_bad_rows(self, name: str, rows: np.ndarray) -> None:
         have = self.first_bad.setdefault(name, [])
