@@ -19,7 +19,7 @@ import pytest
 from preflight.findings import Finding, Location, Report, Severity
 from preflight.report.curves import gap_sentence, loss_curves_svg, series
 from preflight.report.html import render_html
-from tests.conftest import ROOT, run_cli
+from tests.conftest import run_cli
 
 XSS = "<script>alert(1)</script>"
 

@@ -8,13 +8,13 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 from torch.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler,  # noqa: E402
-                              SequentialSampler, TensorDataset)
+                              TensorDataset)
 from torch.utils.data.distributed import DistributedSampler  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import preflight  # noqa: E402
 from preflight.errors import FindingsError  # noqa: E402
-from preflight.inputs.torch_objects import batch_labels, describe_sampler, setup_subject  # noqa: E402
+from preflight.inputs.torch_objects import batch_labels, describe_sampler  # noqa: E402
 from preflight.stats.batches import binom_sf, order_runs, pure_batch_probability, purity  # noqa: E402
 
 

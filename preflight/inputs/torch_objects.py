@@ -344,7 +344,6 @@ def describe_loss(loss: Any) -> tuple[str | None, str | None]:
 
 def describe_model(model: Any, batch: Any, notes: list[str]) -> ModelFacts:
     import torch
-    import torch.nn as nn
 
     facts = ModelFacts(name=type(model).__name__)
     tree_act, tree_width = _tree_tail(model)
