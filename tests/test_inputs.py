@@ -47,6 +47,7 @@ def test_npz_with_named_arrays(tmp_path, heart):
     (f,) = report.findings
     assert (f.code, f.location.column) == ("PF101", "x0")
     assert report.summary["files"][0]["target"] == "y"
+    assert report.summary["files"][0]["target_reason"] == "the labels array 'y' given with the features"
     assert f.message == findings(HEART)[0][2]
 
 

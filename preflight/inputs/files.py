@@ -367,8 +367,11 @@ def array_subject(X: np.ndarray, y: np.ndarray | None, *, display: str, path: st
                 cols[label_name] = y[i:i + BATCH_ROWS]
             yield pl.DataFrame(cols, schema=schema)
 
-    opts = ReadOptions(target=target)
-    return scan_table(blocks(), schema, path=path, display=display, options=opts)
+    subject = scan_table(blocks(), schema, path=path, display=display,
+                         options=ReadOptions(target=target, on_rows=options.on_rows))
+    if options.target is None and y is not None:
+        subject.target_reason = f"the labels array {label_name!r} given with the features"
+    return subject
 
 
 def _pl_dtype(dtype: np.dtype) -> pl.DataType:
