@@ -45,7 +45,7 @@ def make_csv(path: Path, rows: int, seed: int = 0) -> None:
             n = min(chunk, rows - start)
             X = rng.normal(size=(n, 20)) * scales + scales
             block = np.column_stack([X, label[start:start + n]])
-            np.savetxt(fh, block, delimiter=",", fmt=["%.5g"] * 20 + ["%d"])
+            np.savetxt(fh, block, delimiter=",", fmt=["%.7g"] * 20 + ["%d"])
 
 
 def measure(argv: list[str]) -> tuple[float, float, int]:
