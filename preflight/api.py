@@ -32,7 +32,7 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
     """
     conf = _config(config)
     conf = conf.with_overrides(select=list(select or []), ignore=list(ignore or []),
-                               target=target if isinstance(target, str) else None)
+                               target=target if isinstance(target, str) else None, target_source="target=")
     hook = None
     if probe:
         from preflight.probes import make_hook
@@ -85,10 +85,8 @@ def _merge(a: Report, b: Report) -> Report:
 
 def _subject(obj: Any, target: Any, conf: cfg.Config) -> Any:
     kind = type(obj).__module__.split(".")[0]
-    if kind == "pandas" and hasattr(obj, "columns"):
-        return frame_subject(obj, target=conf.target, display="<DataFrame>")
-    if kind == "polars" and hasattr(obj, "columns"):
-        return frame_subject(obj, target=conf.target, display="<DataFrame>")
+    if kind in ("pandas", "polars") and hasattr(obj, "columns"):
+        return frame_subject(obj, target=conf.target, display="<DataFrame>", target_source=conf.target_source)
     if kind == "torch" and hasattr(obj, "detach"):
         obj = obj.detach().cpu().numpy()
     if isinstance(obj, np.ndarray):
@@ -96,7 +94,8 @@ def _subject(obj: Any, target: Any, conf: cfg.Config) -> Any:
         if labels is not None and hasattr(labels, "detach"):
             labels = labels.detach().cpu().numpy()
         if isinstance(labels, str):
-            labels = None
+            raise PreflightError(f"target={labels!r} names a column, but an array has none: pass the labels "
+                                 "themselves (an array or Tensor with one label per row)")
         return array_subject(obj, None if labels is None else np.asarray(labels), display="<array>", path=None,
                              options=ReadOptions(target=None))
     raise PreflightError(f"preflight.check cannot read a {type(obj).__name__}: pass a path, a DataFrame, "

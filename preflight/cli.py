@@ -168,7 +168,7 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, se
         known = ", ".join(c for c in RULES_BY_CODE if family_for(c, RULES_BY_CODE[c]))
         raise PreflightError(f"no probe for rule {code!r}; rules with a probe: {known}")
     config = cfg.load(cfg.discover()).with_overrides(target=target)
-    subject = read_path(Path(path), ReadOptions(target=config.target))
+    subject = read_path(Path(path), ReadOptions(target=config.target, target_source=config.target_source))
     if not hasattr(subject, "sample"):
         raise PreflightError("the probe trains on data: pass a CSV, Parquet or .npy/.npz file", path)
     if budget is None and steps is not None:

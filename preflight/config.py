@@ -36,6 +36,7 @@ class Config:
     ignore: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     target: str | None = None
+    target_source: str = "--target"  # how the target was named, for messages
     fail_on: str = "warning"
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     probe: Mapping[str, Any] = field(default_factory=dict)
@@ -43,14 +44,14 @@ class Config:
     root: Path | None = None  # its directory: per-file-ignores patterns are relative to it
 
     def with_overrides(self, *, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
-                       target: str | None = None) -> "Config":
+                       target: str | None = None, target_source: str = "--target") -> "Config":
         out = self
         if select:
             out = _replace(out, select=tuple(validate_codes(select, "--select")))
         if ignore:
             out = _replace(out, ignore=out.ignore + tuple(validate_codes(ignore, "--ignore")))
         if target is not None:
-            out = _replace(out, target=target)
+            out = _replace(out, target=target, target_source=target_source)
         return out
 
     def enabled(self, code: str, path: str | None = None) -> bool:
@@ -138,6 +139,7 @@ def from_table(table: Mapping[str, Any], source: str = "config", root: Path | No
         per_file_ignores=tuple((pat, tuple(validate_codes(_list(codes, pat, source), f"{source}: {pat}")))
                                for pat, codes in pfi.items()),
         target=table.get("target"),
+        target_source=f"target in {source}",
         fail_on=fail_on,
         rule_options=rule_options,
         probe=probe if isinstance(probe, dict) else {},

@@ -105,3 +105,19 @@ def test_mixed_column_beyond_the_inference_window_is_read_as_text(tmp_path):
                                       ("single\n1\n2\n", ",")])
 def test_sniff_delimiter(text, sep):
     assert sniff_delimiter(text) == sep
+
+
+def test_the_summary_says_where_the_target_was_named(tmp_path, heart):
+    df = heart.to_pandas()
+    report = preflight.check(df, target="label", probe=False)
+    assert report.summary["files"][0]["target_reason"] == "given with target="
+    (tmp_path / "preflight.toml").write_text('target = "label"\n')
+    report = preflight.check(str(HEART), probe=False, config=tmp_path / "preflight.toml")
+    assert report.summary["files"][0]["target_reason"] == f"given with target in {tmp_path / 'preflight.toml'}"
+    with pytest.raises(preflight.PreflightError, match="no column named 'lbl' for target="):
+        preflight.check(df, target="lbl", probe=False)
+
+
+def test_a_column_name_as_target_for_an_array_is_refused(heart):
+    with pytest.raises(preflight.PreflightError, match="an array has none"):
+        preflight.check(heart.to_numpy()[:, :1], target="label", probe=False)

@@ -37,9 +37,10 @@ def to_polars(df: Any) -> pl.DataFrame:
     return pl.DataFrame(cols)
 
 
-def frame_subject(df: Any, *, target: str | None, display: str) -> TableSubject:
+def frame_subject(df: Any, *, target: str | None, display: str, target_source: str = "target=") -> TableSubject:
     frame = to_polars(df)
-    return scan_table(_batches(frame), frame.schema, path=None, display=display, options=ReadOptions(target=target))
+    return scan_table(_batches(frame), frame.schema, path=None, display=display,
+                      options=ReadOptions(target=target, target_source=target_source))
 
 
 def _batches(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:

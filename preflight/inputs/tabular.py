@@ -35,6 +35,7 @@ MAX_COLUMNS = 50_000
 @dataclass(frozen=True)
 class ReadOptions:
     target: str | None = None
+    target_source: str = "--target"  # where the target was named, for messages: --target, target=, a config file
     on_rows: Callable[[int], None] | None = field(default=None, compare=False)  # progress: rows read
 
 
@@ -52,13 +53,14 @@ def classify(name: str, dtype: pl.DataType) -> str:
     return "text"
 
 
-def choose_target(names: list[str], requested: str | None, display: str) -> tuple[str | None, str]:
+def choose_target(names: list[str], requested: str | None, display: str,
+                  source: str = "--target") -> tuple[str | None, str]:
     if requested is not None:
         if requested not in names:
             close = [n for n in names if n.lower() == requested.lower()]
             hint = f" (did you mean {close[0]!r}?)" if close else f"; columns are: {_shorten(names)}"
-            raise PreflightError(f"no column named {requested!r} for --target{hint}", display)
-        return requested, "given with --target"
+            raise PreflightError(f"no column named {requested!r} for {source}{hint}", display)
+        return requested, f"given with {source}"
     lowered = {n.lower(): n for n in reversed(names)}
     for candidate in TARGET_NAMES:
         if candidate in lowered:
@@ -76,7 +78,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
     if len(names) > MAX_COLUMNS:
         raise too_many_columns(len(names), display)
     kinds = {n: classify(n, schema[n]) for n in names}
-    target, reason = choose_target(names, options.target, display)
+    target, reason = choose_target(names, options.target, display, options.target_source)
     numeric = [n for n in names if kinds[n] == "numeric" or kinds[n] == "binary"]
     features = [n for n in numeric if n != target]
     capacity = max(16, min(SAMPLE_ROWS, MAX_SAMPLE_CELLS // max(1, len(features) + 1)))
