@@ -11,12 +11,10 @@ names the column; a binary file (Parquet, NumPy) has no line, and its annotation
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from preflight.findings import Finding, Report, Severity
+from preflight.report.links import finding_line
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
-TEXT_SUFFIXES = {".csv", ".tsv", ".py", ".txt"}
 
 
 def escape_data(value: str) -> str:
@@ -32,9 +30,7 @@ def annotation(f: Finding) -> str:
     loc = f.location
     if loc.path:
         props.append(("file", loc.path))
-        line = loc.line
-        if line is None and Path(loc.path).suffix.lower() in TEXT_SUFFIXES:
-            line = 1
+        line = finding_line(f)
         if line is not None:
             props.append(("line", str(line)))
             if loc.col is not None:

@@ -26,11 +26,10 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
 from preflight.findings import Finding, Report, Severity
-from preflight.report.links import HOME_URL, rule_url
+from preflight.report.links import HOME_URL, finding_line, rule_url
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
-TEXT_SUFFIXES = {".csv", ".tsv", ".py", ".txt"}
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 FINGERPRINT_KEY = "preflightFinding/v1"
 
@@ -154,15 +153,13 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
 
 
 def _region(f: Finding) -> dict[str, Any] | None:
-    loc = f.location
-    if loc.line is not None and loc.line >= 1:
-        region: dict[str, Any] = {"startLine": int(loc.line)}
-        if loc.col is not None and loc.col >= 1:
-            region["startColumn"] = int(loc.col)
-        return region
-    if loc.path and Path(loc.path).suffix.lower() in TEXT_SUFFIXES:
-        return {"startLine": 1}  # the header row, which names the column
-    return None
+    line = finding_line(f)
+    if line is None:
+        return None
+    region: dict[str, Any] = {"startLine": line}
+    if f.location.line is not None and f.location.col is not None and f.location.col >= 1:
+        region["startColumn"] = int(f.location.col)
+    return region
 
 
 def _invocation(report: Report) -> dict[str, Any]:
