@@ -349,14 +349,17 @@ def describe_model(model: Any, batch: Any, notes: list[str]) -> ModelFacts:
     tree_act, tree_width = _tree_tail(model)
     x = _batch_input(batch)
     out = None
-    hooked: dict[int, str] = {}
+    # the output tensor of every activation module, held (not just its id, which a freed tensor's
+    # successor could reuse) so the model's output can be matched by identity
+    hooked: dict[int, tuple[Any, str]] = {}
     if x is not None:
         handles = []
         for mod in model.modules():
             kind = _module_activation(mod)
             if kind is not None:
                 handles.append(mod.register_forward_hook(
-                    lambda m, i, o, kind=kind: hooked.__setitem__(id(o), kind) if isinstance(o, torch.Tensor) else None))
+                    lambda m, i, o, kind=kind: hooked.__setitem__(id(o), (o, kind))
+                    if isinstance(o, torch.Tensor) else None))
         modes = {m: m.training for m in model.modules()}
         try:
             model.eval()
@@ -379,7 +382,9 @@ def describe_model(model: Any, batch: Any, notes: list[str]) -> ModelFacts:
                       "expected); the output activation was read from the module tree only")
     y = _output_tensor(out) if out is not None else None
     if y is not None:
-        seen_kind = hooked.get(id(y))
+        tensor, seen_kind = hooked.get(id(y), (None, None))
+        if tensor is not y:
+            seen_kind = None
         rng_kind = _range_activation(y)
         facts.width = 1 if y.ndim == 1 else (int(y.shape[1]) if y.ndim >= 2 else None)
         if seen_kind is not None:
