@@ -345,6 +345,90 @@ def test_pf203_factory_loader_takes_the_name_it_is_assigned_to():
     assert findings(src) == [("PF203", 4, 12)]
 
 
+SHARED_HELPER = """
+import torch
+from torch.utils.data import DataLoader
+def build(ds{params}):
+    return DataLoader(ds, batch_size=32{extra})
+{callers}
+for epoch in range(3):
+    for x, y in {looped}:
+        loss = criterion(model(x), y)
+        {step}
+"""
+TRAIN_AND_VAL = "train_loader = build(train_ds{a})\nval_loader = build(val_ds{b})"
+
+
+def _shared(params="", extra="", callers=TRAIN_AND_VAL, a="", b="", looped="train_loader",
+            step="loss.backward()"):
+    return SHARED_HELPER.format(params=params, extra=extra, callers=callers.format(a=a, b=b), looped=looped,
+                                step=step)
+
+
+def test_pf203_helper_shared_by_train_and_val_is_a_training_loader_when_trained_on():
+    # the val caller's name does not hide the training loop over the train caller's copy;
+    # the finding is on the helper's DataLoader(...) line, where the fix goes
+    src = _shared()
+    assert findings(src) == [("PF203", 5, 12)]
+    subject = code_subject(textwrap.dedent(src).encode(), display="t.py", path="t.py")
+    (finding,) = check_subject(subject, Config(), RunOptions(probe=False))
+    assert "built in `build()`" in finding.message
+    assert "used for training via `train_loader` (the loop at line 9)" in finding.message
+
+
+def test_pf203_helper_trained_on_in_a_function_and_as_self_attributes():
+    src = """
+    from torch.utils.data import DataLoader
+    def build(ds):
+        return DataLoader(ds, batch_size=32)
+    def fit(model, loader):
+        for i, (x, y) in enumerate(tqdm(loader)):
+            optimizer.zero_grad()
+            model(x).sum().backward()
+    train_loader = build(train_ds)
+    val_loader = build(val_ds)
+    fit(model, train_loader)
+    class Trainer:
+        def __init__(self, tr, va):
+            self.train_loader = self.make(tr)
+            self.val_loader = self.make(va)
+        def make(self, ds):
+            return DataLoader(ds, batch_size=8)
+        def fit(self):
+            for x in self.train_loader:
+                x.backward()
+    """
+    assert findings(src) == [("PF203", 4, 12), ("PF203", 17, 16)]
+
+
+@pytest.mark.parametrize("kw", [
+    dict(params=", shuffle", extra=", shuffle=shuffle", a=", True", b=", False"),  # the caller decides
+    dict(params=", train=False", extra=", shuffle=train", a=", train=True"),
+    dict(extra=", sampler=sampler"),
+    dict(callers="val_loader = build(val_ds)\ntest_loader = build(test_ds)", looped="val_loader",
+         step="total += loss.item()"),  # a helper only used for val/test
+    dict(step="total += loss.item()"),  # no loop trains on it
+    dict(callers="loader_a = build(a_ds)\nval_loader = build(val_ds)", looped="val_loader"),  # loop says val
+])
+def test_pf203_shared_helper_silent_cases(kw):
+    assert findings(_shared(**kw)) == []
+
+
+def test_pf203_training_loop_does_not_override_an_eval_name_where_the_loader_is_built():
+    src = """
+    from torch.utils.data import DataLoader
+    def evaluate_loader(ds):
+        return DataLoader(ds, batch_size=32)
+    loader = evaluate_loader(ds)
+    test_loader = DataLoader(test_ds)
+    for x, y in loader:
+        x.backward()  # gradients on test data (an attack, saliency): not training
+    for x, y in test_loader:
+        x.backward()
+    """
+    assert findings(src) == []
+
+
 # --- suppression -------------------------------------------------------------------------------
 
 def test_suppression_comments():

@@ -31,7 +31,10 @@ class UnshuffledTrainingLoader(Rule):
     when its name, its dataset's name or its context says so (`train_loader`, `trainset`,
     `MNIST(..., train=True)`, `split="train"`, a dict key `"train"`, a Lightning
     `train_dataloader` method), or when it is iterated by a loop that calls `.backward()`.
-    A loader whose name says test/val/eval is never reported.
+    A loader whose name says test/val/eval is not reported, with one exception: a loader built in
+    a helper that several callers share (`train_loader = build(train_ds)`, `val_loader =
+    build(val_ds)`) is a training loader when a training loop iterates a caller's copy, whatever
+    the other callers name theirs; the finding is on the helper's `DataLoader(...)` line.
 
     With a live loader (`preflight.check(train_loader)`) the sampler is read (a `BatchSampler` is
     unwrapped; `RandomSampler` shuffles; `DistributedSampler` shuffles when its `shuffle` is true)
@@ -121,6 +124,12 @@ class UnshuffledTrainingLoader(Rule):
 
 
 def _describe(fact: Any) -> str:
+    if fact.trained_outside and fact.context and fact.trained_on is not None:
+        # built in a helper, trained on by a caller: name the helper (the fix goes there) and the caller's name
+        via = fact.trained_via if _says_train(fact.trained_via) else next(
+            (t for t in fact.targets if _says_train(t)), fact.trained_via)
+        used = f" via `{via}`" if via else ""
+        return f"loader built in `{fact.context}()` and used for training{used} (the loop at line {fact.trained_on})"
     name = next((t for t in reversed(fact.targets) if _says_train(t)), None)
     if name is not None:
         return f"training loader `{name}`"

@@ -229,20 +229,30 @@ class LoaderFact:
     shuffle: str  # "yes", "no", "unknown"
     reason: str  # why "no": "shuffle=False", "no shuffle argument and no sampler", ...
     hints: list[str] = field(default_factory=list)  # names that say train / eval
+    # the hints written where it is built: the building function's name, its dataset expression,
+    # the names it is assigned to in that same function (not the names its callers give it)
+    own_hints: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)  # names it is assigned to
     context: str = ""  # the function that builds it
+    built_in: str = "<module>"  # that function's key in the flow ("<module>" at the top level)
     dataset: list[str] = field(default_factory=list)  # names and hints of its dataset
     iterable: bool = False  # its dataset is an IterableDataset
     trained_on: int | None = None  # line of a training loop (backward) that iterates it
+    trained_via: str = ""  # the expression that loop iterates it through (``train_loader``)
+    trained_outside: bool = False  # that loop is outside the function that builds it (a caller's)
     role: str | None = None  # "train" / "eval" / None
 
     def decide_role(self) -> str | None:
+        # A training loop that iterates it makes it a training loader, whatever names other callers
+        # of a shared helper give their copies (``val_loader = build(val_ds)``), unless the loop
+        # reaches it through an eval name or it is built for eval where it is written.
+        if (self.trained_on is not None and role_of(self.trained_via) != "eval"
+                and "eval" not in [role_of(h) for h in self.own_hints]):
+            return "train"
         roles = [role_of(h) for h in self.hints]
         if "eval" in roles:
             return "eval"
         if "train" in roles:
-            return "train"
-        if self.trained_on is not None:
             return "train"
         return None
 
@@ -411,8 +421,10 @@ class ModuleFlow:
             loader = self._iterated_loader(s.iter, it, f)
             if loader is not None and _calls_backward(s.body):
                 fact = self.loaders[loader]
-                if fact.trained_on is None:
-                    fact.trained_on = s.lineno
+                via = _iterated_name(s.iter)
+                if fact.trained_on is None or (role_of(fact.trained_via) == "eval" and role_of(via) != "eval"):
+                    fact.trained_on, fact.trained_via = s.lineno, via
+                    fact.trained_outside = f.func_name != fact.built_in
             self.branch([s.body + s.orelse, s.orelse], f)
         elif isinstance(s, ast.While):
             self.eval(s.test, f)
@@ -499,8 +511,7 @@ class ModuleFlow:
         if isinstance(target, ast.Name):
             f.env[target.id] = v
             if v.loader is not None:
-                self.loaders[v.loader].hints.append(target.id)
-                self.loaders[v.loader].targets.append(target.id)
+                self._hint(v.loader, target.id, f, target.id)
         elif isinstance(target, (ast.Tuple, ast.List)):
             elts = target.elts
             items = v.items
@@ -514,8 +525,7 @@ class ModuleFlow:
         elif isinstance(target, ast.Attribute):
             self.eval(target.value, f)
             if v.loader is not None:
-                self.loaders[v.loader].hints.append(target.attr)
-                self.loaders[v.loader].targets.append(target.attr)
+                self._hint(v.loader, target.attr, f, target.attr)
             if isinstance(target.value, ast.Name) and f.self_name and target.value.id == f.self_name:
                 f.self_attrs[target.attr] = v
                 if f.collect_attrs is not None:
@@ -525,12 +535,20 @@ class ModuleFlow:
             if v.loader is not None:
                 key = target.slice
                 if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    self.loaders[v.loader].hints.append(key.value)
-                    self.loaders[v.loader].targets.append(f"{_source_of(target.value)}[{key.value!r}]")
+                    self._hint(v.loader, key.value, f, f"{_source_of(target.value)}[{key.value!r}]")
                 elif isinstance(target.value, ast.Name):
-                    self.loaders[v.loader].hints.append(target.value.id)
+                    self._hint(v.loader, target.value.id, f)
         elif isinstance(target, ast.Starred):
             self.assign(target.value, UNKNOWN, f, None)
+
+    def _hint(self, loader: int, hint: str, f: Frame, target: str | None = None) -> None:
+        """A name given to a loader (assigned to it, a dict key); its own when given where it is built."""
+        fact = self.loaders[loader]
+        fact.hints.append(hint)
+        if f.func_name == fact.built_in:
+            fact.own_hints.append(hint)
+        if target is not None:
+            fact.targets.append(target)
 
     # --- expressions -------------------------------------------------------------------------
 
@@ -571,8 +589,7 @@ class ModuleFlow:
                     self.eval(k, f, d)
                 vv = self.eval(v, f, d)
                 if vv.loader is not None and isinstance(k, ast.Constant) and isinstance(k.value, str):
-                    self.loaders[vv.loader].hints.append(k.value)
-                    self.loaders[vv.loader].targets.append(f"{{{k.value!r}: ...}}")
+                    self._hint(vv.loader, k.value, f, f"{{{k.value!r}: ...}}")
             return UNKNOWN
         if isinstance(e, ast.NamedExpr):
             v = self.eval(e.value, f, d)
@@ -785,17 +802,21 @@ class ModuleFlow:
             return idx
         shuffle, reason = _shuffle_of(e)
         fact = LoaderFact(e.lineno, e.col_offset, getattr(e, "end_lineno", e.lineno) or e.lineno,
-                          shuffle, reason)
+                          shuffle, reason, built_in=f.func_name)
         if f.func_name != "<module>":
             fact.context = f.func_name.rsplit(".", 1)[-1]
             fact.hints.append(fact.context)
+            fact.own_hints.append(fact.context)
         ds_node = e.args[0] if e.args and not isinstance(e.args[0], ast.Starred) else next(
             (k.value for k in e.keywords if k.arg == "dataset"), None)
         ds = args[0] if e.args and not isinstance(e.args[0], ast.Starred) else kwargs.get("dataset", UNKNOWN)
         if ds_node is not None:
             fact.dataset.extend(_names_in(ds_node))
+            fact.own_hints.extend(fact.dataset)
             if ds.hint:
                 fact.dataset.append(ds.hint)
+                if f.func_name == "<module>":  # in a function the dataset value may come from one caller
+                    fact.own_hints.append(ds.hint)
             fact.hints.extend(fact.dataset)
             if ds.inst and ds.inst.startswith(ITERABLE_DATASETS):
                 fact.iterable = True
@@ -1018,6 +1039,13 @@ def _calls_backward(body: list[ast.stmt]) -> bool:
                     and "optim" in _source_of(n.func.value).lower()):
                 return True
     return False
+
+
+def _iterated_name(node: ast.expr) -> str:
+    """The name a loop iterates a loader through: ``tqdm(enumerate(train_loader))`` -> "train_loader"."""
+    while isinstance(node, ast.Call) and node.args and not isinstance(node.args[0], ast.Starred):
+        node = node.args[0]
+    return _source_of(node) if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) else ""
 
 
 def _kw_true(e: ast.Call, name: str) -> bool:
