@@ -2,6 +2,9 @@
 
 ``READERS`` maps a file suffix to its reader; ``expand`` turns the paths a user gave into the
 files to read (directories recursively, only supported files, symlink loops cut).
+
+The data-file readers import their module (and with it polars and numpy) only when a data file is
+read, so a static check of ``.py`` files (a pre-commit hook) does not pay for them.
 """
 
 from __future__ import annotations
@@ -9,14 +12,34 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from preflight.errors import PreflightError
-from preflight.inputs.files import read_csv, read_numpy, read_parquet
 from preflight.inputs.pysource import read_python
-from preflight.inputs.tabular import ReadOptions
 
-Reader = Callable[[Path, ReadOptions], Any]
+if TYPE_CHECKING:
+    from preflight.inputs.tabular import ReadOptions
+
+Reader = Callable[[Path, "ReadOptions"], Any]
+
+
+def read_csv(path: Path, options: ReadOptions) -> Any:
+    from preflight.inputs.files import read_csv as read
+
+    return read(path, options)
+
+
+def read_parquet(path: Path, options: ReadOptions) -> Any:
+    from preflight.inputs.files import read_parquet as read
+
+    return read(path, options)
+
+
+def read_numpy(path: Path, options: ReadOptions) -> Any:
+    from preflight.inputs.files import read_numpy as read
+
+    return read(path, options)
+
 
 READERS: dict[str, Reader] = {
     ".csv": read_csv,
