@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from preflight.errors import PreflightError
 from preflight.probes import cache
-from preflight.probes.data import Skip, batch_plan, build, split, table_from_arrays
+from preflight.probes.data import OUTPUT_KINDS, Skip, batch_plan, build, split, table_from_arrays
 from preflight.probes.evidence import (CONFIRMED, NOT_REPRODUCED, best_loss, build_evidence, judge, render_line,
                                        sparkline)
 from preflight.probes.run import fit_steps, predicted_seconds, settings_from_config
@@ -159,7 +160,7 @@ def fake_evidence(as_is_curves, fixed_curves, task="binary"):
     s = len(as_is_curves)
     first = np.array([1 if not np.isfinite(r).all() else -1 for r in c])
     return build_evidence(code="PF101", family="scale", task=task, eval_loss="bce_logits", columns=["x"],
-                          eval_steps=np.arange(c.shape[1]) * 10, curves=c, final=c[:, -1],
+                          eval_steps=np.arange(c.shape[1]) * 10, curves=c,
                           score_curves=np.full(c.shape, 0.75), first_nonfinite=first, n_seeds=s, steps=30,
                           batch=64, epochs=None, hidden=32, lr=0.01, d=1, n_out=1,
                           rows={"train": 300, "heldout": 100}, seconds=0.1, as_is="raw", fixed="std", notes=[])
@@ -250,6 +251,21 @@ def test_unwritable_cache_is_not_an_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert cache.put("cd" + "0" * 62, {"a": 1}, str(blocker)) is False
+
+
+# --- output kinds -------------------------------------------------------------------------------------
+
+def test_every_output_kind_is_named_by_a_rule_and_every_packaged_evidence_file_is_used():
+    from preflight.checks import ALL_RULES
+    from preflight.probes import family_for
+
+    families = {r.code: family_for(r.code, r) for r in ALL_RULES}
+    kinds = {f.partition(":")[2] for f in families.values() if f and f.startswith("output:")}
+    assert set(OUTPUT_KINDS) == kinds
+    catalog = {p.name.split("-")[0] for p in (ROOT / "rules").glob("PF*") if (p / "bad.csv").exists()}
+    expected = {f"output-{k}.json" for k in kinds} | {f"{c}.json" for c in catalog if families.get(c)}
+    packaged = {p.name for p in resources.files("preflight.probes.reference").iterdir() if p.name.endswith(".json")}
+    assert packaged == expected
 
 
 # --- plot ------------------------------------------------------------------------------------------

@@ -41,16 +41,12 @@ OUTPUT_KINDS: dict[str, str] = {
     "sigmoid_bce": "sigmoid + BCELoss",
     "softmax_ce": "softmax + CrossEntropyLoss",
     "softmax_nll": "softmax + NLLLoss",
-    "log_softmax_nll_manual": "log(softmax) + NLLLoss",
-    "sigmoid_mse": "sigmoid + MSELoss",
 }
 # The stable loss each kind's fix uses, on logits.
 FIXED_LOSS: dict[str, str] = {
     "sigmoid_bce": "bce_logits",
     "softmax_ce": "ce_logits",
     "softmax_nll": "ce_logits",
-    "log_softmax_nll_manual": "ce_logits",
-    "sigmoid_mse": "bce_logits",
 }
 FIXED_TEXT: dict[str, str] = {
     "bce_logits": "logits + BCEWithLogitsLoss",
@@ -77,7 +73,6 @@ class ProbeData:
     eval_loss: str  # the held-out loss, the same for both variants
     batch_size: int
     order: tuple[str, str] = ("shuffled", "shuffled")  # "file" or "shuffled", per variant
-    epochs: int | None = None  # order probes train whole epochs
     as_is: str = ""
     fixed: str = ""
     columns: tuple[str, ...] = ()
@@ -104,7 +99,6 @@ class Table:
     y: np.ndarray  # (n,) float64
     task: str
     n_out: int
-    sampled_from: int  # rows in the subject's sample
 
 
 def table_from_subject(subject: Any, max_rows: int) -> Table:
@@ -129,7 +123,6 @@ def table_from_arrays(X: np.ndarray, y: np.ndarray, task: str, features: Sequenc
     if X.shape[1] == 0:
         raise Skip("no numeric feature columns")
     keep = np.isfinite(y)
-    sampled_from = len(y)
     X, y = X[keep], y[keep]
     cap = max_rows + max_rows // (HELDOUT_EVERY - 1)
     if len(y) > cap:
@@ -146,7 +139,7 @@ def table_from_arrays(X: np.ndarray, y: np.ndarray, task: str, features: Sequenc
         n_out = 1
     else:
         raise Skip(f"unknown task {task!r}")
-    return Table(features, X, y, task, n_out, sampled_from)
+    return Table(features, X, y, task, n_out)
 
 
 def split(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -299,13 +292,13 @@ def build(family: str, table: Table, columns: Sequence[str], settings: ProbeSett
     if family == "output":
         if output_kind not in OUTPUT_KINDS:
             raise Skip(f"unknown output kind {output_kind!r}; known: {', '.join(OUTPUT_KINDS)}")
-        if output_kind in ("sigmoid_bce", "sigmoid_mse") and table.task != "binary":
+        if output_kind.startswith("sigmoid") and table.task != "binary":
             raise Skip(f"{OUTPUT_KINDS[output_kind]} needs a binary target, this one is {table.task}")
-        if output_kind.startswith(("softmax", "log_softmax")) and table.task == "regression":
+        if output_kind.startswith("softmax") and table.task == "regression":
             raise Skip(f"{OUTPUT_KINDS[output_kind]} needs a class target, this one is regression")
         everything = np.ones(n_cols, bool)
         u_tr, u_te = impute(X_tr, everything, mean), impute(X_te, everything, mean)
-        if table.task == "binary" and output_kind.startswith(("softmax", "log_softmax")):
+        if table.task == "binary" and output_kind.startswith("softmax"):
             common["n_out"] = 2  # a two-class softmax head
             common["eval_loss"] = "ce_logits"
         fixed_loss = FIXED_LOSS[output_kind]

@@ -62,8 +62,9 @@ def best_loss(curves: np.ndarray, first_bad: np.ndarray) -> np.ndarray:
     return np.where((first_bad >= 0) | ~np.isfinite(best), np.nan, best)
 
 
-def _variant(curves: np.ndarray, final: np.ndarray, score_curves: np.ndarray, first_bad: np.ndarray,
+def _variant(curves: np.ndarray, score_curves: np.ndarray, first_bad: np.ndarray,
              metric: str, description: str) -> dict[str, Any]:
+    final = curves[:, -1]  # the held-out loss after the last step
     best = best_loss(curves, first_bad)
     score = score_curves[np.arange(len(curves)), best_index(curves)]
     score = np.where(np.isfinite(best), score, np.nan)
@@ -117,15 +118,15 @@ def judge(as_is: np.ndarray, fixed: np.ndarray) -> tuple[str, str]:
 
 
 def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns: Sequence[str],
-                   eval_steps: np.ndarray, curves: np.ndarray, final: np.ndarray, score_curves: np.ndarray,
+                   eval_steps: np.ndarray, curves: np.ndarray, score_curves: np.ndarray,
                    first_nonfinite: np.ndarray, n_seeds: int, steps: int, batch: int, epochs: int | None,
                    hidden: int, lr: float, d: int, n_out: int, rows: Mapping[str, int], seconds: float,
                    as_is: str, fixed: str, notes: Sequence[str], data: str = "user") -> dict[str, Any]:
     """The evidence dict. Arrays are per model, as-is seeds first, then fixed seeds."""
     metric = "r2" if task == "regression" else "accuracy"
     s = n_seeds
-    a = _variant(curves[:s], final[:s], score_curves[:s], first_nonfinite[:s], metric, as_is)
-    f = _variant(curves[s:], final[s:], score_curves[s:], first_nonfinite[s:], metric, fixed)
+    a = _variant(curves[:s], score_curves[:s], first_nonfinite[:s], metric, as_is)
+    f = _variant(curves[s:], score_curves[s:], first_nonfinite[s:], metric, fixed)
     best_a, best_f = best_loss(curves[:s], first_nonfinite[:s]), best_loss(curves[s:], first_nonfinite[s:])
     verdict, reason = judge(best_a, best_f)
     gap: dict[str, Any] = {"margin": CONFIRM_RATIO, "compares": "best held-out loss (early stopping)"}

@@ -13,6 +13,7 @@ from preflight.probes import cache as probe_cache
 from preflight.probes.data import (FAMILIES, ProbeData, Skip, Table, batch_plan, build, table_from_arrays,
                                    table_from_subject)
 from preflight.probes.evidence import build_evidence, skipped
+from preflight.probes.reference import reference_evidence
 from preflight.probes.settings import (CURVE_POINTS, DEFAULT_STEPS, MIN_STEPS, PROBE_VERSION, ProbeSettings)
 
 # The probe family of each rule whose Rule class does not name one itself (``Rule.probe``).
@@ -64,7 +65,7 @@ def fit_steps(family: str, data: ProbeData, settings: ProbeSettings) -> tuple[in
         return predicted_seconds(n_steps, models, batch, d, settings.hidden, data.n_out, data.n_test)
 
     note = ""
-    if data.epochs is not None or family == "order":
+    if family == "order":  # order probes train whole epochs: a training loop stops at an epoch's end
         epochs = max(1, round(want / per_epoch))
         while epochs > 1 and settings.budget > 0 and cost(epochs * per_epoch) > settings.budget:
             epochs -= 1
@@ -85,17 +86,9 @@ def fit_steps(family: str, data: ProbeData, settings: ProbeSettings) -> tuple[in
 
 
 def preflight_version() -> str:
-    import preflight
+    from preflight import __version__
 
-    v = getattr(preflight, "__version__", None)
-    if v:
-        return str(v)
-    try:
-        from importlib.metadata import version
-
-        return version("preflight")
-    except Exception:  # not installed: a source checkout
-        return "0+source"
+    return __version__
 
 
 def _digest(data: ProbeData, code: str, family: str, settings: ProbeSettings) -> str:
@@ -156,7 +149,7 @@ def _train(data: ProbeData, code: str, family: str, steps: int | None, epochs: i
     seconds = time.perf_counter() - t0
     return build_evidence(
         code=code, family=family, task=data.task, eval_loss=data.eval_loss, columns=data.columns,
-        eval_steps=result.eval_steps, curves=result.curves, final=result.final, score_curves=result.score_curves,
+        eval_steps=result.eval_steps, curves=result.curves, score_curves=result.score_curves,
         first_nonfinite=result.first_nonfinite, n_seeds=len(seeds), steps=result.steps,
         batch=plan.shape[2], epochs=epochs, hidden=settings.hidden, lr=settings.lr,
         d=data.X_train.shape[2], n_out=data.n_out, rows={"train": data.n_train, "heldout": data.n_test},
@@ -214,7 +207,6 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
     family); without it the default families apply.
     """
     from preflight.findings import Severity
-    from preflight.probes.reference import reference_evidence
 
     findings = list(findings)
     if not settings.enabled:

@@ -36,10 +36,8 @@ class Fit:
     """Per-model results, models in the order of the plan (as-is seeds, then fixed seeds)."""
 
     eval_steps: np.ndarray  # (K,) step after which each held-out evaluation ran (0 = before training)
-    curves: np.ndarray  # (M, K) held-out loss
-    final: np.ndarray  # (M,) held-out loss after the last step
-    score: np.ndarray  # (M,) accuracy (classification) or R^2 (regression) after the last step, NaN if failed
-    score_curves: np.ndarray  # (M, K) the same at every evaluation
+    curves: np.ndarray  # (M, K) held-out loss; the last column is after the last step
+    score_curves: np.ndarray  # (M, K) accuracy (classification) or R^2 (regression), NaN if failed
     first_nonfinite: np.ndarray  # (M,) first step whose training loss was NaN/inf, -1 if none
     steps: int
 
@@ -52,8 +50,6 @@ def per_sample_loss(kind: str, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor
         return (z[..., 0] - y) ** 2
     if kind == "sigmoid_bce":  # BCELoss on sigmoid output: log clamped at -100, saturates in float32
         return F.binary_cross_entropy(torch.sigmoid(z[..., 0]), y, reduction="none")
-    if kind == "sigmoid_mse":
-        return (torch.sigmoid(z[..., 0]) - y) ** 2
     m, b, c = z.shape
     target = y.long().reshape(-1)
     if kind == "ce_logits":
@@ -62,8 +58,6 @@ def per_sample_loss(kind: str, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor
         flat = F.cross_entropy(torch.softmax(z, -1).reshape(-1, c), target, reduction="none")
     elif kind == "softmax_nll":  # NLLLoss applied to probabilities instead of log-probabilities
         flat = F.nll_loss(torch.softmax(z, -1).reshape(-1, c), target, reduction="none")
-    elif kind == "log_softmax_nll_manual":  # log(softmax(z)): -inf once a probability underflows
-        flat = F.nll_loss(torch.log(torch.softmax(z, -1)).reshape(-1, c), target, reduction="none")
     else:
         raise ValueError(f"unknown loss {kind!r}")
     return flat.reshape(m, b)
@@ -168,12 +162,10 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np
                 evaluate(k)
                 k += 1
 
-
     bad = ~torch.isfinite(train_loss)
     first = torch.where(bad.any(0), bad.float().argmax(0) + 1, torch.full((n_models,), -1)).numpy()
-    curves_np = curves.numpy().astype(np.float64)
-    return Fit(eval_steps=np.asarray(eval_steps), curves=curves_np, final=curves_np[:, -1].copy(),
-               score=scores[:, -1].copy(), score_curves=scores, first_nonfinite=first.astype(np.int64), steps=steps)
+    return Fit(eval_steps=np.asarray(eval_steps), curves=curves.numpy().astype(np.float64), score_curves=scores,
+               first_nonfinite=first.astype(np.int64), steps=steps)
 
 
 def _groups(variant: Sequence[int], losses: Sequence[str]) -> list[tuple[str, slice]]:
