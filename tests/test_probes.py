@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
@@ -18,8 +19,8 @@ from hypothesis import given, settings as hsettings, strategies as st
 from preflight.errors import PreflightError
 from preflight.probes import cache
 from preflight.probes.data import OUTPUT_KINDS, Skip, batch_plan, build, split, table_from_arrays
-from preflight.probes.evidence import (CONFIRMED, NOT_REPRODUCED, best_loss, build_evidence, judge, render_line,
-                                       sparkline)
+from preflight.probes.evidence import (CONFIRMED, NOT_REPRODUCED, Measurements, best_loss, build_evidence, judge,
+                                       render_line, sparkline)
 from preflight.probes.run import fit_steps, predicted_seconds, settings_from_config
 from preflight.probes.settings import CONFIRM_RATIO, ProbeSettings
 from preflight.report.curves import has_curves, loss_curves_svg
@@ -251,6 +252,96 @@ def test_unwritable_cache_is_not_an_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert cache.put("cd" + "0" * 62, {"a": 1}, str(blocker)) is False
+
+
+# --- what the cache holds --------------------------------------------------------------------------------
+# A stand-in trainer (no torch) counts the trainings; the fixed variant's held-out loss is half the as-is one's.
+
+@pytest.fixture
+def fake_fit(monkeypatch):
+    calls = []
+
+    def fit(X_train, y_train, X_test, y_test, plan, variant, seeds, losses, eval_loss, task, n_out, hidden, lr,
+            device="cpu", eval_at=None):
+        calls.append(X_train.copy())
+        steps, models, _ = plan.shape
+        fixed = np.asarray(variant, dtype=float)[:, None]
+        curves = np.array([[0.7, 0.6, 0.4]] * models) * (1 - 0.5 * fixed)
+        return types.SimpleNamespace(eval_steps=np.array([0, steps // 2, steps]), curves=curves,
+                                     score_curves=np.full(curves.shape, 0.75),
+                                     first_nonfinite=np.full(models, -1), steps=steps)
+
+    module = types.ModuleType("preflight.probes.train")
+    module.fit = fit
+    monkeypatch.setitem(sys.modules, "preflight.probes.train", module)
+    return calls
+
+
+FAST = ProbeSettings(steps=60, budget=0.0)
+
+
+def without_timing(ev):
+    return {k: v for k, v in ev.items() if k not in ("seconds", "cached")}
+
+
+def test_the_cache_holds_measurements_and_a_changed_threshold_applies_to_a_hit(fake_fit, tmp_path, monkeypatch):
+    from preflight.probes import evidence
+    from preflight.probes.run import probe_arrays
+
+    X, y = heart()
+    s = FAST.but(cache_dir=str(tmp_path))
+    first = probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
+    assert first["verdict"] == CONFIRMED and first["cached"] is False and len(fake_fit) == 1
+    monkeypatch.setattr(evidence, "CONFIRM_RATIO", 0.001)  # a stricter judge
+    hit = probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
+    assert hit["cached"] is True and len(fake_fit) == 1
+    fresh = probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s.but(cache=False))
+    assert hit["verdict"] == fresh["verdict"] == NOT_REPRODUCED
+    assert without_timing(hit) == without_timing(fresh) and hit["gap"]["margin"] == 0.001
+    [entry] = (tmp_path / cache.SUBDIR).rglob("*.json")
+    stored = json.loads(entry.read_text())["measurements"]
+    assert "verdict" not in stored and "reason" not in stored and "gap" not in stored
+
+
+def test_the_cache_key_covers_the_torch_version(fake_fit, tmp_path, monkeypatch):
+    from preflight.probes import run
+
+    X, y = heart()
+    s = FAST.but(cache_dir=str(tmp_path))
+    run.probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
+    assert run.probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)["cached"] is True
+    versions = dict(run.library_versions())
+    monkeypatch.setattr(run, "library_versions", lambda: dict(versions, torch=versions["torch"] + ".other"))
+    again = run.probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
+    assert again["cached"] is False and len(fake_fit) == 2
+
+
+def test_a_damaged_cache_entry_is_a_miss_and_is_rewritten(fake_fit, tmp_path):
+    from preflight.probes.run import probe_arrays
+
+    X, y = heart()
+    s = FAST.but(cache_dir=str(tmp_path))
+    probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
+    [entry] = (tmp_path / cache.SUBDIR).rglob("*.json")
+    whole = json.loads(entry.read_text())
+    for damage in ({"curves": [[0.5]]}, {"first_nonfinite": [0.5]}, {"steps": "60"}, {"curves": "nan"},
+                   {"score_curves": [["x"] * 3] * 6}):
+        entry.write_text(json.dumps(dict(whole, measurements=dict(whole["measurements"], **damage))))
+        ev = probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
+        assert ev["cached"] is False and ev["verdict"] == CONFIRMED
+        rewritten = json.loads(entry.read_text())["measurements"]  # the retrained measurements replaced it
+        assert dict(rewritten, seconds=0) == dict(whole["measurements"], seconds=0)
+    assert len(fake_fit) == 6
+
+
+def test_measurements_round_trip_strict_json_with_non_finite_values():
+    curves = np.array([[0.7, np.nan, np.inf], [0.7, 0.123456789012345, -np.inf]])
+    m = Measurements(np.array([0, 5, 10]), curves, np.full(curves.shape, 0.5), np.array([2, -1]), 10, 32, None, 0.25)
+    back = Measurements.from_json(json.loads(json.dumps(m.to_json(), allow_nan=False)), 2)
+    np.testing.assert_array_equal(back.curves, curves)
+    assert (back.steps, back.batch, back.epochs, back.seconds) == (10, 32, None, 0.25)
+    assert Measurements.from_json(m.to_json(), 4) is None  # another number of models
+    assert Measurements.from_json({"curves": []}, 2) is None and Measurements.from_json([], 2) is None
 
 
 # --- output kinds -------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""The probe cache: one JSON file per result, written atomically, a bad file read as a miss.
+"""The probe cache: one JSON file per training, written atomically, a bad file read as a miss.
 
-Keys hash the exact arrays a probe trains on, the rule, the family, the settings, the probe's
-version and preflight's version (``run._digest``), so a hit is the same training. The directory is
-``PREFLIGHT_CACHE_DIR``, else ``$XDG_CACHE_HOME/preflight``, else ``~/.cache/preflight``.
+An entry holds what a training measured (``evidence.Measurements.to_json``: curves, failures,
+lengths), not a verdict: the verdict is judged again on every read. Keys hash everything the
+trainer sees (the exact arrays, the rule, the family, the losses, the batch plan, the settings) and
+the versions of the probe, preflight, torch and numpy (``run.training_key``), so a hit is the same
+training. The directory is ``PREFLIGHT_CACHE_DIR``, else ``$XDG_CACHE_HOME/preflight``, else ``~/.cache/preflight``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-SUBDIR = "probe-v1"
+SUBDIR = "probe-v2"  # v1 held whole evidence, verdict included
 
 
 def cache_dir(override: str | None = None) -> Path:
@@ -32,26 +34,26 @@ def _path(key: str, override: str | None) -> Path:
 
 
 def get(key: str, override: str | None = None) -> dict[str, Any] | None:
-    """The cached evidence for ``key``, or None (missing, unreadable, truncated or not ours)."""
+    """The cached measurements for ``key``, or None (missing, unreadable, truncated or not ours)."""
     try:
         with open(_path(key, override), encoding="utf-8") as fh:
             entry = json.load(fh)
     except (OSError, ValueError):
         return None
-    if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("evidence"), dict):
+    if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("measurements"), dict):
         return None
-    return entry["evidence"]
+    return entry["measurements"]
 
 
-def put(key: str, evidence: dict[str, Any], override: str | None = None) -> bool:
-    """Store ``evidence``; False (and no exception) when the cache cannot be written."""
+def put(key: str, measurements: dict[str, Any], override: str | None = None) -> bool:
+    """Store ``measurements``; False (and no exception) when the cache cannot be written."""
     path = _path(key, override)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"key": key, "evidence": evidence}, fh, allow_nan=False)
+                json.dump({"key": key, "measurements": measurements}, fh, allow_nan=False)
             os.replace(tmp, path)
         except BaseException:
             try:

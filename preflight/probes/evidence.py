@@ -1,6 +1,8 @@
 """Turning a fit into a verdict, a JSON-ready evidence dict and a one-line text rendering.
 
-No torch here: reports render evidence from the cache or from package data without it.
+No torch here: reports render evidence from package data, and a cache hit is judged, without it.
+The cache holds a training's ``Measurements`` (curves, failures, lengths), never a verdict: the
+verdict is judged from them on every read, so a changed threshold applies to cached runs too.
 
 The verdict is ``confirmed`` when, in every seed, the fixed variant's best held-out loss is at most
 ``CONFIRM_RATIO`` times the as-is variant's and at least ``MIN_DIFFERENCE`` lower, or the as-is run failed (its loss became NaN/inf)
@@ -11,6 +13,7 @@ Non-finite numbers never reach JSON: they become ``null`` with ``failed: true`` 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -90,6 +93,84 @@ def _variant(curves: np.ndarray, score_curves: np.ndarray, first_bad: np.ndarray
         else:
             out["failure"] = f"held-out loss is NaN/inf in {int((~np.isfinite(best)).sum())} of {len(best)} seeds"
     return out
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """What one training measured: everything ``build_evidence`` needs that the data and the
+    settings do not already say. Arrays are per model, as-is seeds first, then fixed seeds."""
+
+    eval_steps: np.ndarray  # (K,) step after which each held-out evaluation ran (0 = before training)
+    curves: np.ndarray  # (M, K) held-out loss; NaN/inf where a run failed
+    score_curves: np.ndarray  # (M, K) accuracy or R^2 at every evaluation
+    first_nonfinite: np.ndarray  # (M,) first step whose training loss was NaN/inf, -1 if none
+    steps: int
+    batch: int
+    epochs: int | None
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        """Strict JSON (no NaN literals): a non-finite number is written as "nan", "inf" or "-inf"."""
+        return {"eval_steps": [int(v) for v in self.eval_steps], "curves": _encode(self.curves),
+                "score_curves": _encode(self.score_curves),
+                "first_nonfinite": [int(v) for v in self.first_nonfinite], "steps": int(self.steps),
+                "batch": int(self.batch), "epochs": None if self.epochs is None else int(self.epochs),
+                "seconds": float(self.seconds)}
+
+    @classmethod
+    def from_json(cls, obj: Any, models: int) -> "Measurements | None":
+        """The measurements of ``models`` models stored by ``to_json``, or None when ``obj`` is not
+        that (a damaged or foreign cache entry is a miss, never an error)."""
+        try:
+            eval_steps = _ints(obj["eval_steps"])
+            first = _ints(obj["first_nonfinite"])
+            curves, scores = _decode(obj["curves"]), _decode(obj["score_curves"])
+            steps, batch, epochs, seconds = obj["steps"], obj["batch"], obj["epochs"], obj["seconds"]
+        except (KeyError, TypeError, ValueError):
+            return None
+        shape = (models, len(eval_steps))
+        if (curves.shape != shape or scores.shape != shape or first.shape != (models,) or not len(eval_steps)
+                or not all(_is_int(v) for v in (steps, batch)) or not (epochs is None or _is_int(epochs))
+                or not isinstance(seconds, (int, float)) or isinstance(seconds, bool)):
+            return None
+        return cls(eval_steps, curves, scores, first, int(steps), int(batch), epochs, float(seconds))
+
+
+NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def _encode(a: np.ndarray) -> list[list[float | str]]:
+    return [[float(v) if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf"))
+             for v in row] for row in np.asarray(a, dtype=np.float64)]
+
+
+def _decode(rows: Any) -> np.ndarray:
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        raise ValueError("not a list of rows")
+    width = {len(r) for r in rows}
+    if len(width) > 1:
+        raise ValueError("ragged rows")
+    out = [[NONFINITE[v] if isinstance(v, str) else (float(v) if _is_number(v) else _bad(v)) for v in r]
+           for r in rows]
+    return np.array(out, dtype=np.float64).reshape(len(rows), width.pop() if width else 0)
+
+
+def _ints(values: Any) -> np.ndarray:
+    if not isinstance(values, list) or not all(_is_int(v) for v in values):
+        raise ValueError("not a list of integers")
+    return np.array(values, dtype=np.int64)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _bad(v: Any) -> float:
+    raise ValueError(f"not a number: {v!r}")
 
 
 def judge(as_is: np.ndarray, fixed: np.ndarray) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 from preflight.probes import cache as probe_cache
 from preflight.probes.data import (FAMILIES, ProbeData, Skip, Table, batch_plan, build, table_from_arrays,
                                    table_from_subject)
-from preflight.probes.evidence import build_evidence, skipped
+from preflight.probes.evidence import Measurements, build_evidence, skipped
 from preflight.probes.reference import reference_evidence
 from preflight.probes.settings import (CURVE_POINTS, DEFAULT_STEPS, MIN_STEPS, PROBE_VERSION, ProbeSettings)
 
@@ -91,22 +92,49 @@ def preflight_version() -> str:
     return __version__
 
 
-def _digest(data: ProbeData, code: str, family: str, settings: ProbeSettings) -> str:
+@lru_cache(maxsize=None)
+def library_versions() -> dict[str, str]:
+    """The versions of the libraries whose numerics a training depends on. torch's is read from its
+    installed metadata (the same string as ``torch.__version__``), so that a cache hit does not
+    import torch; only without metadata is torch imported to ask it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        torch_version = version("torch")
+    except PackageNotFoundError:
+        try:
+            import torch
+
+            torch_version = str(torch.__version__)
+        except ImportError:
+            torch_version = "absent"
+    return {"torch": torch_version, "numpy": np.__version__}
+
+
+def training_key(data: ProbeData, code: str, family: str, steps: int | None, epochs: int | None,
+                 settings: ProbeSettings) -> str:
+    """The cache key of a training: a hash of everything the trainer sees and of the code that
+    trains. Not the judge: the verdict is judged from the measurements on every read."""
     h = hashlib.sha256()
     for a in data.fingerprint_arrays():
         a = np.ascontiguousarray(a)
-        h.update(str(a.shape).encode())
+        h.update(f"{a.dtype}{a.shape}".encode())
         h.update(a.tobytes())
-    meta = {"code": code, "family": family, "columns": list(data.columns), "losses": list(data.losses),
-            "order": list(data.order), "batch": data.batch_size, "settings": settings.key(),
-            "probe_version": PROBE_VERSION, "preflight": preflight_version()}
+    meta = {"code": code, "family": family, "columns": list(data.columns), "task": data.task, "n_out": data.n_out,
+            "losses": list(data.losses), "eval_loss": data.eval_loss, "order": list(data.order), "batch": data.batch_size, "steps": steps,
+            "epochs": epochs, "settings": settings.key(), "probe_version": PROBE_VERSION,
+            "preflight": preflight_version(), **library_versions()}
     h.update(json.dumps(meta, sort_keys=True).encode())
     return h.hexdigest()
 
 
 def run_on_table(table: Table, code: str, family: str, columns: Sequence[str] = (),
                  settings: ProbeSettings = ProbeSettings(), data_kind: str = "user") -> dict[str, Any]:
-    """Probe ``code``'s fix on ``table``: the evidence dict (never raises for bad data: skips)."""
+    """Probe ``code``'s fix on ``table``: the evidence dict (never raises for bad data: skips).
+
+    The training's measurements come from the cache, else it runs; either way the evidence,
+    verdict included, is built from the measurements here.
+    """
     base, _, kind = family.partition(":")
     if base not in FAMILIES:
         return skipped(f"no probe for family {family!r}", rule=code, data=data_kind)
@@ -115,23 +143,33 @@ def run_on_table(table: Table, code: str, family: str, columns: Sequence[str] = 
         steps, epochs, note = fit_steps(base, data, settings)
     except Skip as e:
         return skipped(str(e), rule=code, family=family, data=data_kind)
-    key = _digest(data, code, family, settings) if settings.cache else None
-    if key is not None:
-        hit = probe_cache.get(key, settings.cache_dir)
-        if hit is not None:
-            hit["cached"] = True
-            return hit
-    ev = _train(data, code, family, steps, epochs, settings, data_kind)
+    models = 2 * settings.seeds
+    key = training_key(data, code, family, steps, epochs, settings)
+    hit = probe_cache.get(key, settings.cache_dir) if settings.cache else None
+    measured = Measurements.from_json(hit, models) if hit is not None else None
+    cached = measured is not None
+    if measured is None:
+        measured = _train(data, steps, epochs, settings)
+        if settings.cache:
+            probe_cache.put(key, measured.to_json(), settings.cache_dir)
+    ev = _evidence(data, code, family, measured, settings, data_kind)
     if note:
         ev["notes"].append(note)
-    if key is not None:
-        probe_cache.put(key, ev, settings.cache_dir)
-    ev["cached"] = False
+    ev["cached"] = cached
     return ev
 
 
-def _train(data: ProbeData, code: str, family: str, steps: int | None, epochs: int | None,
-           settings: ProbeSettings, data_kind: str) -> dict[str, Any]:
+def _evidence(data: ProbeData, code: str, family: str, m: Measurements, settings: ProbeSettings,
+              data_kind: str) -> dict[str, Any]:
+    return build_evidence(
+        code=code, family=family, task=data.task, eval_loss=data.eval_loss, columns=data.columns,
+        eval_steps=m.eval_steps, curves=m.curves, score_curves=m.score_curves, first_nonfinite=m.first_nonfinite,
+        n_seeds=settings.seeds, steps=m.steps, batch=m.batch, epochs=m.epochs, hidden=settings.hidden,
+        lr=settings.lr, d=data.X_train.shape[2], n_out=data.n_out, rows={"train": data.n_train, "heldout": data.n_test},
+        seconds=m.seconds, as_is=data.as_is, fixed=data.fixed, notes=data.notes, data=data_kind)
+
+
+def _train(data: ProbeData, steps: int | None, epochs: int | None, settings: ProbeSettings) -> Measurements:
     from preflight.probes.train import fit  # imports torch
 
     seeds = list(range(settings.seeds))
@@ -147,13 +185,10 @@ def _train(data: ProbeData, code: str, family: str, steps: int | None, epochs: i
                  data.losses, data.eval_loss, data.task, data.n_out, settings.hidden, settings.lr,
                  device=settings.device, eval_at=eval_at)
     seconds = time.perf_counter() - t0
-    return build_evidence(
-        code=code, family=family, task=data.task, eval_loss=data.eval_loss, columns=data.columns,
-        eval_steps=result.eval_steps, curves=result.curves, score_curves=result.score_curves,
-        first_nonfinite=result.first_nonfinite, n_seeds=len(seeds), steps=result.steps,
-        batch=plan.shape[2], epochs=epochs, hidden=settings.hidden, lr=settings.lr,
-        d=data.X_train.shape[2], n_out=data.n_out, rows={"train": data.n_train, "heldout": data.n_test},
-        seconds=seconds, as_is=data.as_is, fixed=data.fixed, notes=data.notes, data=data_kind)
+    return Measurements(eval_steps=np.asarray(result.eval_steps), curves=np.asarray(result.curves, np.float64),
+                        score_curves=np.asarray(result.score_curves, np.float64),
+                        first_nonfinite=np.asarray(result.first_nonfinite, np.int64), steps=int(result.steps),
+                        batch=int(plan.shape[2]), epochs=epochs, seconds=seconds)
 
 
 # --- public entry points -----------------------------------------------------------------------
