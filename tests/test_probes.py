@@ -254,7 +254,7 @@ def test_unwritable_cache_is_not_an_error(tmp_path):
     assert cache.put("cd" + "0" * 62, {"a": 1}, str(blocker)) is False
 
 
-# --- what the cache holds --------------------------------------------------------------------------------
+# --- what the cache holds, and trainings shared between rules -----------------------------------------
 # A stand-in trainer (no torch) counts the trainings; the fixed variant's held-out loss is half the as-is one's.
 
 @pytest.fixture
@@ -342,6 +342,55 @@ def test_measurements_round_trip_strict_json_with_non_finite_values():
     assert (back.steps, back.batch, back.epochs, back.seconds) == (10, 32, None, 0.25)
     assert Measurements.from_json(m.to_json(), 4) is None  # another number of models
     assert Measurements.from_json({"curves": []}, 2) is None and Measurements.from_json([], 2) is None
+
+
+def scale_csv(path, columns):
+    rng = np.random.default_rng(0)
+    n = 400
+    label = rng.integers(0, 2, n)
+    cols = {name: rng.normal(mean, std, n) + label * std for name, (mean, std) in columns.items()}
+    lines = [",".join([*cols, "label"])]
+    lines += [",".join([*(f"{cols[c][i]:.6g}" for c in cols), str(label[i])]) for i in range(n)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def probe_findings(path, probe=None, on_probe=None):
+    from preflight.config import Config
+    from preflight.engine import RunOptions, check_paths
+    from preflight.probes import make_hook
+
+    config = Config(probe=dict(steps=60, budget=0.0, **(probe or {})))
+    return check_paths([str(path)], config, RunOptions(probe_hook=make_hook(), on_probe=on_probe))
+
+
+def test_pf101_and_pf102_share_one_training_when_their_fixes_standardize_the_same_columns(fake_fit, tmp_path):
+    # PF101 flags both features (mean 300; mean 20 with std 0.005), PF102 their 8,000x scale ratio: both fixes
+    # standardize 'a' and 'b', so one training serves both rules, with and without the cache
+    path = scale_csv(tmp_path / "both.csv", {"a": (300, 40), "b": (20, 0.005)})
+    for probe in ({"cache": False}, {"cache-dir": str(tmp_path / "cache")}):
+        fake_fit.clear()
+        report = probe_findings(path, probe)
+        assert sorted((f.code, f.location.column) for f in report.findings) == [
+            ("PF101", "a"), ("PF101", "b"), ("PF102", "a")]
+        assert len(fake_fit) == 1
+        for f in report.findings:
+            assert f.probe["rule"] == f.code and f.probe["columns"] == ["a", "b"]
+            assert f.probe["verdict"] == CONFIRMED and f.probe["data"] == "user"
+        pf102 = next(f.probe for f in report.findings if f.code == "PF102")
+        assert any("same training as PF101" in n for n in pf102["notes"])
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == 1
+
+
+def test_pf102_standardizes_every_numeric_feature_not_only_the_column_it_names(fake_fit, tmp_path):
+    # PF101 flags 'a' only; PF102 names 'a' (the widest) but its fix standardizes 'a' and 'c': two trainings
+    path = scale_csv(tmp_path / "mixed.csv", {"a": (300, 40), "c": (0, 0.01)})
+    report = probe_findings(path, {"cache": False})
+    got = {f.code: f.probe["columns"] for f in report.findings}
+    assert got == {"PF101": ["a"], "PF102": ["a", "c"]}
+    assert len(fake_fit) == 2
+    fixed_102 = fake_fit[1][1]  # the fixed variant of PF102's training: both columns standardized
+    assert np.allclose(fixed_102.mean(axis=0), 0, atol=1e-4) and np.allclose(fixed_102.std(axis=0), 1, atol=1e-3)
 
 
 # --- output kinds -------------------------------------------------------------------------------------

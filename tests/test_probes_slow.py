@@ -176,6 +176,29 @@ def test_the_cache_key_names_the_installed_torch():
     assert library_versions() == {"torch": torch.__version__, "numpy": np.__version__}
 
 
+def test_pf101_and_pf102_findings_on_one_file_train_once(tmp_path, monkeypatch):
+    """Both rules fire and both fixes standardize the same two columns: one real training, two evidences."""
+    from preflight.api import check
+    from preflight.probes import train
+
+    calls = []
+    real = train.fit
+    monkeypatch.setattr(train, "fit", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0, 1, 1200), rng.normal(0, 1, 1200)
+    y = (a + b + rng.normal(0, 0.5, 1200) > 0).astype(int)
+    path = tmp_path / "two.csv"  # 'a' in raw units (mean 300, std 40), 'b' tiny and offset (mean 20, std 0.005)
+    np.savetxt(path, np.c_[a * 40 + 300, b * 0.005 + 20, y], delimiter=",", header="a,b,label", comments="",
+               fmt="%.8g")
+    report = check(str(path), select=["PF1"], config={"probe": {"cache": False, "budget": 0.0}})
+    assert sorted(f.code for f in report.findings) == ["PF101", "PF101", "PF102"]
+    assert len(calls) == 1
+    evidence = {f.code: f.probe for f in report.findings}
+    assert evidence["PF101"]["rule"] == "PF101" and evidence["PF102"]["rule"] == "PF102"
+    assert evidence["PF101"]["columns"] == evidence["PF102"]["columns"] == ["a", "b"]
+    assert evidence["PF101"]["as_is"] == evidence["PF102"]["as_is"] and evidence["PF102"]["verdict"] == "confirmed"
+
+
 CATALOG = sorted((ROOT / "rules").glob("PF*/evidence.json"))
 
 
@@ -224,17 +247,20 @@ def test_output_reference_evidence_matches_a_fresh_run(kind):
         assert now["gap"]["ratio"] == pytest.approx(recorded["gap"]["ratio"], rel=0.1, abs=0.02)
 
 
-def test_code_findings_carry_reference_evidence_and_keep_their_severity():
+def test_code_findings_carry_reference_evidence_and_keep_their_severity(monkeypatch):
     from preflight.findings import Finding, Location, Severity
-    from preflight.probes import attach_probes
+    from preflight.probes import attach_probes, run
 
     class CodeSubject:  # a .py file: no rows
         display = "train.py"
 
-    # PF102's recorded catalog evidence is not_reproduced: a finding in code keeps its severity anyway,
-    # because the reference data is not the user's.
+    # recorded evidence that is not_reproduced: a finding in code keeps its severity anyway, because
+    # the reference data is not the user's
+    recorded = dict(reference_evidence("PF102"), verdict="not_reproduced")
     f = Finding("PF102", "mixed-feature-scales", Severity.WARNING, "m", location=Location(path="train.py", line=3))
-    [g] = attach_probes([f], CodeSubject(), ProbeSettings())
+    with monkeypatch.context() as m:
+        m.setattr(run, "reference_evidence", lambda code, family=None: dict(recorded, rule=code))
+        [g] = attach_probes([f], CodeSubject(), ProbeSettings())
     assert g.probe["data"] == "reference" and g.probe["verdict"] == "not_reproduced"
     assert g.severity == Severity.WARNING
     # an unshuffled loader in code (PF203) carries the order family's recorded example, PF201's

@@ -14,6 +14,9 @@ order     mini-batches in file order every epoch      the rows shuffled every ep
 output    the user's output activation and loss       logits with the matching stable loss
 ========  ==========================================  ==========================================
 
+The columns are the ones the rule's fix transforms (``run.fix_columns``): the flagged columns, and for
+PF102, whose fix standardizes every numeric feature, every numeric feature it compared.
+
 What is not the rule's business is the same in both variants: columns the rule did not flag keep
 their values (non-finite cells there are replaced by the training mean in both, so they do not
 decide the comparison), a regression target is standardized with the training split's statistics

@@ -29,6 +29,11 @@ DEFAULT_FAMILIES: dict[str, str] = {
     "PF204": "order",
 }
 
+# Rules whose fix transforms every feature the rule measured, not only the column its finding names:
+# PF102 names the widest of the features whose scales differ, and its fix is "standardize every
+# numeric feature", so its probe standardizes every numeric, non-constant feature (the ones it compared).
+EVERY_FEATURE = frozenset({"PF102"})
+
 # Cost model for the budget, calibrated on a 2-core x86 CPU with one torch thread
 # (bench/probe.py prints predicted against measured; it errs on the slow side): seconds per step =
 # STEP_OVERHEAD + flops / FLOPS, flops = 6 * models * batch * (d * hidden + hidden * out).
@@ -111,29 +116,36 @@ def library_versions() -> dict[str, str]:
     return {"torch": torch_version, "numpy": np.__version__}
 
 
-def training_key(data: ProbeData, code: str, family: str, steps: int | None, epochs: int | None,
+def training_key(data: ProbeData, family: str, steps: int | None, epochs: int | None,
                  settings: ProbeSettings) -> str:
     """The cache key of a training: a hash of everything the trainer sees and of the code that
-    trains. Not the judge: the verdict is judged from the measurements on every read."""
+    trains. Not the rule (two rules whose probes train alike share one training) and not the judge
+    (the verdict is judged from the measurements on every read)."""
     h = hashlib.sha256()
     for a in data.fingerprint_arrays():
         a = np.ascontiguousarray(a)
         h.update(f"{a.dtype}{a.shape}".encode())
         h.update(a.tobytes())
-    meta = {"code": code, "family": family, "columns": list(data.columns), "task": data.task, "n_out": data.n_out,
-            "losses": list(data.losses), "eval_loss": data.eval_loss, "order": list(data.order), "batch": data.batch_size, "steps": steps,
+    meta = {"family": family, "task": data.task, "n_out": data.n_out, "losses": list(data.losses),
+            "eval_loss": data.eval_loss, "order": list(data.order), "batch": data.batch_size, "steps": steps,
             "epochs": epochs, "settings": settings.key(), "probe_version": PROBE_VERSION,
             "preflight": preflight_version(), **library_versions()}
     h.update(json.dumps(meta, sort_keys=True).encode())
     return h.hexdigest()
 
 
+# Trainings already run for one subject (``attach_probes``): training key -> (measurements, whether
+# they came from the disk cache, the rule whose probe ran them).
+Trained = dict[str, tuple[Measurements, bool, str]]
+
+
 def run_on_table(table: Table, code: str, family: str, columns: Sequence[str] = (),
-                 settings: ProbeSettings = ProbeSettings(), data_kind: str = "user") -> dict[str, Any]:
+                 settings: ProbeSettings = ProbeSettings(), data_kind: str = "user",
+                 trained: Trained | None = None) -> dict[str, Any]:
     """Probe ``code``'s fix on ``table``: the evidence dict (never raises for bad data: skips).
 
-    The training's measurements come from the cache, else it runs; either way the evidence,
-    verdict included, is built from the measurements here.
+    The training comes from ``trained`` (this subject's trainings so far), else from the cache, else
+    it runs; either way the evidence, verdict included, is built from its measurements here.
     """
     base, _, kind = family.partition(":")
     if base not in FAMILIES:
@@ -144,17 +156,25 @@ def run_on_table(table: Table, code: str, family: str, columns: Sequence[str] = 
     except Skip as e:
         return skipped(str(e), rule=code, family=family, data=data_kind)
     models = 2 * settings.seeds
-    key = training_key(data, code, family, steps, epochs, settings)
-    hit = probe_cache.get(key, settings.cache_dir) if settings.cache else None
-    measured = Measurements.from_json(hit, models) if hit is not None else None
-    cached = measured is not None
-    if measured is None:
-        measured = _train(data, steps, epochs, settings)
-        if settings.cache:
-            probe_cache.put(key, measured.to_json(), settings.cache_dir)
+    key = training_key(data, family, steps, epochs, settings)
+    shared_with = None
+    if trained is not None and key in trained:
+        measured, cached, shared_with = trained[key]
+    else:
+        hit = probe_cache.get(key, settings.cache_dir) if settings.cache else None
+        measured = Measurements.from_json(hit, models) if hit is not None else None
+        cached = measured is not None
+        if measured is None:
+            measured = _train(data, steps, epochs, settings)
+            if settings.cache:
+                probe_cache.put(key, measured.to_json(), settings.cache_dir)
+        if trained is not None:
+            trained[key] = (measured, cached, code)
     ev = _evidence(data, code, family, measured, settings, data_kind)
     if note:
         ev["notes"].append(note)
+    if shared_with is not None and shared_with != code:
+        ev["notes"].append(f"the same training as {shared_with}'s probe (same data, same fix), run once")
     ev["cached"] = cached
     return ev
 
@@ -193,9 +213,20 @@ def _train(data: ProbeData, steps: int | None, epochs: int | None, settings: Pro
 
 # --- public entry points -----------------------------------------------------------------------
 
+def fix_columns(code: str, subject: Any, flagged: Sequence[str]) -> list[str]:
+    """The columns rule ``code``'s fix transforms on ``subject``: the ``flagged`` ones, or for a rule
+    of ``EVERY_FEATURE`` every feature it measured (numeric, not constant), whatever was flagged."""
+    if code in EVERY_FEATURE and getattr(subject, "stats", None) is not None:
+        from preflight.checks.scale import feature_scales  # the features PF102 compares
+
+        return [name for name, _, _ in feature_scales(subject)]
+    return list(flagged)
+
+
 def run_probe(subject: Any, code: str, columns: Sequence[str] = (), settings: ProbeSettings = ProbeSettings(),
-              family: str | None = None) -> dict[str, Any]:
-    """Probe rule ``code`` on a table subject, covering the flagged ``columns``."""
+              family: str | None = None, trained: Trained | None = None) -> dict[str, Any]:
+    """Probe rule ``code`` on a table subject, covering the flagged ``columns`` (for a rule of
+    ``EVERY_FEATURE``, every feature its fix transforms). ``trained``: see ``run_on_table``."""
     family = family or family_for(code)
     if family is None:
         return skipped(f"{code} has no probe", rule=code)
@@ -203,7 +234,7 @@ def run_probe(subject: Any, code: str, columns: Sequence[str] = (), settings: Pr
         table = table_from_subject(subject, settings.max_rows)
     except Skip as e:
         return skipped(str(e), rule=code, family=family)
-    return run_on_table(table, code, family, columns, settings)
+    return run_on_table(table, code, family, fix_columns(code, subject, columns), settings, trained=trained)
 
 
 def probe_arrays(X: np.ndarray, y: np.ndarray, task: str, code: str, family: str,
@@ -234,11 +265,13 @@ def probe_output(X: np.ndarray, y: np.ndarray, kind: str, task: str | None = Non
 
 def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings = ProbeSettings(),
                   rules: Mapping[str, Any] | None = None) -> list[Any]:
-    """Findings with probe evidence attached: one probe per rule and subject over every flagged column.
+    """Findings with probe evidence attached: one probe per rule and subject over every flagged column
+    (``fix_columns``); rules whose probes train alike (same family, same transform of the same
+    columns, same rows) share one training, each with its own ``rule`` in the evidence.
 
     A finding whose probe gives ``not_reproduced`` on the user's rows drops to info severity;
-    ``confirmed``, ``skipped`` and reference evidence keep theirs. A subject without rows (a .py file) gets the rule's reference evidence,
-    marked ``"data": "reference"``. ``rules`` maps codes to Rule objects (their ``probe`` names the
+    ``confirmed``, ``skipped`` and reference evidence keep theirs. A subject without rows (a .py file)
+    gets the rule's reference evidence, marked ``"data": "reference"``. ``rules`` maps codes to Rule objects (their ``probe`` names the
     family); without it the default families apply.
     """
     from preflight.findings import Severity
@@ -251,11 +284,12 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
         if f.probe is None and family_for(f.code, (rules or {}).get(f.code)):
             by_code.setdefault(f.code, []).append(i)
     is_table = hasattr(subject, "sample")  # a table subject, even when it sampled no rows
+    trained: Trained = {}
     for code, idx in by_code.items():
         family = family_for(code, (rules or {}).get(code))
         if is_table:
             columns = list(dict.fromkeys(findings[i].location.column for i in idx if findings[i].location.column))
-            ev = run_probe(subject, code, columns, settings, family)
+            ev = run_probe(subject, code, columns, settings, family, trained)
         else:  # code, not data: the rule's recorded evidence on its catalog example
             ev = reference_evidence(code, family)
             if ev is None:
