@@ -27,7 +27,8 @@ ProbeHook = Callable[[list[Finding], Any, Config], list[Finding]]
 class RunOptions:
     probe: bool = True
     probe_hook: ProbeHook | None = None
-    # Called with (input name, number of findings) before the probe trains for them (progress).
+    # Called with (input name, number of findings) before the probe trains for them (progress); not
+    # for inputs it does not train on (a .py file or a live loader gets recorded evidence).
     on_probe: Callable[[str, int], None] | None = None
 
 
@@ -45,9 +46,21 @@ def check_subject(subject: Any, config: Config, options: RunOptions = RunOptions
         findings = [f for f in findings if not suppressed(f)]
     if options.probe and options.probe_hook is not None and findings:
         if options.on_probe is not None:
-            options.on_probe(getattr(subject, "display", "<object>"), len(findings))
+            n = probe_trainings(options.probe_hook, findings, subject, config)
+            if n:
+                options.on_probe(getattr(subject, "display", "<object>"), n)
         findings = options.probe_hook(findings, subject, config)
     return findings
+
+
+def probe_trainings(hook: ProbeHook, findings: list[Finding], subject: Any, config: Config) -> int:
+    """For how many ``findings`` the probe hook will train on ``subject``: the hook's own answer
+    (``hook.trains``) when it gives one, else all of them when the subject has sampled rows and none
+    when it has not (a .py file, a live loader)."""
+    trains = getattr(hook, "trains", None)
+    if trains is not None:
+        return int(trains(findings, subject, config))
+    return len(findings) if getattr(subject, "sample", None) is not None else 0
 
 
 def check_paths(paths: Sequence[str | os.PathLike], config: Config, options: RunOptions = RunOptions(),

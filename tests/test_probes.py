@@ -393,6 +393,31 @@ def test_pf102_standardizes_every_numeric_feature_not_only_the_column_it_names(f
     assert np.allclose(fixed_102.mean(axis=0), 0, atol=1e-4) and np.allclose(fixed_102.std(axis=0), 1, atol=1e-3)
 
 
+def test_the_engine_announces_a_probe_only_where_it_trains(fake_fit, tmp_path):
+    calls = []
+    py = ROOT / "rules" / "PF301-sigmoid-before-bce-loss" / "bad.py"
+    report = probe_findings(py, on_probe=lambda d, n: calls.append((d, n)))
+    assert [f.code for f in report.findings] == ["PF301"] and report.findings[0].probe["data"] == "reference"
+    assert calls == [] and fake_fit == []  # code: recorded evidence, no training, no "training probe" line
+    csv = scale_csv(tmp_path / "hr.csv", {"hr": (92, 12)})
+    probe_findings(csv, {"enabled": False}, on_probe=lambda d, n: calls.append((d, n)))
+    assert calls == []  # probing switched off in the config
+    probe_findings(csv, {"cache": False}, on_probe=lambda d, n: calls.append((d, n)))
+    assert calls == [(str(csv), 1)] and len(fake_fit) == 1
+
+
+def test_the_engine_without_the_probe_package_announces_only_subjects_with_rows(tmp_path):
+    from preflight.config import Config
+    from preflight.engine import RunOptions, check_paths
+
+    calls = []
+    options = RunOptions(probe_hook=lambda fs, s, c: fs, on_probe=lambda d, n: calls.append(n))
+    check_paths([str(ROOT / "rules" / "PF301-sigmoid-before-bce-loss" / "bad.py")], Config(), options)
+    assert calls == []
+    check_paths([str(scale_csv(tmp_path / "hr.csv", {"hr": (92, 12)}))], Config(), options)
+    assert calls == [1]
+
+
 # --- output kinds -------------------------------------------------------------------------------------
 
 def test_every_output_kind_is_named_by_a_rule_and_every_packaged_evidence_file_is_used():

@@ -104,13 +104,23 @@ class Table:
     n_out: int
 
 
-def table_from_subject(subject: Any, max_rows: int) -> Table:
-    """The subject's ordered sample as arrays, thinned to at most ``max_rows`` training rows."""
+def no_rows_reason(subject: Any) -> str | None:
+    """Why ``subject`` has no rows a probe can train on (a .py file, a live loader, a table without
+    a sample or a target), or None when it has."""
     sample = getattr(subject, "sample", None)
     if sample is None or sample.X is None or len(sample.X) == 0:
-        raise Skip("no sampled rows to train on")
+        return "no sampled rows to train on"
     if sample.y is None or getattr(subject, "task", None) is None:
-        raise Skip("no target column, so there is nothing to train a probe on")
+        return "no target column, so there is nothing to train a probe on"
+    return None
+
+
+def table_from_subject(subject: Any, max_rows: int) -> Table:
+    """The subject's ordered sample as arrays, thinned to at most ``max_rows`` training rows."""
+    reason = no_rows_reason(subject)
+    if reason is not None:
+        raise Skip(reason)
+    sample = subject.sample
     return table_from_arrays(sample.X, sample.y, subject.task, sample.features, max_rows)
 
 

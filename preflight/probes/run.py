@@ -11,8 +11,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from preflight.probes import cache as probe_cache
-from preflight.probes.data import (FAMILIES, ProbeData, Skip, Table, batch_plan, build, table_from_arrays,
-                                   table_from_subject)
+from preflight.probes.data import (FAMILIES, ProbeData, Skip, Table, batch_plan, build, no_rows_reason,
+                                   table_from_arrays, table_from_subject)
 from preflight.probes.evidence import Measurements, build_evidence, skipped
 from preflight.probes.reference import reference_evidence
 from preflight.probes.settings import (CURVE_POINTS, DEFAULT_STEPS, MIN_STEPS, PROBE_VERSION, ProbeSettings)
@@ -263,6 +263,25 @@ def probe_output(X: np.ndarray, y: np.ndarray, kind: str, task: str | None = Non
     return probe_arrays(X, y, task, code, f"output:{kind}", settings=settings, data_kind=data_kind)
 
 
+def _probed(findings: Sequence[Any], rules: Mapping[str, Any] | None) -> dict[str, list[int]]:
+    """Rule code -> indices of its findings that have no evidence yet and whose rule has a probe."""
+    by_code: dict[str, list[int]] = {}
+    for i, f in enumerate(findings):
+        if f.probe is None and family_for(f.code, (rules or {}).get(f.code)):
+            by_code.setdefault(f.code, []).append(i)
+    return by_code
+
+
+def probe_trains(findings: Sequence[Any], subject: Any, settings: ProbeSettings = ProbeSettings(),
+                 rules: Mapping[str, Any] | None = None) -> int:
+    """How many of ``findings`` ``attach_probes`` trains for on ``subject`` (a cache hit counts):
+    0 when probing is off or the subject has no rows to train on (a .py file and a live loader get
+    recorded evidence, a table without a sample or a target a skip)."""
+    if not settings.enabled or no_rows_reason(subject) is not None:
+        return 0
+    return sum(len(idx) for idx in _probed(findings, rules).values())
+
+
 def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings = ProbeSettings(),
                   rules: Mapping[str, Any] | None = None) -> list[Any]:
     """Findings with probe evidence attached: one probe per rule and subject over every flagged column
@@ -279,10 +298,7 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
     findings = list(findings)
     if not settings.enabled:
         return findings
-    by_code: dict[str, list[int]] = {}
-    for i, f in enumerate(findings):
-        if f.probe is None and family_for(f.code, (rules or {}).get(f.code)):
-            by_code.setdefault(f.code, []).append(i)
+    by_code = _probed(findings, rules)
     is_table = hasattr(subject, "sample")  # a table subject, even when it sampled no rows
     trained: Trained = {}
     for code, idx in by_code.items():
@@ -337,12 +353,22 @@ def make_hook(**overrides: Any) -> Callable[[list[Any], Any, Any], list[Any]]:
     """The engine's probe hook: ``(findings, subject, config) -> findings`` with evidence attached.
 
     ``overrides`` are ``ProbeSettings`` fields from the command line (None = use the config's).
+    ``hook.trains(findings, subject, config)`` says for how many findings the hook will train
+    (``probe_trains``), so that the engine announces only real trainings.
     """
+    def settings(config: Any) -> ProbeSettings:
+        return settings_from_config(getattr(config, "probe", {}) or {}, getattr(config, "source", None)
+                                    or "config", overrides)
+
     def hook(findings: list[Any], subject: Any, config: Any) -> list[Any]:
         from preflight.checks import RULES_BY_CODE
 
-        settings = settings_from_config(getattr(config, "probe", {}) or {}, getattr(config, "source", None)
-                                        or "config", overrides)
-        return attach_probes(findings, subject, settings, rules=RULES_BY_CODE)
+        return attach_probes(findings, subject, settings(config), rules=RULES_BY_CODE)
 
+    def trains(findings: list[Any], subject: Any, config: Any) -> int:
+        from preflight.checks import RULES_BY_CODE
+
+        return probe_trains(findings, subject, settings(config), rules=RULES_BY_CODE)
+
+    hook.trains = trains  # type: ignore[attr-defined]
     return hook
