@@ -14,7 +14,7 @@ from preflight.errors import PreflightError
 from preflight.findings import Report
 from preflight.inputs.frame import frame_subject
 from preflight.inputs.files import array_subject
-from preflight.inputs.tabular import ReadOptions
+from preflight.inputs.options import ReadOptions
 
 
 def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, probe: bool = True,

@@ -141,7 +141,8 @@ def explain(code: str) -> None:
 @click.argument("path", type=click.Path(path_type=str))
 @click.option("--rule", "code", required=True, metavar="CODE", help="The rule whose fix to measure (PF101, PF201, ...).")
 @click.option("--column", "columns", multiple=True, metavar="NAME",
-              help="Columns the fix applies to (default: the ones the rule flags).")
+              help="Columns the fix applies to (default: the ones the rule flags; "
+                   "PF102 always standardizes every numeric feature).")
 @click.option("--target", metavar="COLUMN", help="The label/target column (default: inferred from its name).")
 @click.option("--seeds", type=click.IntRange(min=1, max=32), default=None, help="Seeds [default: 3].")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Training steps [default: 600].")
@@ -158,7 +159,7 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, se
     from preflight import config as cfg
     from preflight.checks import RULES_BY_CODE
     from preflight.inputs import read_path
-    from preflight.inputs.tabular import ReadOptions
+    from preflight.inputs.options import ReadOptions
     from preflight.probes import family_for, render_line, run_probe, settings_from_config
 
     code = code.strip().upper()

@@ -16,7 +16,7 @@ from preflight.config import Config
 from preflight.errors import PreflightError
 from preflight.findings import Finding, Report
 from preflight.inputs import expand, read_path
-from preflight.inputs.tabular import ReadOptions
+from preflight.inputs.options import ReadOptions
 
 # Called with (findings, subject, config) after the rules ran on a subject; returns the findings
 # with probe evidence attached. Set by the probe package; None means no probing.

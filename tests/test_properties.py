@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 import preflight
 from preflight.checks import RULES_BY_CODE
 from preflight.cli import cli
-from preflight.inputs.tabular import ReadOptions, batched, scan_table
+from preflight.inputs.options import ReadOptions
+from preflight.inputs.tabular import batched, scan_table
 
 NAMES = st.sampled_from(["a", "b", "x0", "label", "target", "y", "class", "^a.*$", "", " ", "é", "a_duplicated_0",
                          "1", "null", "NaN"])

@@ -69,9 +69,6 @@ def test_reading_python_sources_does_not_import_polars(tmp_path) -> None:
     assert proc.stdout.strip() == "[]"
 
 
-@pytest.mark.xfail(strict=True, reason="preflight/engine.py imports ReadOptions from preflight.inputs.tabular, "
-                                       "which imports polars; remove this marker once ReadOptions lives in a "
-                                       "module without polars")
 def test_static_check_of_a_python_file_imports_neither_torch_nor_polars(tmp_path) -> None:
     script = tmp_path / "train.py"
     script.write_text(TRAIN_PY)

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from preflight.inputs.tabular import ReadOptions, batched, scan_table
+from preflight.inputs.options import ReadOptions
+from preflight.inputs.tabular import batched, scan_table
 from preflight.stats.moments import Moments
 from preflight.stats.order import Runs, rankdata, runs_test, spearman
 from preflight.stats.sample import OrderedSample, row_hash

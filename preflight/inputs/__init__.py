@@ -18,7 +18,7 @@ from preflight.errors import PreflightError
 from preflight.inputs.pysource import read_python
 
 if TYPE_CHECKING:
-    from preflight.inputs.tabular import ReadOptions
+    from preflight.inputs.options import ReadOptions
 
 Reader = Callable[[Path, "ReadOptions"], Any]
 

@@ -17,7 +17,8 @@ import polars.selectors as cs
 
 from preflight.errors import PreflightError
 from preflight.inputs.subject import TableSubject
-from preflight.inputs.tabular import MAX_COLUMNS, ReadOptions, scan_table, too_many_columns
+from preflight.inputs.options import ReadOptions
+from preflight.inputs.tabular import MAX_COLUMNS, scan_table, too_many_columns
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = ",;\t|"

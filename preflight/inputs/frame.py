@@ -9,7 +9,8 @@ import polars as pl
 
 from preflight.errors import PreflightError
 from preflight.inputs.subject import TableSubject
-from preflight.inputs.tabular import ReadOptions, batched, scan_table
+from preflight.inputs.options import ReadOptions
+from preflight.inputs.tabular import batched, scan_table
 
 BATCH_ROWS = 100_000
 

@@ -9,7 +9,6 @@ target in row order. Memory is one batch plus a bounded sample, whatever the fil
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
@@ -17,6 +16,7 @@ import polars as pl
 import polars.selectors as cs
 
 from preflight.errors import PreflightError
+from preflight.inputs.options import ReadOptions
 from preflight.inputs.subject import Column, TableSample, TableSubject
 from preflight.stats.moments import Moments
 from preflight.stats.table import TableStats
@@ -30,13 +30,6 @@ MAX_SAMPLE_CELLS = 4_000_000  # bound on the sample's memory for very wide table
 # A table wider than this is refused: 100,000 columns take 20 s and 1.5 GB for three rows, and a
 # header that wide is more often a transposed file or a data row than a training table.
 MAX_COLUMNS = 50_000
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    target: str | None = None
-    target_source: str = "--target"  # where the target was named, for messages: --target, target=, a config file
-    on_rows: Callable[[int], None] | None = field(default=None, compare=False)  # progress: rows read
 
 
 def classify(name: str, dtype: pl.DataType) -> str:

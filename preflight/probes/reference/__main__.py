@@ -35,7 +35,7 @@ def fresh_catalog(code: str, folder: Path) -> dict[str, Any]:
     from preflight.checks import RULES_BY_CODE
     from preflight.config import Config
     from preflight.inputs import read_path
-    from preflight.inputs.tabular import ReadOptions
+    from preflight.inputs.options import ReadOptions
     from preflight.probes.run import family_for
 
     rule = RULES_BY_CODE[code]

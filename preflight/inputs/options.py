@@ -1,0 +1,13 @@
+"""How to read an input: plain values, importable without polars or torch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    target: str | None = None
+    target_source: str = "--target"  # where the target was named, for messages: --target, target=, a config file
+    on_rows: Callable[[int], None] | None = field(default=None, compare=False)  # progress: rows read
