@@ -254,7 +254,7 @@ class NonFiniteValues(Rule):
     ```
 
     ## How to fix
-    Drop the rows, or impute the values (the training split's median) and add a 0/1 "was missing"
+    Drop the rows, or impute the values (the training split's mean or median; the probe uses the mean) and add a 0/1 "was missing"
     column when missingness may carry information.
 
     ## Options
@@ -268,7 +268,7 @@ class NonFiniteValues(Rule):
     name = "non-finite-values"
     summary = "A feature or the target holds missing values, NaN or infinity."
     subject = TableSubject
-    fix = "drop the rows or impute the values (training-split median) before training"
+    fix = "drop the rows or impute the values (the training split's mean or median) before training"
     probe = "nonfinite"
 
     def check(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
