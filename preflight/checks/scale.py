@@ -254,8 +254,8 @@ class NonFiniteValues(Rule):
     ```
 
     ## How to fix
-    Drop the rows, or impute the values (the training split's mean or median; the probe uses the mean) and add a 0/1 "was missing"
-    column when missingness may carry information.
+    Drop the rows, or impute the values (the training split's mean or median; the probe uses the
+    mean) and add a 0/1 "was missing" column when missingness may carry information.
 
     ## Options
     None. Rows are numbered from 1, the first data row after the header.
