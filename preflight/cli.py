@@ -100,12 +100,11 @@ def render(report: Any, fmt: str, *, quiet: bool = False) -> str:
         from preflight.report.html import render_html
 
         return render_html(report)
-    from preflight.probes.evidence import render_line
     from preflight.report.text import format_finding, render_text
 
     if quiet:
         return "\n".join(format_finding(f) for f in report.findings)
-    return render_text(report, evidence_line=render_line)
+    return render_text(report)
 
 
 @cli.command("rules")

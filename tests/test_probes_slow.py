@@ -299,3 +299,13 @@ def test_cli_probe_bad_input_is_one_line_and_exit_2(args, message):
     out = run_cli(*args)
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_str_of_a_report_shows_the_probe_evidence_as_the_cli_does(tmp_path):
+    from preflight import check
+
+    data = tmp_path / "heart_rate.csv"
+    data.write_bytes((ROOT / "examples" / "heart_rate.csv").read_bytes())
+    report = check(str(data), config={"probe": {"cache": False}})
+    probe_lines = [ln for ln in str(report).splitlines() if ln.startswith("    probe: ")]
+    assert len(probe_lines) == 1 and probe_lines[0].startswith("    probe: confirmed: MLP 1-32-1")

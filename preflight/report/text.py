@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from preflight.findings import Finding, Report, Severity
 
-# Renders a finding's probe evidence as one line; set by the probe package when it is present.
-EvidenceLine = Callable[[dict[str, Any]], str]
 
-
-def render_text(report: Report, *, evidence_line: EvidenceLine | None = None, show_summary: bool = True) -> str:
+def render_text(report: Report, *, show_summary: bool = True) -> str:
+    """The text report: ``preflight check`` prints it and ``str(report)`` returns it."""
     lines: list[str] = []
     by_path: dict[str, list[Finding]] = {}
     for f in report.findings:
@@ -23,8 +21,10 @@ def render_text(report: Report, *, evidence_line: EvidenceLine | None = None, sh
             lines.append(format_finding(f))
             if f.fix:
                 lines.append(f"    fix: {f.fix}")
-            if f.probe is not None and evidence_line is not None:
-                lines.append(f"    probe: {evidence_line(dict(f.probe))}")
+            if f.probe is not None:
+                from preflight.probes.evidence import render_line  # numpy only; torch stays unimported
+
+                lines.append(f"    probe: {render_line(dict(f.probe))}")
     lines.append(tally(report))
     return "\n".join(lines)
 
