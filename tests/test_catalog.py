@@ -32,6 +32,14 @@ def live_examples(folder, prefix):
     return sorted(p for p in folder.iterdir() if p.name.startswith(prefix) and p.name.endswith("_live.py"))
 
 
+def assert_verdict(where, bad, code, found):
+    """A bad example fires exactly its rule's code; a good one fires nothing."""
+    if bad:
+        assert found == [code], f"{where} fired {found}, expected exactly [{code}]"
+    else:
+        assert found == [], f"{where} should stay silent, fired {found}"
+
+
 def codes_found(path):
     report = check_paths([path], Config(), RunOptions(probe=False))
     assert not report.errors, report.errors
@@ -67,13 +75,7 @@ CASES = [(f, p) for f in FOLDERS for p in examples(f, "bad") + examples(f, "good
 @pytest.mark.parametrize("folder,path", CASES, ids=lambda v: getattr(v, "name", str(v)))
 def test_bad_fires_exactly_its_code_and_good_fires_nothing(folder, path):
     code = folder.name.split("-")[0]
-    if path.suffix == ".py" and not _reads_python():
-        pytest.fail(".py examples exist but preflight cannot read .py files")
-    found = codes_found(path)
-    if path.name.startswith("bad"):
-        assert found == [code], f"{path.relative_to(ROOT)} fired {found}, expected exactly [{code}]"
-    else:
-        assert found == [], f"{path.relative_to(ROOT)} should stay silent, fired {found}"
+    assert_verdict(str(path.relative_to(ROOT)), path.name.startswith("bad"), code, codes_found(path))
 
 
 @pytest.mark.parametrize("folder", [f for f in FOLDERS if examples(f, "bad")], ids=lambda p: p.name)
@@ -114,11 +116,8 @@ def test_live_bad_fires_exactly_its_code_and_live_good_fires_nothing(folder, pat
 
     code = folder.name.split("-")[0]
     report = preflight.check(**getattr(_load(path), builder)(), probe=False)
-    found = sorted({f.code for f in report.findings})
-    if path.name.startswith("bad"):
-        assert found == [code], f"{path.relative_to(ROOT)}:{builder} fired {found}, expected exactly [{code}]"
-    else:
-        assert found == [], f"{path.relative_to(ROOT)}:{builder} should stay silent, fired {found}"
+    assert_verdict(f"{path.relative_to(ROOT)}:{builder}", path.name.startswith("bad"), code,
+                   sorted({f.code for f in report.findings}))
 
 
 @pytest.mark.parametrize("folder", [f for f in FOLDERS if live_examples(f, "bad")], ids=lambda p: p.name)
@@ -141,12 +140,6 @@ def test_catalog_data_regenerates_identically(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "tools" / "make_catalog.py")], check=True, cwd=tmp_path)
     changed = [str(p.relative_to(ROOT)) for p, before in data.items() if p.read_bytes() != before]
     assert not changed, f"make_catalog.py no longer reproduces {changed}"
-
-
-def _reads_python():
-    from preflight.inputs import READERS
-
-    return ".py" in READERS
 
 
 def test_explain_prints_every_rule_from_its_docstring():
