@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Iterable, Mapping
 from preflight.checks.base import Rule
 from preflight.findings import Finding, Severity
 from preflight.inputs.subject import CodeSubject, SetupSubject
-from preflight.stats import pyflow
+from preflight.analysis import names
 
 _STATIC_SCOPE = """
     In a `.py` file (read statically, never imported or run) the prediction passed to the loss is
@@ -105,7 +105,7 @@ class SigmoidBeforeBCELoss(_ActivationLoss):
     severity = Severity.WARNING
     fix = "drop the sigmoid and use nn.BCEWithLogitsLoss (F.binary_cross_entropy_with_logits) on the logits"
     probe = "output:sigmoid_bce"
-    act, loss = pyflow.SIGMOID, pyflow.BCE
+    act, loss = names.SIGMOID, names.BCE
     why = "BCELoss on saturated probabilities loses precision and gradient; BCEWithLogitsLoss is exact"
 
 
@@ -148,7 +148,7 @@ class SoftmaxBeforeCrossEntropy(_ActivationLoss):
     severity = Severity.ERROR
     fix = "drop the softmax: nn.CrossEntropyLoss (F.cross_entropy) takes the logits"
     probe = "output:softmax_ce"
-    act, loss = pyflow.SOFTMAX, pyflow.CE
+    act, loss = names.SOFTMAX, names.CE
     why = "CrossEntropyLoss applies log_softmax itself, so this is a double softmax that flattens the gradients"
 
 
@@ -187,7 +187,7 @@ class SoftmaxBeforeNLLLoss(_ActivationLoss):
     severity = Severity.ERROR
     fix = "use log_softmax instead of softmax (or drop it and use nn.CrossEntropyLoss on the logits)"
     probe = "output:softmax_nll"
-    act, loss = pyflow.SOFTMAX, pyflow.NLL
+    act, loss = names.SOFTMAX, names.NLL
     why = "NLLLoss expects log-probabilities, so this minimises -p instead of -log p"
 
 
@@ -228,7 +228,7 @@ class SigmoidBeforeBCEWithLogits(_ActivationLoss):
     summary = "A sigmoid output is fed to BCEWithLogitsLoss, which applies a sigmoid itself."
     severity = Severity.ERROR
     fix = "drop the sigmoid: nn.BCEWithLogitsLoss takes the logits"
-    act, loss = pyflow.SIGMOID, pyflow.BCE_LOGITS
+    act, loss = names.SIGMOID, names.BCE_LOGITS
     why = "BCEWithLogitsLoss applies the sigmoid itself, so predictions are squeezed into [0.5, 0.73]"
 
 
@@ -263,7 +263,7 @@ class LogSoftmaxBeforeCrossEntropy(_ActivationLoss):
     summary = "A log_softmax output is fed to CrossEntropyLoss (redundant: it applies log_softmax itself)."
     severity = Severity.INFO
     fix = "drop the log_softmax (CrossEntropyLoss applies it), or keep it and use nn.NLLLoss"
-    act, loss = pyflow.LOG_SOFTMAX, pyflow.CE
+    act, loss = names.LOG_SOFTMAX, names.CE
     why = "redundant, CrossEntropyLoss applies log_softmax itself"
 
 
@@ -307,7 +307,7 @@ class SingleOutputCrossEntropy(Rule):
 
     def check(self, subject: SetupSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
         m = subject.model
-        if m is None or subject.loss != pyflow.CE or m.width != 1:
+        if m is None or subject.loss != names.CE or m.width != 1:
             return
         how = "a forward pass returns one column" if m.forward_ok else "its last Linear layer has one output"
         yield self.finding(

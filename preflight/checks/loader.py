@@ -145,7 +145,7 @@ def _describe(fact: Any) -> str:
 
 
 def _says_train(hint: str) -> bool:
-    from preflight.stats.pyflow import role_of
+    from preflight.analysis import role_of
 
     return role_of(hint) == "train"
 

@@ -82,7 +82,7 @@ class TableSubject:
 class CodeSubject:
     """A Python source file, parsed with ``ast`` and never imported or run.
 
-    ``flow`` holds what ``preflight.stats.pyflow`` measured (loss pairs, DataLoader calls);
+    ``flow`` holds what ``preflight.analysis`` measured (loss pairs, DataLoader calls);
     ``ignores`` the ``# preflight: ignore[...]`` comments by line (``None``: every code).
     """
 
@@ -97,7 +97,7 @@ class CodeSubject:
     spans: dict[int, set[int]] = field(default_factory=dict)  # a finding's line -> other lines of its node
 
     def analyse(self) -> None:
-        from preflight.stats.pyflow import analyse
+        from preflight.analysis import analyse
 
         try:
             self.flow = analyse(self.tree)

@@ -1,0 +1,317 @@
+"""Expressions, evaluated to ``Val``s: names through the frame, attributes through classes, and
+calls through the torch vocabulary (an activation, a loss, a DataLoader) or into local code.
+Each expression type has its handler in ``_EXPRESSIONS``; names the vocabulary treats specially
+(``torch.nn.Sequential``, ``DataLoader``, ...) theirs in ``_QUALIFIED``."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from preflight.analysis import names as n
+from preflight.analysis.facts import LossPair, call_hint
+from preflight.analysis.scope import Frame
+from preflight.analysis.state import MAX_DEPTH, FlowState
+from preflight.analysis.syntax import kw_true, source_of, str_constant
+from preflight.analysis.values import UNKNOWN, Act, Val, join
+
+
+def _is_loss(callee: Val) -> bool:
+    return callee.loss is not None or (callee.qual is not None and n.canonical(callee.qual) in n.LOSS_FUNCS)
+
+
+def _then_log(x: Val, how: str) -> Val:
+    """``log`` of a softmax output is a log-softmax output."""
+    if x.act is not None and x.act.kind == n.SOFTMAX:
+        return Val(act=replace(x.act, kind=n.LOG_SOFTMAX, how=x.act.how + how))
+    return UNKNOWN
+
+
+class Expressions(FlowState):
+    def eval(self, e: ast.expr | None, f: Frame, depth: int = 0) -> Val:
+        if e is None:
+            return UNKNOWN
+        if depth > MAX_DEPTH:
+            self._scan_calls(e, f)
+            return UNKNOWN
+        handler = _EXPRESSIONS.get(type(e), Expressions._expr_children)
+        return handler(self, e, f, depth + 1)
+
+    def _expr_children(self, e: ast.expr, f: Frame, d: int) -> Val:
+        for child in ast.iter_child_nodes(e):
+            if isinstance(child, ast.expr):
+                self.eval(child, f, d)
+        return UNKNOWN
+
+    def _name(self, e: ast.Name, f: Frame, d: int) -> Val:
+        if f.is_self(e.id) and f.cls is not None:
+            return Val(cls=f.cls.name)
+        return f.lookup(e.id)
+
+    def _attribute(self, e: ast.Attribute, f: Frame, d: int) -> Val:
+        return self.attr_of(self.eval(e.value, f, d), e.attr, f)
+
+    def _items(self, e: ast.Tuple | ast.List, f: Frame, d: int) -> Val:
+        return Val(items=tuple(self._arg(x, f, d) for x in e.elts))
+
+    def _arg(self, x: ast.expr, f: Frame, d: int) -> Val:
+        if isinstance(x, ast.Starred):
+            self.eval(x.value, f, d)
+            return UNKNOWN
+        return self.eval(x, f, d)
+
+    def _subscript(self, e: ast.Subscript, f: Frame, d: int) -> Val:
+        base = self.eval(e.value, f, d)
+        self.eval(e.slice, f, d)
+        if base.act is not None:
+            return Val(act=base.act)  # a slice of probabilities is still probabilities
+        if base.items is not None and isinstance(e.slice, ast.Constant) and isinstance(e.slice.value, int):
+            i = e.slice.value
+            if -len(base.items) <= i < len(base.items):
+                return base.items[i]
+        return UNKNOWN
+
+    def _if_exp(self, e: ast.IfExp, f: Frame, d: int) -> Val:
+        self.eval(e.test, f, d)
+        return join(self.eval(e.body, f, d), self.eval(e.orelse, f, d))
+
+    def _dict(self, e: ast.Dict, f: Frame, d: int) -> Val:
+        for k, v in zip(e.keys, e.values):
+            if k is not None:
+                self.eval(k, f, d)
+            vv = self.eval(v, f, d)
+            key = str_constant(k)
+            if vv.loader is not None and key is not None:
+                self.hint(vv.loader, key, f, f"{{{key!r}: ...}}")
+        return UNKNOWN
+
+    def _named(self, e: ast.NamedExpr, f: Frame, d: int) -> Val:
+        v = self.eval(e.value, f, d)
+        self.assign(e.target, v, f)
+        return v
+
+    def _lambda(self, e: ast.Lambda, f: Frame, d: int) -> Val:
+        return UNKNOWN  # its body runs when called; not followed
+
+    def _comprehension(self, e: ast.expr, f: Frame, d: int) -> Val:
+        self._scan_calls(e, f)
+        return UNKNOWN
+
+    def _await(self, e: ast.Await, f: Frame, d: int) -> Val:
+        return self.eval(e.value, f, d)
+
+    def _scan_calls(self, e: ast.AST, f: Frame) -> None:
+        """Expressions not followed (comprehensions, very deep nesting): still see their loss calls."""
+        for node in ast.walk(e):
+            if isinstance(node, ast.Call):
+                callee = self.cheap(node.func, f)
+                if _is_loss(callee):
+                    self._check_loss_call(node, callee, f, MAX_DEPTH)
+
+    def attr_of(self, base: Val, attr: str, f: Frame) -> Val:
+        if base.qual is not None:
+            return Val(qual=f"{base.qual}.{attr}")
+        if base.cls is not None:
+            cinfo = self.classes.get(base.cls)
+            if cinfo is not None:
+                if f.cls is cinfo and attr in f.self_attrs:
+                    return f.self_attrs[attr]
+                return self.class_attr(cinfo, attr)
+        if base.ctor is not None:
+            cinfo = self.classes.get(base.ctor)
+            if cinfo is not None and attr in cinfo.body_env:
+                return cinfo.body_env[attr]
+        return UNKNOWN
+
+    def cheap(self, node: ast.expr, f: Frame) -> Val:
+        """A name or a dotted chain of names, resolved without following calls (no recursion)."""
+        chain = []
+        while isinstance(node, ast.Attribute):
+            chain.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return UNKNOWN
+        v = self._name(node, f, 0)
+        for attr in reversed(chain):
+            v = self.attr_of(v, attr, f)
+        return v
+
+    # --- calls ---------------------------------------------------------------------------------
+
+    def _call(self, e: ast.Call, f: Frame, d: int) -> Val:
+        func = e.func
+        recv = self.eval(func.value, f, d) if isinstance(func, ast.Attribute) else None
+        callee = self.attr_of(recv, func.attr, f) if isinstance(func, ast.Attribute) and recv is not None \
+            else self.eval(func, f, d)
+        args = [self._arg(a, f, d) for a in e.args]
+        kwargs = {k.arg: self.eval(k.value, f, d) for k in e.keywords if k.arg is not None}
+        for k in e.keywords:
+            if k.arg is None:
+                self.eval(k.value, f, d)
+        if _is_loss(callee):  # a loss applied to a prediction
+            self._check_loss_call(e, callee, f, d, args, kwargs)
+            return UNKNOWN
+        if callee.qual is not None:
+            return self._call_qualified(n.canonical(callee.qual), e, args, kwargs, f, d)
+        if isinstance(func, ast.Attribute) and recv is not None:
+            return self._call_method_of(recv, func.attr, callee, e, args, kwargs, f)
+        return self.call_value(callee, e, args, kwargs, f)
+
+    def _call_qualified(self, q: str, e: ast.Call, args: list[Val], kwargs: dict[str, Val], f: Frame,
+                        d: int) -> Val:
+        """A call of something outside the file, by its canonical qualified name."""
+        if q in n.ACTIVATION_FUNCS:
+            return Val(act=Act(n.ACTIVATION_FUNCS[q], e.lineno, e.col_offset, n.short(q)))
+        if q in n.ACTIVATION_MODULES:
+            return Val(module=Act(n.ACTIVATION_MODULES[q], e.lineno, e.col_offset, n.short(q)))
+        if q in n.LOSS_MODULES:
+            return Val(loss=n.LOSS_MODULES[q], loss_name=n.short(q))
+        if n.OTHER_LOSS_RE.match(q):
+            return Val(loss=n.OTHER_LOSS, loss_name=n.short(q))
+        special = _QUALIFIED.get(q)
+        if special is not None:
+            return special(self, e, args, kwargs, f, d)
+        if q in n.WRAPPERS:
+            return args[0] if args else UNKNOWN
+        if q in n.SHAPE_FUNCS:
+            x = args[0] if args else kwargs.get("input", UNKNOWN)
+            return Val(act=x.act) if x.act is not None else UNKNOWN
+        return Val(inst=q, hint=call_hint(e))
+
+    def _torch_log(self, e: ast.Call, args: list[Val], kwargs: dict[str, Val], f: Frame, d: int) -> Val:
+        return _then_log(args[0] if args else UNKNOWN, " then torch.log")
+
+    def _new_dataloader(self, e: ast.Call, args: list[Val], kwargs: dict[str, Val], f: Frame, d: int) -> Val:
+        return Val(loader=self.dataloader(e, args, kwargs, f), inst=n.DATALOADER)
+
+    def _load_dataset(self, e: ast.Call, args: list[Val], kwargs: dict[str, Val], f: Frame, d: int) -> Val:
+        if kw_true(e, "streaming"):
+            return Val(inst="datasets.IterableDataset")
+        return Val(inst="datasets.load_dataset", hint=call_hint(e))
+
+    def _call_method_of(self, recv: Val, name: str, callee: Val, e: ast.Call, args: list[Val],
+                        kwargs: dict[str, Val], f: Frame) -> Val:
+        """``recv.name(...)``: a local method, a module's own method, or a tensor method."""
+        if recv.cls is not None and self.has_method(recv.cls, name):
+            return self.call_method(self.classes[recv.cls], name, recv, args, kwargs, f.call_depth)
+        if name in n.MODULE_SELF_METHODS and (recv.module is not None or recv.cls is not None):
+            return recv
+        if name == "forward" and recv.module is not None:
+            return Val(act=recv.module)
+        if callee.known:
+            return self.call_value(callee, e, args, kwargs, f)
+        if recv.cls is not None or recv.module is not None or recv.loss is not None or recv.ctor is not None:
+            return UNKNOWN
+        if name in n.ACTIVATION_METHODS:
+            return Val(act=Act(n.ACTIVATION_METHODS[name], e.lineno, e.col_offset, f".{name}()"))
+        if name in n.SHAPE_METHODS and recv.act is not None:
+            return Val(act=recv.act)
+        if name == "log":
+            return _then_log(recv, " then .log()")
+        return UNKNOWN
+
+    def call_value(self, callee: Val, e: ast.Call, args: list[Val], kwargs: dict[str, Val], f: Frame) -> Val:
+        if callee.module is not None:
+            return Val(act=callee.module)
+        if callee.cls is not None:
+            cinfo = self.classes.get(callee.cls)
+            if cinfo is not None and self.has_method(cinfo.name, "forward"):
+                return self.call_method(cinfo, "forward", callee, args, kwargs, f.call_depth)
+            return UNKNOWN
+        if callee.ctor is not None:
+            cinfo = self.classes.get(callee.ctor)
+            if cinfo is None:
+                return UNKNOWN
+            if self.is_iterable_dataset(cinfo):
+                return Val(cls=cinfo.name, inst=n.ITERABLE_DATASET, hint=call_hint(e))
+            return Val(cls=cinfo.name, hint=call_hint(e))
+        if callee.func is not None:
+            info = self.funcs.get(callee.func)
+            if info is not None:
+                return self.call_function(info, args, kwargs, f.call_depth)
+        return UNKNOWN
+
+    def _check_loss_call(self, e: ast.Call, callee: Val, f: Frame, d: int,
+                         args: list[Val] | None = None, kwargs: dict[str, Val] | None = None) -> None:
+        if callee.loss is not None:
+            kind, name = callee.loss, callee.loss_name or callee.loss
+        else:
+            q = n.canonical(callee.qual or "")
+            kind, name = n.LOSS_FUNCS[q], n.short(q)
+        if kind == n.OTHER_LOSS:
+            return
+        if e.args and not isinstance(e.args[0], ast.Starred):
+            node: ast.expr | None = e.args[0]
+            pred = args[0] if args is not None else self.eval(node, f, d)
+        else:
+            node = next((k.value for k in e.keywords if k.arg == "input"), None)
+            if node is None:
+                return
+            pred = kwargs.get("input", UNKNOWN) if kwargs is not None else self.eval(node, f, d)
+        if pred.act is None or node is None:
+            return
+        key = (e.lineno, e.col_offset, pred.act.kind + kind)
+        if key not in self.pairs:
+            self.pairs[key] = LossPair(pred.act, kind, name, e.lineno, e.col_offset,
+                                       getattr(e, "end_lineno", e.lineno) or e.lineno, source_of(node))
+
+    def _sequential(self, e: ast.Call, args: list[Val], kwargs: dict[str, Val], f: Frame, d: int) -> Val:
+        """``nn.Sequential(...)``: a module whose output is its last module's."""
+        if not e.args:
+            return Val(inst=n.SEQUENTIAL)
+        if isinstance(e.args[-1], ast.Starred):
+            inner = self.eval(e.args[-1].value, f, d)
+            if inner.items:
+                last = inner.items[-1]
+                return Val(module=last.module) if last.module is not None else Val(inst=n.SEQUENTIAL)
+            return Val(inst=n.SEQUENTIAL)
+        last = args[-1]
+        if len(args) == 1 and isinstance(e.args[0], ast.Call):
+            pair_module = self._ordered_dict_last(e.args[0], f, d)
+            if pair_module is not None:
+                last = pair_module
+        if last.module is not None:
+            return Val(module=last.module)
+        if last.cls is not None:
+            out = self.call_value(last, e, [], {}, f)
+            if out.act is not None:
+                return Val(module=out.act)
+        return Val(inst=n.SEQUENTIAL)
+
+    def _ordered_dict_last(self, inner: ast.Call, f: Frame, d: int) -> Val | None:
+        """``Sequential(OrderedDict([...]))``: the last pair's module."""
+        if inner.args and isinstance(inner.args[0], (ast.List, ast.Tuple)) and inner.args[0].elts:
+            pair = inner.args[0].elts[-1]
+            if isinstance(pair, ast.Tuple) and len(pair.elts) == 2:
+                return self.eval(pair.elts[1], f, d)
+        return None
+
+
+_ExprHandler = Callable[[Expressions, Any, Frame, int], Val]
+_EXPRESSIONS: dict[type[ast.expr], _ExprHandler] = {
+    ast.Name: Expressions._name,
+    ast.Attribute: Expressions._attribute,
+    ast.Call: Expressions._call,
+    ast.Tuple: Expressions._items,
+    ast.List: Expressions._items,
+    ast.Subscript: Expressions._subscript,
+    ast.IfExp: Expressions._if_exp,
+    ast.Dict: Expressions._dict,
+    ast.NamedExpr: Expressions._named,
+    ast.Lambda: Expressions._lambda,
+    ast.ListComp: Expressions._comprehension,
+    ast.SetComp: Expressions._comprehension,
+    ast.GeneratorExp: Expressions._comprehension,
+    ast.DictComp: Expressions._comprehension,
+    ast.Await: Expressions._await,
+}
+
+_QualifiedHandler = Callable[[Expressions, ast.Call, list[Val], dict[str, Val], Frame, int], Val]
+_QUALIFIED: dict[str, _QualifiedHandler] = {
+    n.SEQUENTIAL: Expressions._sequential,
+    "torch.log": Expressions._torch_log,
+    n.DATALOADER: Expressions._new_dataloader,
+    "datasets.load_dataset": Expressions._load_dataset,
+}

@@ -1,0 +1,98 @@
+"""DataLoader calls as facts: where each is built, what names it is given, whether it shuffles,
+whether its dataset is iterable, and which training loop iterates it."""
+
+from __future__ import annotations
+
+import ast
+
+from preflight.analysis import names as n
+from preflight.analysis.facts import LoaderFact, names_in, role_of, shuffle_of
+from preflight.analysis.scope import ClassInfo, Frame
+from preflight.analysis.state import MAX_DEPTH, FlowState
+from preflight.analysis.syntax import calls_backward, iterated_name
+from preflight.analysis.values import UNKNOWN, Val
+
+
+def _short_name(func_name: str) -> str:
+    return func_name.rsplit(".", 1)[-1]
+
+
+class Loaders(FlowState):
+    def dataloader(self, e: ast.Call, args: list[Val], kwargs: dict[str, Val], f: Frame) -> int:
+        """The record of a ``DataLoader(...)`` call (one per call site, whatever context runs it)."""
+        at = (e.lineno, e.col_offset)
+        if at in self._loader_at:
+            idx = self._loader_at[at]
+            # seen again in another context: keep hints from this one too
+            if not f.at_module:
+                self.loaders[idx].hints.append(_short_name(f.func_name))
+            return idx
+        shuffle, reason = shuffle_of(e)
+        fact = LoaderFact(e.lineno, e.col_offset, getattr(e, "end_lineno", e.lineno) or e.lineno,
+                          shuffle, reason, built_in=f.func_name)
+        if not f.at_module:
+            fact.context = _short_name(f.func_name)
+            fact.hints.append(fact.context)
+            fact.own_hints.append(fact.context)
+        self._read_dataset(fact, e, args, kwargs, f)
+        self._loader_at[at] = len(self.loaders)
+        self.loaders.append(fact)
+        return len(self.loaders) - 1
+
+    def _read_dataset(self, fact: LoaderFact, e: ast.Call, args: list[Val], kwargs: dict[str, Val],
+                      f: Frame) -> None:
+        positional = bool(e.args) and not isinstance(e.args[0], ast.Starred)
+        ds_node = e.args[0] if positional else next((k.value for k in e.keywords if k.arg == "dataset"), None)
+        ds = args[0] if positional else kwargs.get("dataset", UNKNOWN)
+        if ds_node is None:
+            return
+        fact.dataset.extend(names_in(ds_node))
+        fact.own_hints.extend(fact.dataset)
+        if ds.hint:
+            fact.dataset.append(ds.hint)
+            if f.at_module:  # in a function the dataset value may come from one caller
+                fact.own_hints.append(ds.hint)
+        fact.hints.extend(fact.dataset)
+        if ds.inst and ds.inst.startswith(n.ITERABLE_DATASETS):
+            fact.iterable = True
+
+    def hint(self, loader: int, hint: str, f: Frame, target: str | None = None) -> None:
+        """A name given to a loader (assigned to it, a dict key); its own when given where it is built."""
+        fact = self.loaders[loader]
+        fact.hints.append(hint)
+        if f.func_name == fact.built_in:
+            fact.own_hints.append(hint)
+        if target is not None:
+            fact.targets.append(target)
+
+    def mark_trained(self, loop: ast.For | ast.AsyncFor, it: Val, f: Frame) -> None:
+        """A ``for`` loop that trains (calls backward) over a loader makes it a training loader."""
+        loader = self._iterated_loader(loop.iter, it, f)
+        if loader is None or not calls_backward(loop.body):
+            return
+        fact = self.loaders[loader]
+        via = iterated_name(loop.iter)
+        if fact.trained_on is None or (role_of(fact.trained_via) == "eval" and role_of(via) != "eval"):
+            fact.trained_on, fact.trained_via = loop.lineno, via
+            fact.trained_outside = f.func_name != fact.built_in
+
+    def _iterated_loader(self, node: ast.expr, v: Val, f: Frame) -> int | None:
+        if v.loader is not None:
+            return v.loader
+        if isinstance(node, ast.Call):
+            for a in node.args[:1]:
+                inner = self.eval(a, f, MAX_DEPTH - 2) if not isinstance(a, ast.Starred) else UNKNOWN
+                if inner.loader is not None:
+                    return inner.loader
+                if isinstance(a, ast.Call):
+                    return self._iterated_loader(a, inner, f)
+        return None
+
+    def is_iterable_dataset(self, cinfo: ClassInfo, seen: frozenset[str] = frozenset()) -> bool:
+        for b in cinfo.bases:
+            if b.qual and n.canonical(b.qual).startswith(n.ITERABLE_DATASETS):
+                return True
+            if (b.ctor and b.ctor in self.classes and b.ctor not in seen
+                    and self.is_iterable_dataset(self.classes[b.ctor], seen | {cinfo.name})):
+                return True
+        return False

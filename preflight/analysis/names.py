@@ -1,0 +1,138 @@
+"""Qualified names and the torch vocabulary: what a resolved name means to the checks.
+
+A name in a file resolves through its module's imports to a qualified name (as torchfix's
+``common.py``, ``get_qualified_name_for_call``); ``canonical`` folds the private module paths torch
+and lightning re-export (``torch.nn.modules.loss.BCELoss``) into the public spelling
+(``torch.nn.BCELoss``), and the tables below say what each public name does. The live-object reader
+(``preflight.inputs.torch_model``) uses the same tables, so a static and a live finding agree on
+what a sigmoid or a BCE loss is.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PREFIX_ALIASES = (
+    ("torch.nn.modules.loss.", "torch.nn."),
+    ("torch.nn.modules.activation.", "torch.nn."),
+    ("torch.nn.modules.container.", "torch.nn."),
+    ("torch.nn.modules.linear.", "torch.nn."),
+    ("torch.nn.modules.module.", "torch.nn."),
+    ("torch.nn.modules.", "torch.nn."),
+    ("torch.utils.data.dataloader.", "torch.utils.data."),
+    ("torch.utils.data.dataset.", "torch.utils.data."),
+    ("torch.utils.data.sampler.", "torch.utils.data."),
+    ("torch.utils.data.distributed.", "torch.utils.data."),
+    ("pytorch_lightning.", "lightning.pytorch."),
+    ("lightning.pytorch.core.datamodule.", "lightning.pytorch."),
+    ("lightning.pytorch.core.module.", "lightning.pytorch."),
+    ("lightning.pytorch.core.", "lightning.pytorch."),
+    ("lightning.LightningModule", "lightning.pytorch.LightningModule"),
+    ("lightning.LightningDataModule", "lightning.pytorch.LightningDataModule"),
+    ("lightning.Trainer", "lightning.pytorch.Trainer"),
+)
+_SHORT_PREFIXES = (("torch.nn.functional.", "F."), ("torch.nn.", "nn."), ("torch.special.", "torch.special."))
+
+TORCH_ROOTS = ("torch", "lightning", "pytorch_lightning")  # importing one makes a file a training script
+
+
+def canonical(qualname: str) -> str:
+    """The public spelling of a qualified name (``torch.nn.modules.loss.BCELoss`` -> ``torch.nn.BCELoss``)."""
+    for old, new in _PREFIX_ALIASES:
+        if qualname.startswith(old):
+            return new + qualname[len(old):]
+    return qualname
+
+
+def short(qualname: str) -> str:
+    """The name as a user writes it: ``torch.nn.functional.softmax`` -> ``F.softmax``."""
+    for prefix, abbrev in _SHORT_PREFIXES:
+        if qualname.startswith(prefix):
+            return abbrev + qualname[len(prefix):]
+    return qualname
+
+
+def imports_torch(module: str) -> bool:
+    return module.split(".")[0] in TORCH_ROOTS
+
+
+# --- activations -------------------------------------------------------------------------------
+
+SIGMOID, SOFTMAX, LOG_SOFTMAX = "sigmoid", "softmax", "log_softmax"
+
+ACTIVATION_FUNCS = {
+    "torch.sigmoid": SIGMOID,
+    "torch.nn.functional.sigmoid": SIGMOID,
+    "torch.special.expit": SIGMOID,
+    "torch.Tensor.sigmoid": SIGMOID,
+    "torch.softmax": SOFTMAX,
+    "torch.nn.functional.softmax": SOFTMAX,
+    "torch.special.softmax": SOFTMAX,
+    "torch.Tensor.softmax": SOFTMAX,
+    "torch.log_softmax": LOG_SOFTMAX,
+    "torch.nn.functional.log_softmax": LOG_SOFTMAX,
+    "torch.special.log_softmax": LOG_SOFTMAX,
+    "torch.Tensor.log_softmax": LOG_SOFTMAX,
+}
+ACTIVATION_METHODS = {"sigmoid": SIGMOID, "sigmoid_": SIGMOID, "softmax": SOFTMAX, "log_softmax": LOG_SOFTMAX}
+ACTIVATION_MODULES = {
+    "torch.nn.Sigmoid": SIGMOID,
+    "torch.nn.Softmax": SOFTMAX,
+    "torch.nn.Softmax2d": SOFTMAX,
+    "torch.nn.LogSoftmax": LOG_SOFTMAX,
+}
+# The torch.nn class a message names for each activation.
+ACTIVATION_MODULE_NAMES = {SIGMOID: "Sigmoid", SOFTMAX: "Softmax", LOG_SOFTMAX: "LogSoftmax"}
+
+# --- losses ------------------------------------------------------------------------------------
+
+BCE, BCE_LOGITS, CE, NLL, OTHER_LOSS = "bce", "bce_logits", "ce", "nll", "other"
+LOSS_MODULES = {
+    "torch.nn.BCELoss": BCE,
+    "torch.nn.BCEWithLogitsLoss": BCE_LOGITS,
+    "torch.nn.CrossEntropyLoss": CE,
+    "torch.nn.NLLLoss": NLL,
+}
+LOSS_FUNCS = {
+    "torch.nn.functional.binary_cross_entropy": BCE,
+    "torch.nn.functional.binary_cross_entropy_with_logits": BCE_LOGITS,
+    "torch.binary_cross_entropy_with_logits": BCE_LOGITS,
+    "torch.nn.functional.cross_entropy": CE,
+    "torch.nn.functional.nll_loss": NLL,
+}
+LOSS_DISPLAY = {
+    BCE: "BCELoss / F.binary_cross_entropy",
+    BCE_LOGITS: "BCEWithLogitsLoss / F.binary_cross_entropy_with_logits",
+    CE: "CrossEntropyLoss / F.cross_entropy",
+    NLL: "NLLLoss / F.nll_loss",
+}
+# Other torch.nn losses: known, never paired (Sigmoid + MSELoss is a choice, not a bug).
+OTHER_LOSS_RE = re.compile(r"^torch\.nn\.(\w+Loss)$|^torch\.nn\.functional\.\w+_loss$")
+
+# --- what keeps a value, what wraps a model, what loads data -----------------------------------
+
+# Calls and methods that keep a tensor's values (its activation) as they are.
+SHAPE_METHODS = frozenset({
+    "view", "reshape", "squeeze", "unsqueeze", "flatten", "float", "double", "half", "bfloat16", "to",
+    "contiguous", "type", "type_as", "permute", "transpose", "clone", "cpu", "cuda", "view_as",
+    "reshape_as", "clamp", "clamp_", "clip", "squeeze_", "unsqueeze_", "t",
+})
+SHAPE_FUNCS = frozenset({
+    "torch.squeeze", "torch.unsqueeze", "torch.flatten", "torch.reshape", "torch.clamp", "torch.clip",
+    "torch.permute", "torch.transpose",
+})
+# Methods of a module that return the module itself.
+MODULE_SELF_METHODS = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half",
+                                 "requires_grad_", "type", "bfloat16"})
+
+SEQUENTIAL = "torch.nn.Sequential"
+DATALOADER = "torch.utils.data.DataLoader"
+ITERABLE_DATASET = "torch.utils.data.IterableDataset"
+WRAPPERS = frozenset({"torch.nn.DataParallel", "torch.nn.parallel.DataParallel",
+                      "torch.nn.parallel.DistributedDataParallel", "torch.compile"})
+ITERABLE_DATASETS = (
+    "torch.utils.data.IterableDataset", "torch.utils.data.ChainDataset", "torch.utils.data.IterDataPipe",
+    "torch.utils.data.datapipes", "torchdata", "webdataset", "datasets.IterableDataset",
+    "datasets.iterable_dataset", "torchtext.datasets",
+)
+MODULE_BASES = ("torch.nn.Module", "lightning.pytorch.LightningModule")
