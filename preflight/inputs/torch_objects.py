@@ -9,6 +9,8 @@ user would notice:
   ``RandomSampler`` draws from torch's generator);
 * the model runs one forward pass on one batch under ``torch.no_grad()`` in eval mode (no
   BatchNorm statistics move, no dropout), and every submodule's train/eval flag is restored.
+
+This module reads the loader; ``preflight.inputs.torch_model`` describes the model and the loss.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from typing import Any, Iterator
 import numpy as np
 
 from preflight.errors import PreflightError
-from preflight.inputs.subject import LoaderFacts, ModelFacts, SetupSubject
+from preflight.inputs.subject import LoaderFacts, SetupSubject
+from preflight.inputs.torch_model import describe_loss, describe_model, first_line
 
 LABEL_KEYS = ("label", "labels", "target", "targets", "y", "class", "class_label")
-INPUT_KEYS = ("input", "inputs", "x", "image", "images", "img", "features", "pixel_values", "input_ids", "data")
 MAX_CLASSES = 1000  # more distinct integer labels than this: not treated as classes
 SAMPLE_ITEMS = 256  # items read at random to estimate the class proportions of a map-style dataset
 
@@ -166,7 +168,7 @@ def read_loader(loader: Any, max_batches: int, notes: list[str]) -> tuple[Loader
                 continue
             labels.append(y)
     except Exception as exc:  # the user's dataset raised: report it, do not crash
-        notes.append(f"reading batch {facts.batches_read + 1} failed ({type(exc).__name__}: {_first_line(exc)}); "
+        notes.append(f"reading batch {facts.batches_read + 1} failed ({type(exc).__name__}: {first_line(exc)}); "
                      f"judged on the {facts.batches_read} batch(es) read")
     if note:
         facts.label_note = note
@@ -189,7 +191,7 @@ def _dataset_batch(ds: Any, notes: list[str]) -> Any:
             items = [ds[i] for i in range(min(8, len(ds)))]
         return default_collate(items) if items else None
     except Exception as exc:
-        notes.append(f"reading items of the dataset failed ({type(exc).__name__}: {_first_line(exc)})")
+        notes.append(f"reading items of the dataset failed ({type(exc).__name__}: {first_line(exc)})")
         return None
 
 
@@ -320,195 +322,6 @@ def _to_numpy(v: Any) -> np.ndarray | None:
     return None
 
 
-# --- model and loss ----------------------------------------------------------------------------
-
-def describe_loss(loss: Any) -> tuple[str | None, str | None]:
-    import torch.nn as nn
-    import torch.nn.functional as F
-
-    from preflight.stats import pyflow
-
-    for cls, kind in ((nn.BCEWithLogitsLoss, pyflow.BCE_LOGITS), (nn.BCELoss, pyflow.BCE),
-                      (nn.CrossEntropyLoss, pyflow.CE), (nn.NLLLoss, pyflow.NLL)):
-        if isinstance(loss, cls):
-            return kind, f"nn.{cls.__name__}"
-    funcs = {F.binary_cross_entropy: pyflow.BCE, F.binary_cross_entropy_with_logits: pyflow.BCE_LOGITS,
-             F.cross_entropy: pyflow.CE, F.nll_loss: pyflow.NLL}
-    for fn, kind in funcs.items():
-        if loss is fn:
-            return kind, f"F.{fn.__name__}"
-    if isinstance(loss, nn.Module) and type(loss).__name__.endswith("Loss"):
-        return pyflow.OTHER_LOSS, f"nn.{type(loss).__name__}"
-    return None, None
-
-
-def describe_model(model: Any, batch: Any, notes: list[str]) -> ModelFacts:
-    import torch
-
-    facts = ModelFacts(name=type(model).__name__)
-    tree_act, tree_width = _tree_tail(model)
-    x = _batch_input(batch)
-    out = None
-    # the output tensor of every activation module, held (not just its id, which a freed tensor's
-    # successor could reuse) so the model's output can be matched by identity
-    hooked: dict[int, tuple[Any, str]] = {}
-    if x is not None:
-        handles = []
-        for mod in model.modules():
-            kind = _module_activation(mod)
-            if kind is not None:
-                handles.append(mod.register_forward_hook(
-                    lambda m, i, o, kind=kind: hooked.__setitem__(id(o), (o, kind))
-                    if isinstance(o, torch.Tensor) else None))
-        modes = {m: m.training for m in model.modules()}
-        try:
-            model.eval()
-            with torch.no_grad():
-                out = model(_to_device(x, model))
-            facts.forward_ok = True
-        except Exception as exc:
-            notes.append(f"the forward pass on one batch failed ({type(exc).__name__}: {_first_line(exc)}); "
-                         "the output activation was read from the module tree only")
-            out = None
-        finally:
-            for m, mode in modes.items():
-                m.training = mode
-            for h in handles:
-                h.remove()
-    elif batch is None:
-        notes.append("no batch to run the model on; the output activation was read from the module tree only")
-    else:
-        notes.append("no model input found in the batch (a tuple (x, y) or a dict with an input/x/image key is "
-                      "expected); the output activation was read from the module tree only")
-    y = _output_tensor(out) if out is not None else None
-    if y is not None:
-        tensor, seen_kind = hooked.get(id(y), (None, None))
-        if tensor is not y:
-            seen_kind = None
-        rng_kind = _range_activation(y)
-        facts.width = 1 if y.ndim == 1 else (int(y.shape[1]) if y.ndim >= 2 else None)
-        if seen_kind is not None:
-            facts.activation, facts.evidence = seen_kind, f"the output is the output of an nn.{_NAMES[seen_kind]}"
-        elif rng_kind is not None:
-            facts.activation = rng_kind
-            facts.evidence = _RANGE_EVIDENCE[rng_kind]
-            if tree_act == rng_kind:
-                facts.evidence = f"its last module is nn.{_NAMES[rng_kind]} and " + facts.evidence
-    else:
-        facts.width = tree_width
-        if tree_act is not None:
-            facts.activation, facts.evidence = tree_act, f"its Sequential ends with nn.{_NAMES[tree_act]}"
-    return facts
-
-
-_NAMES = {"sigmoid": "Sigmoid", "softmax": "Softmax", "log_softmax": "LogSoftmax"}
-_RANGE_EVIDENCE = {
-    "sigmoid": "a forward pass on one batch gave outputs all within (0, 1)",
-    "softmax": "a forward pass on one batch gave rows that sum to 1",
-    "log_softmax": "a forward pass on one batch gave rows whose exp sums to 1",
-}
-_PASSTHROUGH = ("Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Flatten", "Unflatten")
-
-
-def _module_activation(mod: Any) -> str | None:
-    import torch.nn as nn
-
-    if isinstance(mod, nn.Sigmoid):
-        return "sigmoid"
-    if isinstance(mod, (nn.Softmax, nn.Softmax2d)):
-        return "softmax"
-    if isinstance(mod, nn.LogSoftmax):
-        return "log_softmax"
-    return None
-
-
-def _tree_tail(model: Any) -> tuple[str | None, int | None]:
-    """The activation a Sequential ends with, and the out_features of its last Linear."""
-    import torch.nn as nn
-
-    act, width = None, None
-    mod = model
-    while isinstance(mod, nn.Sequential) and len(mod):
-        children = [c for c in mod if type(c).__name__ not in _PASSTHROUGH]
-        if not children:
-            break
-        last = children[-1]
-        if act is None and _module_activation(last) is not None:
-            act = _module_activation(last)
-            rest = [c for c in children[:-1]]
-            for c in reversed(rest):
-                if isinstance(c, nn.Linear):
-                    width = c.out_features
-                    break
-            break
-        if isinstance(last, nn.Linear):
-            width = last.out_features
-            break
-        mod = last
-    return act, width
-
-
-def _range_activation(y: Any) -> str | None:
-    import torch
-
-    if not torch.is_floating_point(y) or y.numel() < 8 or not torch.isfinite(y).all():
-        return None
-    y = y.float()
-    if y.ndim >= 2 and y.shape[1] >= 2:
-        sums = y.sum(dim=1)
-        if (y >= 0).all() and torch.allclose(sums, torch.ones_like(sums), atol=1e-4):
-            return "softmax"
-        if (y <= 0).all():
-            lse = torch.logsumexp(y, dim=1)
-            if torch.allclose(lse, torch.zeros_like(lse), atol=1e-4):
-                return "log_softmax"
-    if (y > 0).all() and (y < 1).all() and y.unique().numel() > 1:
-        return "sigmoid"
-    return None
-
-
-def _batch_input(batch: Any) -> Any:
-    if batch is None:
-        return None
-    if isinstance(batch, (tuple, list)):
-        return batch[0] if batch else None
-    if isinstance(batch, dict):
-        keys = {str(k).lower(): k for k in batch}
-        key = next((keys[k] for k in INPUT_KEYS if k in keys), None)
-        return batch[key] if key is not None else None
-    if hasattr(batch, "shape"):
-        return batch
-    return None
-
-
-def _output_tensor(out: Any) -> Any:
-    import torch
-
-    if isinstance(out, torch.Tensor):
-        return out
-    logits = getattr(out, "logits", None)
-    if isinstance(logits, torch.Tensor):
-        return logits
-    if isinstance(out, dict):
-        for k in ("logits", "out", "output", "y_hat", "pred"):
-            if isinstance(out.get(k), torch.Tensor):
-                return out[k]
-        return None
-    if isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor):
-        return out[0]
-    return None
-
-
-def _to_device(x: Any, model: Any) -> Any:
-    try:
-        device = next(model.parameters()).device
-    except StopIteration:
-        return x
-    if hasattr(x, "to"):
-        return x.to(device)
-    return x
-
-
 @contextlib.contextmanager
 def _preserved_rng() -> Iterator[None]:
     import torch
@@ -521,8 +334,3 @@ def _preserved_rng() -> Iterator[None]:
         finally:
             random.setstate(py_state)
             np.random.set_state(np_state)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else ""
