@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -119,7 +120,7 @@ def check_subjects(subjects: Iterable[Callable[[], Subject]], config: Config, op
     return Report.build(findings, meta, errors)
 
 
-def _lazy(path: os.PathLike, read: ReadOptions, on_read: Callable[[str, int, int], None] | None = None,
+def _lazy(path: Path, read: ReadOptions, on_read: Callable[[str, int, int], None] | None = None,
           index: int = 0, total: int = 1) -> Callable[[], Subject]:
     def make() -> Subject:
         if on_read is not None:

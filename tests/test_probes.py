@@ -18,14 +18,14 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from preflight.errors import PreflightError
+from preflight.findings import Evidence
 from preflight.probes import cache
 from preflight.probes.data import OUTPUT_KINDS, Skip, batch_plan, build, split, table_from_arrays
-from preflight.findings import Evidence
 from preflight.probes.evidence import CONFIRMED, NOT_REPRODUCED, Measurements, best_loss, build_evidence, judge
-from preflight.report.evidence import render_line, sparkline
 from preflight.probes.run import fit_steps, predicted_seconds, settings_from_config
 from preflight.probes.settings import CONFIRM_RATIO, ProbeSettings
 from preflight.report.curves import has_curves, loss_curves_svg
+from preflight.report.evidence import render_line, sparkline
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,7 @@ import polars.selectors as cs
 
 from preflight.errors import PreflightError
 from preflight.inputs.options import ReadOptions
-from preflight.inputs.subject import Column, TableSample, TableSubject
+from preflight.inputs.subject import Column, ColumnKind, TableSample, TableSubject, Task
 from preflight.stats.batch_moments import batch_moments, moment_plan
 from preflight.stats.moments import Moments
 from preflight.stats.table import TableStats
@@ -34,7 +34,7 @@ MAX_SAMPLE_CELLS = 4_000_000  # bound on the sample's memory for very wide table
 MAX_COLUMNS = 50_000
 
 
-def classify(name: str, dtype: pl.DataType) -> str:
+def classify(name: str, dtype: pl.DataType) -> ColumnKind:
     if dtype.is_numeric():
         return "numeric"
     if dtype == pl.Boolean:
@@ -177,7 +177,7 @@ def _as_float(col: pl.Series) -> np.ndarray:
 
 # --- after the pass --------------------------------------------------------------------------
 
-def _refine_kind(name: str, kind: str, stats: TableStats) -> str:
+def _refine_kind(name: str, kind: ColumnKind, stats: TableStats) -> ColumnKind:
     if kind not in ("numeric", "binary") or not stats.has(name):
         return kind
     c = stats.column(name)
@@ -195,7 +195,7 @@ def _integer_valued(stats: TableStats, name: str) -> bool:
     return abs(c["std"] ** 2 - p * (1 - p)) <= 1e-9 * max(1.0, p)
 
 
-def _task(subject: TableSubject, schema: pl.Schema) -> str | None:
+def _task(subject: TableSubject, schema: pl.Schema) -> Task | None:
     t = subject.target
     if t is None:
         return None

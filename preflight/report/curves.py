@@ -314,7 +314,8 @@ def _ticks(lo: float, hi: float, integer: bool = False) -> list[float]:
     if integer:
         step = max(1.0, round(step))
     first = math.ceil(lo / step - 1e-9) * step
-    out, t = [], first
+    out: list[float] = []
+    t = first
     while t <= hi + step * 1e-9 and len(out) < 20:
         out.append(round(t, 12))
         t += step

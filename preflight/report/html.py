@@ -12,9 +12,9 @@ HTML-escaped.
 from __future__ import annotations
 
 from html import escape
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
-from preflight.findings import Finding, Report, Severity
+from preflight.findings import Evidence, Finding, Report, Severity
 from preflight.report.curves import has_curves, loss_curves_svg
 from preflight.report.evidence import failures, gap_sentence, setup_words, verdict_word
 from preflight.report.links import HOME_URL, rule_url

@@ -57,9 +57,9 @@ def batch_moments(batch: pl.DataFrame, plan: Plan, numeric: list[str]) -> Moment
     k = len(numeric)
     exprs, where = plan
     row = batch.select(exprs).row(0)
-    a = np.zeros(k * MOMENT_FIELDS, dtype=np.float64)  # NaN/inf counts stay 0 where not computed
-    a[where] = np.array([np.nan if v is None else float(v) for v in row], dtype=np.float64)
-    a = a.reshape(k, MOMENT_FIELDS)
+    flat = np.zeros(k * MOMENT_FIELDS, dtype=np.float64)  # NaN/inf counts stay 0 where not computed
+    flat[where] = np.array([np.nan if v is None else float(v) for v in row], dtype=np.float64)
+    a = flat.reshape(k, MOMENT_FIELDS)
     n = a[:, 0].astype(np.int64)
     pos_inf, neg_inf = a[:, 3].astype(np.int64), a[:, 4].astype(np.int64)
     has = n > 0

@@ -22,7 +22,6 @@ from preflight.probes.settings import ProbeSettings
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 SETTINGS = ProbeSettings(cache=False, budget=0.0)  # recorded runs take the default steps, whatever the machine
-VOLATILE = {"seconds": None, "cached": None}  # not recorded: they differ between runs
 
 
 def catalog_folders() -> dict[str, Path]:
@@ -43,13 +42,14 @@ def fresh_catalog(code: str, folder: Path) -> Evidence:
     subject = read_path(folder / "bad.csv", ReadOptions())
     columns = [f.location.column for f in rule.check(subject, Config().options_for(rule)) if f.location.column]
     ev = run_probe(subject, code, columns, SETTINGS, family_for(code, rule))
-    return replace(ev, about=f"the catalog's bad example, rules/{folder.name}/bad.csv", **VOLATILE)
+    # seconds and cached are not recorded: they differ between runs
+    return replace(ev, about=f"the catalog's bad example, rules/{folder.name}/bad.csv", seconds=None, cached=None)
 
 
 def fresh_output(kind: str, code: str = "PF3xx") -> Evidence:
     c = output_case(kind)
     ev = probe_output(c["X"], c["y"], kind, task=c["task"], code=code, settings=SETTINGS, data_kind="reference")
-    return replace(ev, about=c["about"], **VOLATILE)
+    return replace(ev, about=c["about"], seconds=None, cached=None)
 
 
 def _write(path: Path, ev: Evidence) -> None:
