@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
 
 from preflight.checks import ALL_RULES, Rule
 from preflight.config import Config

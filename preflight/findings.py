@@ -16,7 +16,6 @@ from typing import Any, Callable, Iterable, Mapping
 
 from preflight.errors import FindingsError, PreflightError
 
-
 __all__ = ["Evidence", "Finding", "Gap", "Location", "Report", "Severity", "Variant", "use_text_renderer"]
 
 

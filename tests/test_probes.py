@@ -9,19 +9,35 @@ import subprocess
 import sys
 import types
 import xml.etree.ElementTree as ET
-from importlib import resources
 from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from preflight.errors import PreflightError
 from preflight.findings import Evidence
 from preflight.probes import cache
-from preflight.probes.data import OUTPUT_KINDS, Skip, batch_plan, build, split, table_from_arrays
-from preflight.probes.evidence import CONFIRMED, NOT_REPRODUCED, Measurements, best_loss, build_evidence, judge
+from preflight.probes.data import (
+    OUTPUT_KINDS,
+    Skip,
+    batch_plan,
+    build,
+    split,
+    table_from_arrays,
+)
+from preflight.probes.evidence import (
+    CONFIRMED,
+    NOT_REPRODUCED,
+    Measurements,
+    best_loss,
+    build_evidence,
+    judge,
+)
 from preflight.probes.run import fit_steps, predicted_seconds, settings_from_config
 from preflight.probes.settings import CONFIRM_RATIO, ProbeSettings
 from preflight.report.curves import has_curves, loss_curves_svg

@@ -13,8 +13,16 @@ from __future__ import annotations
 from preflight.probes.data import OUTPUT_KINDS
 from preflight.probes.evidence import CONFIRMED, NOT_REPRODUCED, SKIPPED
 from preflight.probes.reference import reference_evidence
-from preflight.probes.run import (DEFAULT_FAMILIES, attach_probes, family_for, make_hook, probe_arrays,
-                                  probe_output, run_probe, settings_from_config)
+from preflight.probes.run import (
+                                  DEFAULT_FAMILIES,
+                                  attach_probes,
+                                  family_for,
+                                  make_hook,
+                                  probe_arrays,
+                                  probe_output,
+                                  run_probe,
+                                  settings_from_config,
+)
 from preflight.probes.settings import CONFIRM_RATIO, ProbeSettings
 
 __all__ = [

@@ -54,8 +54,8 @@ footer { margin-top: 3rem; color: #57606a; font-size: 0.8rem; }
 
 
 def render_html(report: Report, *, title: str = "preflight report") -> str:
-    from preflight.version import __version__
     from preflight.report.text import tally
+    from preflight.version import __version__
 
     body: list[str] = [f"<h1>{_e(title)}</h1>", f'<p class="tally">{_e(tally(report))}</p>']
     body += _inputs_section(report)

@@ -13,7 +13,6 @@ from importlib import resources
 
 from preflight.findings import Evidence
 
-
 # The catalog rule whose recorded evidence stands for a family's rules that have none of their own.
 FAMILY_EXAMPLE = {"order": "PF201", "scale": "PF101"}
 
