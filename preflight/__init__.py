@@ -4,9 +4,11 @@ The public API and nothing else. Importing preflight does not import torch.
 """
 
 from preflight.errors import PreflightError
-from preflight.findings import Finding, Location, Report, Severity
+from preflight.findings import Finding, Location, Report, Severity, use_text_renderer
+from preflight.report.text import render_text
+from preflight.version import __version__
 
-__version__ = "0.1.0"
+use_text_renderer(render_text)  # str(report) is the text report; findings cannot import report itself
 
 
 def check(obj, *, target=None, model=None, loss=None, probe=True, select=None, ignore=None, config=None):

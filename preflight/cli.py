@@ -89,9 +89,10 @@ def render(report: Any, fmt: str, *, quiet: bool = False) -> str:
     if fmt == "json":
         return report.to_json()
     if fmt == "sarif":
+        from preflight.checks import ALL_RULES
         from preflight.report.sarif import render_sarif
 
-        return render_sarif(report)
+        return render_sarif(report, ALL_RULES)
     if fmt == "github":
         from preflight.report.github import render_github
 
@@ -159,7 +160,9 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, se
     from preflight.checks import RULES_BY_CODE
     from preflight.inputs import read_path
     from preflight.inputs.options import ReadOptions
-    from preflight.probes import family_for, render_line, run_probe, settings_from_config
+    from preflight.inputs.subject import TableSubject
+    from preflight.probes import family_for, run_probe, settings_from_config
+    from preflight.report.evidence import render_line
 
     code = code.strip().upper()
     rule = RULES_BY_CODE.get(code)
@@ -169,7 +172,7 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, se
         raise PreflightError(f"no probe for rule {code!r}; rules with a probe: {known}")
     config = cfg.load(cfg.discover()).with_overrides(target=target)
     subject = read_path(Path(path), ReadOptions(target=config.target, target_source=config.target_source))
-    if not hasattr(subject, "sample"):
+    if not isinstance(subject, TableSubject):
         raise PreflightError("the probe trains on data: pass a CSV, Parquet or .npy/.npz file", path)
     if budget is None and steps is not None:
         budget = 0.0
@@ -187,10 +190,10 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, se
 
         _write(plot, loss_curves_svg(evidence, title=f"{code} on {subject.display}"))
     if fmt == "json":
-        click.echo(json.dumps(evidence, indent=2, allow_nan=False))
+        click.echo(json.dumps(evidence.to_dict(), indent=2, allow_nan=False))
     else:
         click.echo(f"{subject.display}: {code} probe {render_line(evidence)}")
-        for note in evidence.get("notes", []):
+        for note in evidence.notes:
             click.echo(f"    note: {note}")
 
 

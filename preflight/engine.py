@@ -1,4 +1,4 @@
-"""Runs the rules over subjects, attaches probe evidence, and builds the Report.
+"""Runs the rules over subjects, decides suppression, attaches probe evidence, and builds the Report.
 
 Inputs are read one at a time, so a directory of large files never holds more than one file's
 statistics. A file that cannot be read becomes one error line; the others are still checked.
@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
 
 from preflight.checks import ALL_RULES, Rule
 from preflight.config import Config
@@ -17,10 +18,12 @@ from preflight.errors import PreflightError
 from preflight.findings import Finding, Report
 from preflight.inputs import expand, read_path
 from preflight.inputs.options import ReadOptions
+from preflight.inputs.subject import Subject, Summary, Suppressions, TableSubject
 
 # Called with (findings, subject, config) after the rules ran on a subject; returns the findings
-# with probe evidence attached. Set by the probe package; None means no probing.
-ProbeHook = Callable[[list[Finding], Any, Config], list[Finding]]
+# with probe evidence attached. Set by the probe package; None means no probing. A hook may say
+# for how many findings it will train (``hook.trains(findings, subject, config)``).
+ProbeHook = Callable[[list[Finding], Subject, Config], list[Finding]]
 
 
 @dataclass(frozen=True)
@@ -32,35 +35,46 @@ class RunOptions:
     on_probe: Callable[[str, int], None] | None = None
 
 
-def rules_for(subject: Any, config: Config) -> list[Rule]:
-    path = getattr(subject, "display", None)
-    return [r for r in ALL_RULES if isinstance(subject, r.subject) and config.enabled(r.code, path)]
+def rules_for(subject: Subject, config: Config) -> list[Rule]:
+    return [r for r in ALL_RULES if isinstance(subject, r.subject) and config.enabled(r.code, subject.display)]
 
 
-def check_subject(subject: Any, config: Config, options: RunOptions = RunOptions()) -> list[Finding]:
+def suppressed(finding: Finding, comments: Suppressions) -> bool:
+    """True when ``# preflight: ignore`` (bare, or naming the code or a prefix of it) is on the
+    finding's line or on the last line of the code it points at (``Location.end_line``)."""
+    for line in (finding.location.line, finding.location.end_line):
+        if line is None or line not in comments:
+            continue
+        codes = comments[line]
+        if codes is None or any(finding.code.startswith(c) for c in codes):
+            return True
+    return False
+
+
+def check_subject(subject: Subject, config: Config, options: RunOptions = RunOptions()) -> list[Finding]:
     findings: list[Finding] = []
     for rule in rules_for(subject, config):
         findings.extend(rule.check(subject, config.options_for(rule)))
-    suppressed = getattr(subject, "suppressed", None)
-    if suppressed is not None:
-        findings = [f for f in findings if not suppressed(f)]
+    comments = subject.suppressions()
+    if comments:
+        findings = [f for f in findings if not suppressed(f, comments)]
     if options.probe and options.probe_hook is not None and findings:
         if options.on_probe is not None:
             n = probe_trainings(options.probe_hook, findings, subject, config)
             if n:
-                options.on_probe(getattr(subject, "display", "<object>"), n)
+                options.on_probe(subject.display, n)
         findings = options.probe_hook(findings, subject, config)
     return findings
 
 
-def probe_trainings(hook: ProbeHook, findings: list[Finding], subject: Any, config: Config) -> int:
+def probe_trainings(hook: ProbeHook, findings: list[Finding], subject: Subject, config: Config) -> int:
     """For how many ``findings`` the probe hook will train on ``subject``: the hook's own answer
-    (``hook.trains``) when it gives one, else all of them when the subject has sampled rows and none
-    when it has not (a .py file, a live loader)."""
-    trains = getattr(hook, "trains", None)
+    (``hook.trains``) when it gives one, else all of them when the subject is a table with sampled
+    rows and none otherwise (a .py file, a live loader)."""
+    trains = getattr(hook, "trains", None)  # a plain function hook (a test's) has no answer
     if trains is not None:
         return int(trains(findings, subject, config))
-    return len(findings) if getattr(subject, "sample", None) is not None else 0
+    return len(findings) if isinstance(subject, TableSubject) and subject.sample is not None else 0
 
 
 def check_paths(paths: Sequence[str | os.PathLike], config: Config, options: RunOptions = RunOptions(),
@@ -78,20 +92,19 @@ def check_paths(paths: Sequence[str | os.PathLike], config: Config, options: Run
                           on_file=on_file)
 
 
-def check_subjects(subjects: Iterable[Callable[[], Any]], config: Config, options: RunOptions = RunOptions(),
+def check_subjects(subjects: Iterable[Callable[[], Subject]], config: Config, options: RunOptions = RunOptions(),
                    on_file: Callable[[str], None] | None = None) -> Report:
     findings: list[Finding] = []
-    summaries: list[dict[str, Any]] = []
+    summaries: list[Summary] = []
     errors: list[str] = []
     started = time.perf_counter()
     for make in subjects:
         try:
             subject = make()
             if on_file is not None:
-                on_file(getattr(subject, "display", "<object>"))
+                on_file(subject.display)
             found = check_subject(subject, config, options)
-            summary = getattr(subject, "summary", None)
-            summary = summary() if summary is not None else None
+            summary = subject.summary()
         except PreflightError as exc:
             errors.append(exc.format_message())
             continue
@@ -102,15 +115,14 @@ def check_subjects(subjects: Iterable[Callable[[], Any]], config: Config, option
                           "(a bug in preflight; rerun with PREFLIGHT_DEBUG=1 for the traceback and report it)")
             continue
         findings.extend(found)
-        if summary is not None:
-            summaries.append(summary)
+        summaries.append(summary)
     meta = {"files": summaries, "seconds": round(time.perf_counter() - started, 3)}
     return Report.build(findings, meta, errors)
 
 
-def _lazy(path: os.PathLike, read: ReadOptions, on_read: Callable[[str, int, int], None] | None = None,
-          index: int = 0, total: int = 1) -> Callable[[], Any]:
-    def make() -> Any:
+def _lazy(path: Path, read: ReadOptions, on_read: Callable[[str, int, int], None] | None = None,
+          index: int = 0, total: int = 1) -> Callable[[], Subject]:
+    def make() -> Subject:
         if on_read is not None:
             on_read(str(path), index, total)
         return read_path(path, read)

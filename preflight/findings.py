@@ -1,17 +1,22 @@
-"""Finding, Severity and Report: plain values, no I/O.
+"""Finding, Location, Severity, Evidence and Report: plain values, no I/O.
 
 A ``Report`` renders itself (``str()``, ``to_json()``) but never prints or exits;
-``raise_for_findings()`` is the guard a training script calls before training.
+``raise_for_findings()`` is the guard a training script calls before training. ``str(report)`` is
+the text report: the renderer lives in ``preflight.report.text``, which the package registers here
+(``use_text_renderer``) so that this module never imports a layer above it.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from preflight.errors import FindingsError, PreflightError
+
+__all__ = ["Evidence", "Finding", "Gap", "Location", "Report", "Severity", "Variant", "use_text_renderer"]
 
 
 class Severity(enum.IntEnum):
@@ -43,6 +48,7 @@ class Location:
     column: str | None = None
     line: int | None = None
     col: int | None = None
+    end_line: int | None = None  # the last line of the code the finding points at (a multi-line call)
 
     def __str__(self) -> str:
         where = self.path or "<object>"
@@ -53,12 +59,183 @@ class Location:
         return where
 
 
+Curve = tuple["float | None", ...]
+SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One side of a probe (as-is or fixed): its losses over seeds, the metric and the curves.
+
+    ``score`` is the evidence's metric (accuracy or R^2, named by ``Evidence.metric``); ``per_seed``
+    maps "best", "final" and the metric to one value per seed."""
+
+    setup: str | None = None
+    best: float | None = None
+    final: float | None = None
+    score: float | None = None
+    per_seed: Mapping[str, tuple[float | None, ...]] = field(default_factory=dict)
+    curve: Curve = ()
+    curves: tuple[Curve, ...] = ()
+    failed: bool = False
+    failure: str | None = None
+
+    def to_dict(self, metric: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"setup": self.setup, "best": self.best, "final": self.final, metric: self.score,
+                               "per_seed": {k: list(v) for k, v in self.per_seed.items()},
+                               "curve": list(self.curve), "curves": [list(c) for c in self.curves],
+                               "failed": self.failed}
+        if self.failure is not None:
+            out["failure"] = self.failure
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Any, metric: str) -> "Variant | None":
+        if not isinstance(d, Mapping):
+            return None
+        curves = tuple(_curve(c) for c in d.get("curves") or () if isinstance(c, (list, tuple)))
+        curve = d.get("curve") or ()
+        if curve and all(isinstance(c, (list, tuple)) for c in curve):  # a list of per-seed curves
+            curves = curves or tuple(_curve(c) for c in curve)
+            curve = ()
+        per_seed = d.get("per_seed")
+        return cls(setup=d.get("setup"), best=_num(d.get("best")), final=_num(d.get("final")),
+                   score=_num(d.get(metric)),
+                   per_seed={str(k): _curve(v) for k, v in per_seed.items() if isinstance(v, (list, tuple))}
+                   if isinstance(per_seed, Mapping) else {},
+                   curve=_curve(curve), curves=curves, failed=bool(d.get("failed", False)),
+                   failure=d.get("failure"))
+
+
+@dataclass(frozen=True)
+class Gap:
+    """The measured gap between the variants: what it compares, fixed/as-is, as-is minus fixed, and
+    the first evaluated step where the as-is curve reaches the fixed best loss (None: never)."""
+
+    margin: float | None = None
+    compares: str | None = None
+    ratio: float | None = None
+    difference: float | None = None
+    as_is_reaches_fixed_at: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"margin": self.margin, "compares": self.compares, "ratio": self.ratio,
+                "difference": self.difference, "as_is_reaches_fixed_at": self.as_is_reaches_fixed_at}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> "Gap | None":
+        if d is None:
+            return None
+        if not isinstance(d, Mapping):  # a bare number: the difference
+            return cls(difference=_num(d))
+        reach = d.get("as_is_reaches_fixed_at")
+        return cls(margin=_num(d.get("margin")), compares=d.get("compares"), ratio=_num(d.get("ratio")),
+                   difference=_num(d.get("difference")),
+                   as_is_reaches_fixed_at=int(reach) if isinstance(reach, (int, float)) else None)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the reference training probe measured for one finding, or why it was skipped.
+
+    A value: ``to_dict()`` is the JSON every format writes (``--format json``, SARIF's
+    ``properties.probe``, the recorded ``evidence.json``), ``from_dict()`` reads it back. The words
+    for it (the one-line summary, the gap sentence) are ``preflight.report.evidence``'s.
+    ``data`` is "user" (measured on the input's rows) or "reference" (recorded on an example).
+    """
+
+    verdict: str
+    reason: str = ""
+    rule: str | None = None
+    family: str | None = None
+    columns: tuple[str, ...] = ()
+    task: str | None = None
+    model: str | None = None
+    loss: str | None = None
+    metric: str = "accuracy"
+    as_is: Variant | None = None
+    fixed: Variant | None = None
+    gap: Gap | None = None
+    seeds: int | None = None
+    steps: int | None = None
+    epochs: int | None = None
+    curve_steps: tuple[int, ...] | None = None
+    rows: Mapping[str, int] | None = None
+    seconds: float | None = None
+    notes: tuple[str, ...] = ()
+    data: str = "user"
+    cached: bool | None = None
+    about: str | None = None
+
+    @property
+    def skipped(self) -> bool:
+        return self.verdict == SKIPPED
+
+    def with_notes(self, *notes: str) -> "Evidence":
+        return replace(self, notes=self.notes + notes)
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.skipped:
+            out: dict[str, Any] = {"verdict": self.verdict, "reason": self.reason, "data": self.data}
+            out.update({k: v for k, v in (("rule", self.rule), ("family", self.family)) if v is not None})
+            return out
+        out = {"verdict": self.verdict, "reason": self.reason, "rule": self.rule, "family": self.family,
+               "columns": list(self.columns), "task": self.task, "model": self.model, "loss": self.loss,
+               "metric": self.metric,
+               "as_is": self.as_is.to_dict(self.metric) if self.as_is is not None else None,
+               "fixed": self.fixed.to_dict(self.metric) if self.fixed is not None else None,
+               "gap": self.gap.to_dict() if self.gap is not None else None,
+               "seeds": self.seeds, "steps": self.steps, "epochs": self.epochs,
+               "curve_steps": list(self.curve_steps) if self.curve_steps is not None else None,
+               "rows": dict(self.rows) if self.rows is not None else None}
+        if self.seconds is not None:
+            out["seconds"] = self.seconds
+        out["notes"] = list(self.notes)
+        out["data"] = self.data
+        if self.cached is not None:
+            out["cached"] = self.cached
+        if self.about is not None:
+            out["about"] = self.about
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Evidence":
+        """Evidence from its JSON (a recorded file, a hand-written example); missing keys take defaults."""
+        metric = str(d.get("metric") or "accuracy")
+        rows = d.get("rows")
+        steps = d.get("curve_steps")
+        return cls(verdict=str(d.get("verdict") or SKIPPED), reason=str(d.get("reason") or ""),
+                   rule=d.get("rule"), family=d.get("family"), columns=tuple(d.get("columns") or ()),
+                   task=d.get("task"), model=d.get("model"), loss=d.get("loss"), metric=metric,
+                   as_is=Variant.from_dict(d.get("as_is"), metric), fixed=Variant.from_dict(d.get("fixed"), metric),
+                   gap=Gap.from_dict(d.get("gap")), seeds=d.get("seeds"), steps=d.get("steps"),
+                   epochs=d.get("epochs"),
+                   curve_steps=tuple(steps) if isinstance(steps, (list, tuple)) else None,
+                   rows=dict(rows) if isinstance(rows, Mapping) else None, seconds=d.get("seconds"),
+                   notes=tuple(d.get("notes") or ()), data=str(d.get("data") or "user"), cached=d.get("cached"),
+                   about=d.get("about"))
+
+
+def _num(v: Any) -> float | None:
+    """A finite float, or None (missing, non-numeric, NaN or inf)."""
+    if isinstance(v, bool) or v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _curve(values: Any) -> Curve:
+    return tuple(_num(v) for v in values)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem found by one rule.
 
-    ``probe`` holds the reference training probe's evidence (a JSON-ready dict), or None
-    when no probe ran.
+    ``probe`` holds the reference training probe's ``Evidence``, or None when no probe ran.
     """
 
     code: str
@@ -67,9 +244,9 @@ class Finding:
     message: str
     fix: str = ""
     location: Location = field(default_factory=Location)
-    probe: Mapping[str, Any] | None = None
+    probe: Evidence | None = None
 
-    def with_probe(self, probe: Mapping[str, Any] | None, severity: Severity | None = None) -> "Finding":
+    def with_probe(self, probe: Evidence | None, severity: Severity | None = None) -> "Finding":
         return replace(self, probe=probe, severity=self.severity if severity is None else severity)
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,7 +260,7 @@ class Finding:
             "col": self.location.col,
             "message": self.message,
             "fix": self.fix,
-            "probe": dict(self.probe) if self.probe is not None else None,
+            "probe": self.probe.to_dict() if self.probe is not None else None,
         }
 
     def __str__(self) -> str:
@@ -135,9 +312,17 @@ class Report:
             raise FindingsError(head + ":\n  " + "\n  ".join(lines))
 
     def __str__(self) -> str:
-        from preflight.report.text import render_text
+        if _TEXT_RENDERER:
+            return _TEXT_RENDERER[0](self)
+        return "\n".join(str(f) for f in self.findings)  # only before the package registered one
 
-        return render_text(self)
+
+_TEXT_RENDERER: list[Callable[[Report], str]] = []
+
+
+def use_text_renderer(render: Callable[[Report], str]) -> None:
+    """Make ``render`` what ``str(report)`` returns (``preflight/__init__.py`` registers the text report)."""
+    _TEXT_RENDERER[:] = [render]
 
 
 def _sort_key(f: Finding) -> tuple:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight.findings import Finding, Location, Report, Severity
+from preflight.findings import Evidence, Finding, Location, Report, Severity, Variant
 from preflight.report.curves import gap_sentence, loss_curves_svg, series
 from preflight.report.html import render_html
 from tests.conftest import run_cli
@@ -24,8 +24,12 @@ from tests.conftest import run_cli
 XSS = "<script>alert(1)</script>"
 
 
-def probe(seeds: int = 2, failed: bool = False) -> dict:
-    """A hand-built probe dict, shaped as the probe branch writes it."""
+def probe(seeds: int = 2, failed: bool = False) -> Evidence:
+    """Hand-built probe evidence, read from JSON shaped as the probe writes it."""
+    return Evidence.from_dict(probe_dict(seeds, failed))
+
+
+def probe_dict(seeds: int = 2, failed: bool = False) -> dict:
     steps = [0, 100, 200, 300, 400]
     as_is = [[2.0 + s * 0.1, 1.5, 1.2, 1.0, 0.9] for s in range(seeds)]
     fixed = [[1.0 + s * 0.05, 0.4, 0.2, 0.12, 0.1] for s in range(seeds)]
@@ -75,7 +79,7 @@ def test_user_controlled_text_is_escaped_end_to_end(tmp_path: Path) -> None:
 
 def test_probe_text_and_paths_are_escaped() -> None:
     f = Finding("PF101", "unnormalized-feature", Severity.WARNING, f"message {XSS}", f"fix {XSS}",
-                Location(path=f"dir/{XSS}.csv", column=XSS), {**probe(), "reason": XSS, "model": XSS})
+                Location(path=f"dir/{XSS}.csv", column=XSS), Evidence.from_dict({**probe_dict(), "reason": XSS, "model": XSS}))
     html = render_html(report_with([f], [{"path": f"dir/{XSS}.csv", "rows": 1, "columns": 1, "target": XSS}]))
     assert "<script" not in html.lower()
     assert html.count("&lt;script&gt;") >= 8
@@ -129,10 +133,10 @@ def test_plot_draws_each_seed_and_the_means_in_the_right_places() -> None:
 
 
 def test_plot_uses_a_log_axis_for_losses_spanning_decades() -> None:
-    p = probe()
+    p = probe_dict()
     p["as_is"]["curve"] = [500.0, 300.0, 200.0, 150.0, 120.0]
     p["as_is"]["curves"] = [p["as_is"]["curve"]]
-    svg = loss_curves_svg(p)
+    svg = loss_curves_svg(Evidence.from_dict(p))
     assert "held-out BCE (log scale)" in svg
     assert ">100</text>" in svg and ">0.1</text>" in svg
 
@@ -157,19 +161,19 @@ def test_gap_is_stated_in_words() -> None:
 
 
 def test_mean_only_and_list_of_seed_curves_shapes() -> None:
-    assert series({"curve": [1, 2, None]}) == ([1.0, 2.0, None], [])
-    assert series({"curve": [[1, 2], [3, 4]]}) == ([2.0, 3.0], [[1.0, 2.0], [3.0, 4.0]])
-    p = probe()
+    assert series(Variant.from_dict({"curve": [1, 2, None]}, "accuracy")) == ([1.0, 2.0, None], [])
+    assert series(Variant.from_dict({"curve": [[1, 2], [3, 4]]}, "accuracy")) == ([2.0, 3.0], [[1.0, 2.0], [3.0, 4.0]])
+    p = probe_dict()
     for v in ("as_is", "fixed"):
         del p[v]["curves"]
     del p["curve_steps"]
-    svg = loss_curves_svg(p)
+    svg = loss_curves_svg(Evidence.from_dict(p))
     assert ">evaluation point</text>" in svg and len(_path_points(svg, "curve fixed mean")) == 1
 
 
 def test_a_skipped_probe_shows_its_reason_and_no_plot() -> None:
     f = Finding("PF101", "unnormalized-feature", Severity.WARNING, "m", "f", Location(path="a.csv"),
-                {"verdict": "skipped", "reason": "fewer than 40 rows", "data": "user"})
+                Evidence.from_dict({"verdict": "skipped", "reason": "fewer than 40 rows", "data": "user"}))
     html = render_html(report_with([f]))
     assert "Probe skipped</span>: fewer than 40 rows" in html and "<svg" not in html
 

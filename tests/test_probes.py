@@ -9,21 +9,39 @@ import subprocess
 import sys
 import types
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from preflight.errors import PreflightError
+from preflight.findings import Evidence
 from preflight.probes import cache
-from preflight.probes.data import OUTPUT_KINDS, Skip, batch_plan, build, split, table_from_arrays
-from preflight.probes.evidence import (CONFIRMED, NOT_REPRODUCED, Measurements, best_loss, build_evidence, judge,
-                                       render_line, sparkline)
+from preflight.probes.data import (
+    OUTPUT_KINDS,
+    Skip,
+    batch_plan,
+    build,
+    split,
+    table_from_arrays,
+)
+from preflight.probes.evidence import (
+    CONFIRMED,
+    NOT_REPRODUCED,
+    Measurements,
+    best_loss,
+    build_evidence,
+    judge,
+)
 from preflight.probes.run import fit_steps, predicted_seconds, settings_from_config
 from preflight.probes.settings import CONFIRM_RATIO, ProbeSettings
 from preflight.report.curves import has_curves, loss_curves_svg
+from preflight.report.evidence import render_line, sparkline
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -169,21 +187,22 @@ def fake_evidence(as_is_curves, fixed_curves, task="binary"):
 
 def test_evidence_with_failed_as_is_run_is_valid_json_with_nulls_and_a_reason():
     ev = fake_evidence([[0.7, np.nan, np.nan, np.nan]] * 2, [[0.7, 0.4, 0.2, 0.1]] * 2)
-    text = json.dumps(ev, allow_nan=False)
+    text = json.dumps(ev.to_dict(), allow_nan=False)
     back = json.loads(text)
     assert back["verdict"] == CONFIRMED
     assert back["as_is"]["best"] is None and back["as_is"]["failed"] is True and "NaN" in back["as_is"]["failure"]
     assert back["fixed"]["best"] == 0.1 and back["gap"]["ratio"] is None
-    line = render_line(back)
+    line = render_line(Evidence.from_dict(back))
+    assert Evidence.from_dict(back) == ev
     assert "as-is failed" in line and "NaN -> 0.1" in line
 
 
 def test_evidence_gap_and_reach_step():
     ev = fake_evidence([[1.0, 0.8, 0.6, 0.5]], [[1.0, 0.4, 0.3, 0.25]])
-    assert ev["verdict"] == CONFIRMED and ev["gap"]["ratio"] == 0.5
-    assert ev["gap"]["as_is_reaches_fixed_at"] is None
+    assert ev.verdict == CONFIRMED and ev.gap.ratio == 0.5
+    assert ev.gap.as_is_reaches_fixed_at is None
     ev = fake_evidence([[1.0, 0.8, 0.2, 0.2]], [[1.0, 0.4, 0.3, 0.25]])
-    assert ev["verdict"] == NOT_REPRODUCED and ev["gap"]["as_is_reaches_fixed_at"] == 20
+    assert ev.verdict == NOT_REPRODUCED and ev.gap.as_is_reaches_fixed_at == 20
     assert "reaches it at step 20" in render_line(ev)
 
 
@@ -281,7 +300,7 @@ FAST = ProbeSettings(steps=60, budget=0.0)
 
 
 def without_timing(ev):
-    return {k: v for k, v in ev.items() if k not in ("seconds", "cached")}
+    return replace(ev, seconds=None, cached=None)
 
 
 def test_the_cache_holds_measurements_and_a_changed_threshold_applies_to_a_hit(fake_fit, tmp_path, monkeypatch):
@@ -291,13 +310,13 @@ def test_the_cache_holds_measurements_and_a_changed_threshold_applies_to_a_hit(f
     X, y = heart()
     s = FAST.but(cache_dir=str(tmp_path))
     first = probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
-    assert first["verdict"] == CONFIRMED and first["cached"] is False and len(fake_fit) == 1
+    assert first.verdict == CONFIRMED and first.cached is False and len(fake_fit) == 1
     monkeypatch.setattr(evidence, "CONFIRM_RATIO", 0.001)  # a stricter judge
     hit = probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
-    assert hit["cached"] is True and len(fake_fit) == 1
+    assert hit.cached is True and len(fake_fit) == 1
     fresh = probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s.but(cache=False))
-    assert hit["verdict"] == fresh["verdict"] == NOT_REPRODUCED
-    assert without_timing(hit) == without_timing(fresh) and hit["gap"]["margin"] == 0.001
+    assert hit.verdict == fresh.verdict == NOT_REPRODUCED
+    assert without_timing(hit) == without_timing(fresh) and hit.gap.margin == 0.001
     [entry] = (tmp_path / cache.SUBDIR).rglob("*.json")
     stored = json.loads(entry.read_text())["measurements"]
     assert "verdict" not in stored and "reason" not in stored and "gap" not in stored
@@ -309,11 +328,11 @@ def test_the_cache_key_covers_the_torch_version(fake_fit, tmp_path, monkeypatch)
     X, y = heart()
     s = FAST.but(cache_dir=str(tmp_path))
     run.probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
-    assert run.probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)["cached"] is True
+    assert run.probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s).cached is True
     versions = dict(run.library_versions())
     monkeypatch.setattr(run, "library_versions", lambda: dict(versions, torch=versions["torch"] + ".other"))
     again = run.probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
-    assert again["cached"] is False and len(fake_fit) == 2
+    assert again.cached is False and len(fake_fit) == 2
 
 
 def test_a_damaged_cache_entry_is_a_miss_and_is_rewritten(fake_fit, tmp_path):
@@ -328,7 +347,7 @@ def test_a_damaged_cache_entry_is_a_miss_and_is_rewritten(fake_fit, tmp_path):
                    {"score_curves": [["x"] * 3] * 6}):
         entry.write_text(json.dumps(dict(whole, measurements=dict(whole["measurements"], **damage))))
         ev = probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
-        assert ev["cached"] is False and ev["verdict"] == CONFIRMED
+        assert ev.cached is False and ev.verdict == CONFIRMED
         rewritten = json.loads(entry.read_text())["measurements"]  # the retrained measurements replaced it
         assert dict(rewritten, seconds=0) == dict(whole["measurements"], seconds=0)
     assert len(fake_fit) == 6
@@ -375,10 +394,10 @@ def test_pf101_and_pf102_share_one_training_when_their_fixes_standardize_the_sam
             ("PF101", "a"), ("PF101", "b"), ("PF102", "a")]
         assert len(fake_fit) == 1
         for f in report.findings:
-            assert f.probe["rule"] == f.code and f.probe["columns"] == ["a", "b"]
-            assert f.probe["verdict"] == CONFIRMED and f.probe["data"] == "user"
+            assert f.probe.rule == f.code and f.probe.columns == ("a", "b")
+            assert f.probe.verdict == CONFIRMED and f.probe.data == "user"
         pf102 = next(f.probe for f in report.findings if f.code == "PF102")
-        assert any("same training as PF101" in n for n in pf102["notes"])
+        assert any("same training as PF101" in n for n in pf102.notes)
     assert len(list((tmp_path / "cache").rglob("*.json"))) == 1
 
 
@@ -386,7 +405,7 @@ def test_pf102_standardizes_every_numeric_feature_not_only_the_column_it_names(f
     # PF101 flags 'a' only; PF102 names 'a' (the widest) but its fix standardizes 'a' and 'c': two trainings
     path = scale_csv(tmp_path / "mixed.csv", {"a": (300, 40), "c": (0, 0.01)})
     report = probe_findings(path, {"cache": False})
-    got = {f.code: f.probe["columns"] for f in report.findings}
+    got = {f.code: list(f.probe.columns) for f in report.findings}
     assert got == {"PF101": ["a"], "PF102": ["a", "c"]}
     assert len(fake_fit) == 2
     fixed_102 = fake_fit[1][1]  # the fixed variant of PF102's training: both columns standardized
@@ -397,7 +416,7 @@ def test_the_engine_announces_a_probe_only_where_it_trains(fake_fit, tmp_path):
     calls = []
     py = ROOT / "rules" / "PF301-sigmoid-before-bce-loss" / "bad.py"
     report = probe_findings(py, on_probe=lambda d, n: calls.append((d, n)))
-    assert [f.code for f in report.findings] == ["PF301"] and report.findings[0].probe["data"] == "reference"
+    assert [f.code for f in report.findings] == ["PF301"] and report.findings[0].probe.data == "reference"
     assert calls == [] and fake_fit == []  # code: recorded evidence, no training, no "training probe" line
     csv = scale_csv(tmp_path / "hr.csv", {"hr": (92, 12)})
     probe_findings(csv, {"enabled": False}, on_probe=lambda d, n: calls.append((d, n)))
@@ -481,7 +500,7 @@ def test_svg_of_failed_and_skipped_runs():
     assert [c.get("class") for c in root.findall(SVG + "circle")] == ["curve as_is seed seed-0", "curve as_is mean"]
     assert has_curves(ev)
 
-    skipped = {"verdict": "skipped", "reason": "no <target>"}
+    skipped = Evidence.from_dict({"verdict": "skipped", "reason": "no <target>"})
     assert not has_curves(skipped)
     root = ET.fromstring(loss_curves_svg(skipped, title="PF101 on a.csv"))
     assert root.find(SVG + "title").text == "PF101 on a.csv"

@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from preflight.findings import Evidence
 from preflight.probes import ProbeSettings, probe_arrays, probe_output
 from preflight.probes.data import OUTPUT_KINDS, batch_plan
 from preflight.probes.reference import reference_evidence
@@ -40,10 +42,10 @@ def read_csv(path):
 def test_heart_rate_pf101_confirmed_with_a_3x_gap():
     X, y, names = read_csv(heart_rate_csv())
     ev = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, NOCACHE)
-    assert ev["verdict"] == "confirmed", ev["reason"]
-    assert ev["gap"]["ratio"] <= 1 / 3
-    assert all(f <= a / 3 for a, f in zip(ev["as_is"]["per_seed"]["best"], ev["fixed"]["per_seed"]["best"]))
-    assert ev["fixed"]["accuracy"] > ev["as_is"]["accuracy"]
+    assert ev.verdict == "confirmed", ev.reason
+    assert ev.gap.ratio <= 1 / 3
+    assert all(f <= a / 3 for a, f in zip(ev.as_is.per_seed["best"], ev.fixed.per_seed["best"]))
+    assert ev.fixed.score > ev.as_is.score
 
 
 def test_label_sorted_make_classification_pf201_confirmed_and_shuffled_not():
@@ -52,11 +54,11 @@ def test_label_sorted_make_classification_pf201_confirmed_and_shuffled_not():
     X, y = make_classification(5000, random_state=0)
     order = np.argsort(y, kind="stable")
     ev = probe_arrays(X[order], y[order], "binary", "PF201", "order", settings=NOCACHE)
-    assert ev["verdict"] == "confirmed", ev["reason"]
-    assert ev["gap"]["ratio"] <= CONFIRM_RATIO
+    assert ev.verdict == "confirmed", ev.reason
+    assert ev.gap.ratio <= CONFIRM_RATIO
     same = probe_arrays(X, y, "binary", "PF201", "order", settings=NOCACHE)
-    assert same["verdict"] == "not_reproduced"
-    assert 0.85 <= same["gap"]["ratio"] <= 1.15  # file order is already random: no gap either way
+    assert same.verdict == "not_reproduced"
+    assert 0.85 <= same.gap.ratio <= 1.15  # file order is already random: no gap either way
 
 
 def test_shuffled_rows_raise_no_pf201_finding_and_sorted_rows_do(tmp_path):
@@ -75,7 +77,7 @@ def test_shuffled_rows_raise_no_pf201_finding_and_sorted_rows_do(tmp_path):
             assert codes == []
         else:
             assert codes == ["PF201"]
-            assert report.findings[0].probe["verdict"] == "confirmed"
+            assert report.findings[0].probe.verdict == "confirmed"
 
 
 def test_large_but_uninformative_scale_is_not_reproduced():
@@ -85,8 +87,8 @@ def test_large_but_uninformative_scale_is_not_reproduced():
     x = rng.normal(0, 50, 3000)
     y = (x + rng.normal(0, 25, 3000) > 0).astype(float)
     ev = probe_arrays(x[:, None], y, "binary", "PF101", "scale", ["x"], ["x"], NOCACHE)
-    assert ev["verdict"] == "not_reproduced", ev["reason"]
-    assert 0.8 < ev["gap"]["ratio"] < 1.25
+    assert ev.verdict == "not_reproduced", ev.reason
+    assert 0.8 < ev.gap.ratio < 1.25
 
 
 def test_engine_drops_unreproduced_findings_to_info(tmp_path):
@@ -99,7 +101,7 @@ def test_engine_drops_unreproduced_findings_to_info(tmp_path):
     np.savetxt(path, np.c_[x, y], delimiter=",", header="x,label", comments="", fmt="%.6g")
     report = check(str(path), select=["PF101"])
     [f] = report.findings
-    assert f.probe["verdict"] == "not_reproduced" and str(f.severity) == "info"
+    assert f.probe.verdict == "not_reproduced" and str(f.severity) == "info"
     json.loads(report.to_json())
 
 
@@ -109,9 +111,9 @@ def test_nan_producing_as_is_runs_fail_honestly(code):
 
     c = case(code)
     ev = probe_arrays(c["X"], c["y"], c["task"], code, c["family"], c["columns"], c["features"], NOCACHE)
-    assert ev["verdict"] == "confirmed"
-    assert ev["as_is"]["failed"] and ev["as_is"]["best"] is None and "NaN" in ev["as_is"]["failure"]
-    assert not ev["fixed"]["failed"] and ev["fixed"]["accuracy"] > 0.9
+    assert ev.verdict == "confirmed"
+    assert ev.as_is.failed and ev.as_is.best is None and "NaN" in ev.as_is.failure
+    assert not ev.fixed.failed and ev.fixed.score > 0.9
     json.dumps(ev, allow_nan=False)
 
 
@@ -120,18 +122,15 @@ def test_output_probe_on_well_scaled_data_finds_no_gap_for_sigmoid_bce():
 
     X, y = moons(2000)
     ev = probe_output(X, y, "sigmoid_bce", settings=NOCACHE)
-    assert ev["verdict"] == "not_reproduced"
-    assert abs(ev["gap"]["ratio"] - 1) < 0.05
+    assert ev.verdict == "not_reproduced"
+    assert abs(ev.gap.ratio - 1) < 0.05
 
 
 def test_same_input_same_numbers():
     X, y, names = read_csv(heart_rate_csv())
     a = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, NOCACHE)
     b = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, NOCACHE)
-    for ev in (a, b):
-        ev.pop("seconds")
-        ev.pop("cached")
-    assert a == b
+    assert replace(a, seconds=None, cached=None) == replace(b, seconds=None, cached=None)
 
 
 def test_batched_training_equals_model_by_model():
@@ -160,12 +159,12 @@ def test_second_run_is_a_cache_hit_and_no_cache_retrains(tmp_path):
     s = ProbeSettings(cache=True, cache_dir=str(tmp_path / "c"))
     first = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, s)
     second = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, s)
-    assert first["cached"] is False and second["cached"] is True
-    assert dict(second, cached=False) == first  # the evidence judged from cached measurements is the fresh one
+    assert first.cached is False and second.cached is True
+    assert replace(second, cached=False) == first  # the evidence judged from cached measurements is the fresh one
     other = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, s.but(seeds=2))
-    assert other["cached"] is False and other["seeds"] == 2
+    assert other.cached is False and other.seeds == 2
     again = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, s.but(cache=False))
-    assert again["cached"] is False
+    assert again.cached is False
 
 
 def test_the_cache_key_names_the_installed_torch():
@@ -194,9 +193,9 @@ def test_pf101_and_pf102_findings_on_one_file_train_once(tmp_path, monkeypatch):
     assert sorted(f.code for f in report.findings) == ["PF101", "PF101", "PF102"]
     assert len(calls) == 1
     evidence = {f.code: f.probe for f in report.findings}
-    assert evidence["PF101"]["rule"] == "PF101" and evidence["PF102"]["rule"] == "PF102"
-    assert evidence["PF101"]["columns"] == evidence["PF102"]["columns"] == ["a", "b"]
-    assert evidence["PF101"]["as_is"] == evidence["PF102"]["as_is"] and evidence["PF102"]["verdict"] == "confirmed"
+    assert evidence["PF101"].rule == "PF101" and evidence["PF102"].rule == "PF102"
+    assert evidence["PF101"].columns == evidence["PF102"].columns == ("a", "b")
+    assert evidence["PF101"].as_is == evidence["PF102"].as_is and evidence["PF102"].verdict == "confirmed"
 
 
 CATALOG = sorted((ROOT / "rules").glob("PF*/evidence.json"))
@@ -222,16 +221,16 @@ def test_catalog_evidence_matches_a_fresh_run_and_the_package_copy(path):
     from preflight.probes.reference.__main__ import fresh_catalog
 
     code = path.parent.name.split("-")[0]
-    recorded = json.loads(path.read_text())
+    recorded = Evidence.from_dict(json.loads(path.read_text()))
     now = fresh_catalog(code, path.parent)
-    assert now["verdict"] == recorded["verdict"]
-    assert now["as_is"]["failed"] == recorded["as_is"]["failed"]
-    if recorded["gap"]["ratio"] is not None:
-        assert now["gap"]["ratio"] == pytest.approx(recorded["gap"]["ratio"], rel=0.1, abs=0.02)
-        assert (now["gap"]["ratio"] < 1) == (recorded["gap"]["ratio"] < 1)
+    assert now.verdict == recorded.verdict
+    assert now.as_is.failed == recorded.as_is.failed
+    if recorded.gap.ratio is not None:
+        assert now.gap.ratio == pytest.approx(recorded.gap.ratio, rel=0.1, abs=0.02)
+        assert (now.gap.ratio < 1) == (recorded.gap.ratio < 1)
     packaged = reference_evidence(code)
-    assert packaged is not None and packaged["data"] == "reference"
-    assert dict(packaged, data="user") == recorded
+    assert packaged is not None and packaged.data == "reference"
+    assert replace(packaged, data="user") == recorded
 
 
 @pytest.mark.parametrize("kind", list(OUTPUT_KINDS))
@@ -239,12 +238,12 @@ def test_output_reference_evidence_matches_a_fresh_run(kind):
     from preflight.probes.reference.__main__ import fresh_output
 
     recorded = reference_evidence("PF3xx", f"output:{kind}")
-    assert recorded is not None and recorded["data"] == "reference"
+    assert recorded is not None and recorded.data == "reference"
     now = fresh_output(kind)
-    assert now["verdict"] == recorded["verdict"] == "confirmed"
-    assert now["as_is"]["failed"] == recorded["as_is"]["failed"]
-    if recorded["gap"]["ratio"] is not None:
-        assert now["gap"]["ratio"] == pytest.approx(recorded["gap"]["ratio"], rel=0.1, abs=0.02)
+    assert now.verdict == recorded.verdict == "confirmed"
+    assert now.as_is.failed == recorded.as_is.failed
+    if recorded.gap.ratio is not None:
+        assert now.gap.ratio == pytest.approx(recorded.gap.ratio, rel=0.1, abs=0.02)
 
 
 def test_code_findings_carry_reference_evidence_and_keep_their_severity(monkeypatch):
@@ -256,18 +255,18 @@ def test_code_findings_carry_reference_evidence_and_keep_their_severity(monkeypa
 
     # recorded evidence that is not_reproduced: a finding in code keeps its severity anyway, because
     # the reference data is not the user's
-    recorded = dict(reference_evidence("PF102"), verdict="not_reproduced")
+    recorded = replace(reference_evidence("PF102"), verdict="not_reproduced")
     f = Finding("PF102", "mixed-feature-scales", Severity.WARNING, "m", location=Location(path="train.py", line=3))
     with monkeypatch.context() as m:
-        m.setattr(run, "reference_evidence", lambda code, family=None: dict(recorded, rule=code))
+        m.setattr(run, "reference_evidence", lambda code, family=None: replace(recorded, rule=code))
         [g] = attach_probes([f], CodeSubject(), ProbeSettings())
-    assert g.probe["data"] == "reference" and g.probe["verdict"] == "not_reproduced"
+    assert g.probe.data == "reference" and g.probe.verdict == "not_reproduced"
     assert g.severity == Severity.WARNING
     # an unshuffled loader in code (PF203) carries the order family's recorded example, PF201's
     f = Finding("PF203", "unshuffled-training-loader", Severity.WARNING, "m",
                 location=Location(path="train.py", line=5))
     [g] = attach_probes([f], CodeSubject(), ProbeSettings())
-    assert g.probe["data"] == "reference" and g.probe["about"].endswith("PF201-label-sorted-rows/bad.csv")
+    assert g.probe.data == "reference" and g.probe.about.endswith("PF201-label-sorted-rows/bad.csv")
 
 
 def run_cli(*args, cwd=ROOT):

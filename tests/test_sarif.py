@@ -13,7 +13,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from preflight.findings import Finding, Location, Report, Severity
+from preflight.checks import ALL_RULES
+from preflight.findings import Evidence, Finding, Location, Report, Severity
 from preflight.report.links import RULES_URL
 from preflight.report.sarif import SRCROOT, render_sarif, to_sarif
 from tests.conftest import ROOT, run_cli
@@ -40,7 +41,7 @@ def hand_report() -> Report:
         Finding("PF201", "label-sorted-rows", Severity.WARNING, "2 runs of equal labels", "shuffle the rows",
                 Location(path="data/train.csv", column="label")),
         Finding("PF104", "non-finite-values", Severity.ERROR, "3 NaN", "drop them",
-                Location(path="data/x.parquet", column="f0"), probe=probe_dict()),
+                Location(path="data/x.parquet", column="f0"), probe=Evidence.from_dict(probe_dict())),
         Finding("PF101", "unnormalized-feature", Severity.INFO, "mean 91", "standardize",
                 Location(path="/abs/dir/heart rate.npy", column="0")),
         Finding("PF399", "not-a-catalog-rule", Severity.ERROR, "sigmoid then BCELoss", "use BCEWithLogitsLoss",
@@ -71,7 +72,7 @@ def test_cli_output_on_every_catalog_example_is_valid_sarif(tmp_path: Path) -> N
 
 
 def test_rule_descriptors_link_to_existing_catalog_folders() -> None:
-    doc = to_sarif(Report.build([]))
+    doc = to_sarif(Report.build([]), ALL_RULES)
     rules = doc["runs"][0]["tool"]["driver"]["rules"]
     assert rules, "every rule is described even when nothing was found"
     for r in rules:
@@ -88,7 +89,7 @@ def test_rule_descriptors_link_to_existing_catalog_folders() -> None:
 
 
 def test_results_carry_level_location_column_and_probe(tmp_path: Path) -> None:
-    doc = to_sarif(hand_report(), cwd=tmp_path)
+    doc = to_sarif(hand_report(), ALL_RULES, cwd=tmp_path)
     validate(doc)
     run = doc["runs"][0]
     by_code = {r["ruleId"]: r for r in run["results"]}
@@ -121,13 +122,13 @@ def test_results_carry_level_location_column_and_probe(tmp_path: Path) -> None:
 
 
 def test_output_is_strict_json_and_fingerprints_are_stable() -> None:
-    text = render_sarif(hand_report())
+    text = render_sarif(hand_report(), ALL_RULES)
 
     def no_constants(name: str) -> None:
         raise AssertionError(f"non-standard JSON constant {name}")
 
     doc = json.loads(text, parse_constant=no_constants)
-    again = json.loads(render_sarif(hand_report()))
+    again = json.loads(render_sarif(hand_report(), ALL_RULES))
     fps = [r["partialFingerprints"] for r in doc["runs"][0]["results"]]
     assert fps == [r["partialFingerprints"] for r in again["runs"][0]["results"]]
     assert len({json.dumps(f) for f in fps}) == len(fps)
@@ -135,7 +136,7 @@ def test_output_is_strict_json_and_fingerprints_are_stable() -> None:
 
 def test_the_schema_rejects_a_broken_log() -> None:
     """The validator is live: the same log with a made-up level or a 0 column fails."""
-    doc = to_sarif(hand_report())
+    doc = to_sarif(hand_report(), ALL_RULES)
     bad = copy.deepcopy(doc)
     bad["runs"][0]["results"][0]["level"] = "warn"
     with pytest.raises(jsonschema.ValidationError):

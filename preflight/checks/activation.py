@@ -45,10 +45,10 @@ class _ActivationLoss(Rule):
                 if pair.act.kind != self.act or pair.loss != self.loss:
                     continue
                 where = "in the call" if pair.act.line == pair.line else f"at line {pair.act.line}"
-                subject.span(pair.line, pair.end_line)
                 yield self.finding(
                     f"`{pair.arg}` passes through {pair.act.how} ({where}) before {pair.loss_name}: {self.why}",
-                    path=subject.display, line=pair.line, col=subject.column(pair.line, pair.col))
+                    path=subject.display, line=pair.line, col=subject.column(pair.line, pair.col),
+                    end_line=pair.end_line)
         elif isinstance(subject, SetupSubject):
             m = subject.model
             if m is None or subject.loss != self.loss or m.activation != self.act:

@@ -104,9 +104,8 @@ class UnshuffledTrainingLoader(Rule):
             if fact.shuffle != "no" or fact.role != "train" or fact.iterable:
                 continue
             context = _describe(fact)
-            subject.span(fact.line, fact.end_line)
-            yield self.finding(f"{context} does not shuffle: {fact.reason}",
-                               path=subject.display, line=fact.line, col=subject.column(fact.line, fact.col))
+            yield self.finding(f"{context} does not shuffle: {fact.reason}", path=subject.display,
+                               line=fact.line, col=subject.column(fact.line, fact.col), end_line=fact.end_line)
 
     def _runtime(self, subject: SetupSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
         lf = subject.loader

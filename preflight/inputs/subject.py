@@ -1,9 +1,15 @@
-"""Subjects: what the checks read. An input adapter turns a file or a live object into one."""
+"""Subjects: what the checks read. An input adapter turns a file or a live object into one.
+
+Every subject is a ``Subject``: it names itself (``display``, ``path``), describes what was read
+(``summary()``, a typed dict the report writes as JSON) and lists its inline suppression comments
+(``suppressions()``: line -> codes). The engine reads a subject only through these; the rules read
+the concrete type they declare (``Rule.subject``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Mapping, Protocol, TypedDict, Union, runtime_checkable
 
 import numpy as np
 
@@ -11,6 +17,54 @@ from preflight.stats.table import TableStats
 
 Task = Literal["binary", "multiclass", "regression"]
 ColumnKind = Literal["numeric", "binary", "categorical", "text", "datetime", "empty"]
+
+
+# line -> the codes ``# preflight: ignore[...]`` names on it (None: a bare ignore, every code)
+Suppressions = Mapping[int, "frozenset[str] | None"]
+
+
+class TableSummary(TypedDict):
+    path: str
+    rows: int
+    columns: int
+    target: str | None
+    target_reason: str
+    task: str | None
+    time_column: str | None
+    column_kinds: dict[str, list[str]]
+    notes: list[str]
+
+
+class CodeSummary(TypedDict):
+    path: str
+    kind: Literal["python"]
+    lines: int
+    notes: list[str]
+
+
+class SetupSummary(TypedDict):
+    path: str
+    kind: Literal["setup"]
+    description: str
+    notes: list[str]
+
+
+Summary = Union[TableSummary, CodeSummary, SetupSummary]
+
+
+@runtime_checkable
+class Subject(Protocol):
+    """What the engine needs of any input: its names, its summary, its suppression comments."""
+
+    @property
+    def display(self) -> str: ...
+
+    @property
+    def path(self) -> str | None: ...
+
+    def summary(self) -> Summary: ...
+
+    def suppressions(self) -> Suppressions: ...
 
 
 @dataclass(frozen=True)
@@ -61,7 +115,10 @@ class TableSubject:
     def n_rows(self) -> int:
         return self.stats.n_rows
 
-    def summary(self) -> dict[str, Any]:
+    def suppressions(self) -> Suppressions:
+        return {}  # a data file has no comments
+
+    def summary(self) -> TableSummary:
         kinds: dict[str, list[str]] = {}
         for c in self.columns:
             kinds.setdefault(c.kind, []).append(c.name)
@@ -94,7 +151,6 @@ class CodeSubject:
     ignores: dict[int, frozenset[str] | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     flow: Any = None
-    spans: dict[int, set[int]] = field(default_factory=dict)  # a finding's line -> other lines of its node
 
     def analyse(self) -> None:
         from preflight.analysis import analyse
@@ -113,25 +169,10 @@ class CodeSubject:
                 return len(text.encode("utf-8")[:col_offset].decode("utf-8", errors="replace")) + 1
         return col_offset + 1
 
-    def span(self, line: int, end_line: int) -> None:
-        if end_line != line:
-            self.spans.setdefault(line, set()).add(end_line)
+    def suppressions(self) -> Suppressions:
+        return self.ignores
 
-    def suppressed(self, finding: Any) -> bool:
-        """True when ``# preflight: ignore`` (bare, or naming the code or a prefix of it) is on the
-        finding's line or on the last line of the call it points at."""
-        line = finding.location.line
-        if line is None:
-            return False
-        for ln in (line, *self.spans.get(line, ())):
-            if ln not in self.ignores:
-                continue
-            codes = self.ignores[ln]
-            if codes is None or any(finding.code.startswith(c) for c in codes):
-                return True
-        return False
-
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> CodeSummary:
         return {"path": self.display, "kind": "python", "lines": len(self.lines), "notes": list(self.notes)}
 
 
@@ -173,7 +214,10 @@ class SetupSubject:
     notes: list[str] = field(default_factory=list)
     path: str | None = None
 
-    def summary(self) -> dict[str, Any]:
+    def suppressions(self) -> Suppressions:
+        return {}  # live objects have no comments
+
+    def summary(self) -> SetupSummary:
         parts = []
         if self.loader is not None:
             parts.append(f"sampler {self.loader.sampler}, {self.loader.batches_read} batch(es) read")

@@ -1,9 +1,10 @@
 """One streamed pass over a table's batches: column typing, target choice, statistics, sample.
 
 Every tabular input (CSV, Parquet, NumPy, DataFrame) arrives here as an iterator of polars
-DataFrames. Per batch, polars computes the moments of all numeric columns in one ``select``
-(native code, no Python loop over rows); numpy merges them (``Moments.merge``) and follows the
-target in row order. Memory is one batch plus a bounded sample, whatever the file's length.
+DataFrames. Per batch, ``preflight.stats.batch_moments`` computes the moments of all numeric
+columns in one polars ``select`` (native code, no Python loop over rows); numpy merges them
+(``Moments.merge``) and follows the target in row order. Memory is one batch plus a bounded
+sample, whatever the file's length.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import polars.selectors as cs
 
 from preflight.errors import PreflightError
 from preflight.inputs.options import ReadOptions
-from preflight.inputs.subject import Column, TableSample, TableSubject
+from preflight.inputs.subject import Column, ColumnKind, TableSample, TableSubject, Task
+from preflight.stats.batch_moments import batch_moments, moment_plan
 from preflight.stats.moments import Moments
 from preflight.stats.table import TableStats
 
@@ -32,7 +34,7 @@ MAX_SAMPLE_CELLS = 4_000_000  # bound on the sample's memory for very wide table
 MAX_COLUMNS = 50_000
 
 
-def classify(name: str, dtype: pl.DataType) -> str:
+def classify(name: str, dtype: pl.DataType) -> ColumnKind:
     if dtype.is_numeric():
         return "numeric"
     if dtype == pl.Boolean:
@@ -76,7 +78,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
     features = [n for n in numeric if n != target]
     capacity = max(16, min(SAMPLE_ROWS, MAX_SAMPLE_CELLS // max(1, len(features) + 1)))
     stats = TableStats.start(numeric, sample_capacity=capacity)
-    plan = _moment_exprs(numeric, schema)
+    plan = moment_plan(numeric, schema)
     target_is_float = target is not None and schema[target].is_float()
     offset = 0
     try:
@@ -85,7 +87,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
             if n == 0:
                 continue
             if numeric:
-                moments = _batch_moments(batch, plan, numeric)
+                moments = batch_moments(batch, plan, numeric)
                 stats.moments = stats.moments.merge(moments)
                 _track_bad_rows(batch, numeric, moments, stats, offset)
             if target is not None:
@@ -126,88 +128,6 @@ def too_many_columns(n: int, display: str) -> PreflightError:
 
 
 # --- per batch ---------------------------------------------------------------------------
-
-MOMENT_FIELDS = 9  # per column: finite count, nulls, NaN, +inf, -inf, mean, variance, min, max
-
-
-def _moment_exprs(numeric: list[str], schema: pl.Schema) -> tuple[list[pl.Expr], np.ndarray]:
-    """One multi-column expression per statistic and dtype group, and where each output lands.
-
-    Building one expression per column and statistic costs Python time per column (seconds for a
-    10,000-column table); one selector of all names expands in native code. Output ``p`` of the select is
-    field ``where[p] % MOMENT_FIELDS`` of column ``where[p] // MOMENT_FIELDS``.
-    """
-    index = {n: i for i, n in enumerate(numeric)}
-    groups = {"float": [], "bool": [], "other": []}
-    for name in numeric:
-        dtype = schema[name]
-        groups["float" if dtype.is_float() else "bool" if dtype == pl.Boolean else "other"].append(name)
-    exprs: list[pl.Expr] = []
-    where: list[int] = []
-    for kind, names in groups.items():
-        if not names:
-            continue
-        e = cs.by_name(names).as_expr()  # literal names: pl.col("^a.*$") would be a regex
-        if kind == "bool":
-            e = e.cast(pl.Int8)
-        finite = pl.when(e.is_finite()).then(e) if kind == "float" else e  # non-finite -> null
-        stats = [(0, finite.count()), (1, e.null_count())]
-        if kind == "float":
-            stats += [(2, e.is_nan().sum()), (3, (e == float("inf")).sum()), (4, (e == float("-inf")).sum())]
-        stats += [(5, finite.mean().cast(pl.Float64)), (6, finite.var(ddof=0).cast(pl.Float64)),
-                  (7, finite.min().cast(pl.Float64)), (8, finite.max().cast(pl.Float64))]
-        cols = np.array([index[n] for n in names], dtype=np.int64)
-        for field_no, expr in stats:
-            exprs.append(expr.name.suffix(f"\x1f{field_no}"))
-            where.extend((cols * MOMENT_FIELDS + field_no).tolist())
-    return exprs, np.asarray(where, dtype=np.int64)
-
-
-def _batch_moments(batch: pl.DataFrame, plan: tuple[list[pl.Expr], np.ndarray], numeric: list[str]) -> Moments:
-    k = len(numeric)
-    exprs, where = plan
-    row = batch.select(exprs).row(0)
-    a = np.zeros(k * MOMENT_FIELDS, dtype=np.float64)  # NaN/inf counts stay 0 where not computed
-    a[where] = np.array([np.nan if v is None else float(v) for v in row], dtype=np.float64)
-    a = a.reshape(k, MOMENT_FIELDS)
-    n = a[:, 0].astype(np.int64)
-    pos_inf, neg_inf = a[:, 3].astype(np.int64), a[:, 4].astype(np.int64)
-    has = n > 0
-    for i in np.flatnonzero(has & ~(np.isfinite(a[:, 5]) & np.isfinite(a[:, 6]))):
-        # the sum overflowed (values near 1e308): polars' mean is inf or NaN; scale, then unscale
-        a[i, 5], a[i, 6] = _scaled_mean_var(_column(batch, numeric[i]))
-    var = np.where(np.isnan(a[:, 6]), 0.0, a[:, 6])
-    with np.errstate(over="ignore"):
-        m2 = np.where(has, var * n, 0.0)  # +inf when the variance overflows, never clipped to a finite max
-    return Moments(
-        n=n,
-        missing=a[:, 1].astype(np.int64),
-        nonfinite=a[:, 2].astype(np.int64) + pos_inf + neg_inf,
-        pos_inf=pos_inf,
-        neg_inf=neg_inf,
-        mean=np.where(has, a[:, 5], 0.0),
-        m2=m2,
-        min=np.where(has, a[:, 7], np.nan),
-        max=np.where(has, a[:, 8], np.nan),
-    )
-
-
-def _scaled_mean_var(col: pl.Series) -> tuple[float, float]:
-    """Mean and population variance of a column's finite values without overflowing the sum.
-
-    The mean is exact to rounding (|mean| <= max |x|); the variance is +inf only when it really
-    exceeds the float64 range.
-    """
-    x = col.cast(pl.Float64).drop_nulls().to_numpy()
-    x = x[np.isfinite(x)]
-    scale = float(np.abs(x).max()) if len(x) else 0.0
-    if scale == 0.0:
-        return 0.0, 0.0
-    z = x / scale
-    mean = float(z.mean())
-    with np.errstate(over="ignore"):
-        return mean * scale, float(((z - mean) ** 2).mean()) * scale * scale
-
 
 def _track_bad_rows(batch: pl.DataFrame, numeric: list[str], m: Moments, stats: TableStats,
                     offset: int) -> None:
@@ -257,7 +177,7 @@ def _as_float(col: pl.Series) -> np.ndarray:
 
 # --- after the pass --------------------------------------------------------------------------
 
-def _refine_kind(name: str, kind: str, stats: TableStats) -> str:
+def _refine_kind(name: str, kind: ColumnKind, stats: TableStats) -> ColumnKind:
     if kind not in ("numeric", "binary") or not stats.has(name):
         return kind
     c = stats.column(name)
@@ -275,7 +195,7 @@ def _integer_valued(stats: TableStats, name: str) -> bool:
     return abs(c["std"] ** 2 - p * (1 - p)) <= 1e-9 * max(1.0, p)
 
 
-def _task(subject: TableSubject, schema: pl.Schema) -> str | None:
+def _task(subject: TableSubject, schema: pl.Schema) -> Task | None:
     t = subject.target
     if t is None:
         return None

@@ -3,20 +3,30 @@ rule's fix applied, from the same initialisation, and the measured gap.
 
 Nothing here imports torch at import time; only training does (``preflight.probes.train``).
 
-    from preflight.probes import ProbeSettings, attach_probes, run_probe, probe_output, render_line
+    from preflight.probes import ProbeSettings, attach_probes, run_probe, probe_output
+
+The evidence is a ``preflight.findings.Evidence``; ``preflight.report.evidence`` puts it in words.
 """
 
 from __future__ import annotations
 
 from preflight.probes.data import OUTPUT_KINDS
-from preflight.probes.evidence import CONFIRMED, NOT_REPRODUCED, SKIPPED, render_line, sparkline
+from preflight.probes.evidence import CONFIRMED, NOT_REPRODUCED, SKIPPED
 from preflight.probes.reference import reference_evidence
-from preflight.probes.run import (DEFAULT_FAMILIES, attach_probes, family_for, make_hook, probe_arrays,
-                                  probe_output, run_probe, settings_from_config)
+from preflight.probes.run import (
+                                  DEFAULT_FAMILIES,
+                                  attach_probes,
+                                  family_for,
+                                  make_hook,
+                                  probe_arrays,
+                                  probe_output,
+                                  run_probe,
+                                  settings_from_config,
+)
 from preflight.probes.settings import CONFIRM_RATIO, ProbeSettings
 
 __all__ = [
     "CONFIRM_RATIO", "CONFIRMED", "DEFAULT_FAMILIES", "NOT_REPRODUCED", "OUTPUT_KINDS", "SKIPPED",
     "ProbeSettings", "attach_probes", "family_for", "make_hook", "probe_arrays", "probe_output", "reference_evidence",
-    "render_line", "run_probe", "settings_from_config", "sparkline",
+    "run_probe", "settings_from_config",
 ]

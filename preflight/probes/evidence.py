@@ -1,6 +1,7 @@
-"""Turning a fit into a verdict, a JSON-ready evidence dict and a one-line text rendering.
+"""Turning a fit into a verdict and an ``Evidence`` value (``preflight.findings``).
 
-No torch here: reports render evidence from package data, and a cache hit is judged, without it.
+No torch here: a cache hit is judged without it. The words for evidence are
+``preflight.report.evidence``'s.
 The cache holds a training's ``Measurements`` (curves, failures, lengths), never a verdict: the
 verdict is judged from them on every read, so a changed threshold applies to cached runs too.
 
@@ -18,13 +19,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from preflight.findings import Evidence, Gap, Variant
 from preflight.probes.settings import CONFIRM_RATIO, MIN_DIFFERENCE
 
 CONFIRMED = "confirmed"
 NOT_REPRODUCED = "not_reproduced"
 SKIPPED = "skipped"
 
-SPARKS = "▁▂▃▄▅▆▇█"
 LOSS_NAMES = {"bce_logits": "BCE", "ce_logits": "cross-entropy", "mse": "MSE"}
 
 
@@ -41,10 +42,8 @@ def num(x: Any, digits: int = 6) -> float | None:
     return float(f"{v:.{digits}g}")
 
 
-def skipped(reason: str, **extra: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"verdict": SKIPPED, "reason": reason, "data": extra.pop("data", "user")}
-    out.update(extra)
-    return out
+def skipped(reason: str, *, rule: str | None = None, family: str | None = None, data: str = "user") -> Evidence:
+    return Evidence(SKIPPED, reason, rule=rule, family=family, data=data)
 
 
 def best_index(curves: np.ndarray) -> np.ndarray:
@@ -65,34 +64,33 @@ def best_loss(curves: np.ndarray, first_bad: np.ndarray) -> np.ndarray:
     return np.where((first_bad >= 0) | ~np.isfinite(best), np.nan, best)
 
 
-def _variant(curves: np.ndarray, score_curves: np.ndarray, first_bad: np.ndarray,
-             metric: str, description: str) -> dict[str, Any]:
+def _variant(curves: np.ndarray, score_curves: np.ndarray, first_nonfinite: np.ndarray,
+             metric: str, description: str) -> Variant:
     final = curves[:, -1]  # the held-out loss after the last step
-    best = best_loss(curves, first_bad)
+    best = best_loss(curves, first_nonfinite)
     score = score_curves[np.arange(len(curves)), best_index(curves)]
     score = np.where(np.isfinite(best), score, np.nan)
-    failed = bool((~np.isfinite(best)).any() or (first_bad >= 0).any())
+    failed = bool((~np.isfinite(best)).any() or (first_nonfinite >= 0).any())
     with np.errstate(invalid="ignore"):
         mean_curve = curves.mean(axis=0)
-    out: dict[str, Any] = {
-        "setup": description,
-        "best": num(best.mean()) if np.isfinite(best).all() else None,
-        "final": num(final.mean()) if np.isfinite(final).all() else None,
-        metric: num(score.mean()) if np.isfinite(score).all() else None,
-        "per_seed": {"best": [num(v) for v in best], "final": [num(v) for v in final],
-                     metric: [num(v) for v in score]},
-        "curve": [num(v) for v in mean_curve],
-        "curves": [[num(v) for v in c] for c in curves],
-        "failed": failed,
-    }
+    failure = None
     if failed:
-        steps = [int(s) for s in first_bad if s >= 0]
+        steps = [int(s) for s in first_nonfinite if s >= 0]
         if steps:
-            out["failure"] = (f"training loss became NaN/inf at step {min(steps)} in "
-                              f"{len(steps)} of {len(first_bad)} seeds")
+            failure = (f"training loss became NaN/inf at step {min(steps)} in "
+                       f"{len(steps)} of {len(first_nonfinite)} seeds")
         else:
-            out["failure"] = f"held-out loss is NaN/inf in {int((~np.isfinite(best)).sum())} of {len(best)} seeds"
-    return out
+            failure = f"held-out loss is NaN/inf in {int((~np.isfinite(best)).sum())} of {len(best)} seeds"
+    return Variant(
+        setup=description,
+        best=num(best.mean()) if np.isfinite(best).all() else None,
+        final=num(final.mean()) if np.isfinite(final).all() else None,
+        score=num(score.mean()) if np.isfinite(score).all() else None,
+        per_seed={"best": tuple(num(v) for v in best), "final": tuple(num(v) for v in final),
+                  metric: tuple(num(v) for v in score)},
+        curve=tuple(num(v) for v in mean_curve),
+        curves=tuple(tuple(num(v) for v in c) for c in curves),
+        failed=failed, failure=failure)
 
 
 @dataclass(frozen=True)
@@ -202,44 +200,26 @@ def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns
                    eval_steps: np.ndarray, curves: np.ndarray, score_curves: np.ndarray,
                    first_nonfinite: np.ndarray, n_seeds: int, steps: int, batch: int, epochs: int | None,
                    hidden: int, lr: float, d: int, n_out: int, rows: Mapping[str, int], seconds: float,
-                   as_is: str, fixed: str, notes: Sequence[str], data: str = "user") -> dict[str, Any]:
-    """The evidence dict. Arrays are per model, as-is seeds first, then fixed seeds."""
+                   as_is: str, fixed: str, notes: Sequence[str], data: str = "user") -> Evidence:
+    """The evidence of one training. Arrays are per model, as-is seeds first, then fixed seeds."""
     metric = "r2" if task == "regression" else "accuracy"
     s = n_seeds
     a = _variant(curves[:s], score_curves[:s], first_nonfinite[:s], metric, as_is)
     f = _variant(curves[s:], score_curves[s:], first_nonfinite[s:], metric, fixed)
     best_a, best_f = best_loss(curves[:s], first_nonfinite[:s]), best_loss(curves[s:], first_nonfinite[s:])
     verdict, reason = judge(best_a, best_f)
-    gap: dict[str, Any] = {"margin": CONFIRM_RATIO, "compares": "best held-out loss (early stopping)"}
-    if a["best"] is not None and f["best"] is not None:
-        gap["ratio"] = num(f["best"] / a["best"]) if a["best"] > 0 else None
-        gap["difference"] = num(a["best"] - f["best"])
-    else:
-        gap["ratio"] = None
-        gap["difference"] = None
-    gap["as_is_reaches_fixed_at"] = reach_step(eval_steps, curves[:s], best_f)
-    return {
-        "verdict": verdict,
-        "reason": reason,
-        "rule": code,
-        "family": family,
-        "columns": list(columns),
-        "task": task,
-        "model": f"MLP {d}-{hidden}-{n_out} (ReLU), Adam lr {lr:g}, batch {batch}",
-        "loss": LOSS_NAMES.get(eval_loss, eval_loss),
-        "metric": metric,
-        "as_is": a,
-        "fixed": f,
-        "gap": gap,
-        "seeds": s,
-        "steps": int(steps),
-        "epochs": epochs,
-        "curve_steps": [int(v) for v in eval_steps],
-        "rows": dict(rows),
-        "seconds": round(float(seconds), 3),
-        "notes": list(notes),
-        "data": data,
-    }
+    ratio = difference = None
+    if a.best is not None and f.best is not None:
+        ratio = num(f.best / a.best) if a.best > 0 else None
+        difference = num(a.best - f.best)
+    gap = Gap(margin=CONFIRM_RATIO, compares="best held-out loss (early stopping)", ratio=ratio,
+              difference=difference, as_is_reaches_fixed_at=reach_step(eval_steps, curves[:s], best_f))
+    return Evidence(
+        verdict=verdict, reason=reason, rule=code, family=family, columns=tuple(columns), task=task,
+        model=f"MLP {d}-{hidden}-{n_out} (ReLU), Adam lr {lr:g}, batch {batch}",
+        loss=LOSS_NAMES.get(eval_loss, eval_loss), metric=metric, as_is=a, fixed=f, gap=gap, seeds=s,
+        steps=int(steps), epochs=epochs, curve_steps=tuple(int(v) for v in eval_steps), rows=dict(rows),
+        seconds=round(float(seconds), 3), notes=tuple(notes), data=data)
 
 
 def reach_step(eval_steps: np.ndarray, as_is_curves: np.ndarray, fixed_best: np.ndarray) -> int | None:
@@ -251,75 +231,3 @@ def reach_step(eval_steps: np.ndarray, as_is_curves: np.ndarray, fixed_best: np.
         mean = as_is_curves.mean(axis=0)
     hit = np.flatnonzero(np.isfinite(mean) & (mean <= target))
     return int(eval_steps[hit[0]]) if len(hit) else None
-
-
-def sparkline(values: Sequence[float | None], width: int = 16, lo: float | None = None,
-              hi: float | None = None) -> str:
-    """Unicode sparkline of ``values`` resampled to ``width`` cells; '×' marks a missing (NaN) value."""
-    vals = list(values)
-    if not vals:
-        return ""
-    if len(vals) > width:
-        picks = np.linspace(0, len(vals) - 1, width).round().astype(int)
-        vals = [vals[i] for i in picks]
-    finite = [v for v in vals if v is not None and math.isfinite(v)]
-    if not finite:
-        return "×" * len(vals)
-    lo = min(finite) if lo is None else lo
-    hi = max(finite) if hi is None else hi
-    span = hi - lo
-    out = []
-    for v in vals:
-        if v is None or not math.isfinite(v):
-            out.append("×")
-        elif span <= 0:
-            out.append(SPARKS[0])
-        else:
-            i = int(round((min(max(v, lo), hi) - lo) / span * (len(SPARKS) - 1)))
-            out.append(SPARKS[i])
-    return "".join(out)
-
-
-def _fmt(v: float | None) -> str:
-    if v is None:
-        return "NaN"
-    if v == 0:
-        return "0"
-    if abs(v) >= 100 or abs(v) < 0.001:
-        return f"{v:.2e}"
-    return f"{v:.3g}"
-
-
-def render_line(ev: Mapping[str, Any]) -> str:
-    """One line: verdict, model, steps, seeds, held-out loss and metric as-is -> fixed, sparklines."""
-    verdict = ev.get("verdict", SKIPPED)
-    if verdict == SKIPPED:
-        return f"skipped: {ev.get('reason', '')}"
-    a, f = ev["as_is"], ev["fixed"]
-    metric = ev.get("metric", "accuracy")
-    ratio = ev.get("gap", {}).get("ratio")
-    ratio_s = f" ({ratio:.2g}x)" if ratio is not None else (" (as-is failed)" if a.get("failed") else "")
-    reach = ev.get("gap", {}).get("as_is_reaches_fixed_at")
-    reach_s = f"as-is reaches it at step {reach}" if reach is not None else "as-is never reaches it"
-    mname = "R^2" if metric == "r2" else "acc"
-
-    def m(v: Mapping[str, Any]) -> str:
-        x = v.get(metric)
-        return "NaN" if x is None else (f"{x:.2f}" if metric == "r2" else f"{x:.0%}")
-
-    curve_a, curve_f = _log_if_wide(a.get("curve", []), f.get("curve", []))
-    finite = [v for v in curve_a + curve_f if v is not None]
-    lo, hi = (min(finite), max(finite)) if finite else (None, None)
-    where = "reference data" if ev.get("data") == "reference" else f"{ev.get('rows', {}).get('train', '?')} rows"
-    return (f"{verdict}: {ev.get('model', 'MLP')}, {ev.get('steps')} steps x {ev.get('seeds')} seeds "
-            f"on {where}; best held-out {ev.get('loss', 'loss')} {_fmt(a.get('best'))} -> {_fmt(f.get('best'))}"
-            f"{ratio_s}, {mname} {m(a)} -> {m(f)}; {reach_s}; "
-            f"as-is {sparkline(curve_a, lo=lo, hi=hi)} fixed {sparkline(curve_f, lo=lo, hi=hi)}")
-
-
-def _log_if_wide(*curves: Sequence[float | None]) -> list[list[float | None]]:
-    """The curves on a log10 scale when they are positive and span more than a factor of 10."""
-    vals = [v for c in curves for v in c if v is not None and math.isfinite(v)]
-    if vals and min(vals) > 0 and max(vals) / min(vals) > 10:
-        return [[math.log10(v) if v is not None and v > 0 else None for v in c] for c in curves]
-    return [list(c) for c in curves]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from preflight.findings import Evidence
 from preflight.probes import cache as probe_cache
 from preflight.probes.data import (FAMILIES, ProbeData, Skip, Table, batch_plan, build, no_rows_reason,
                                    table_from_arrays, table_from_subject)
@@ -92,7 +94,7 @@ def fit_steps(family: str, data: ProbeData, settings: ProbeSettings) -> tuple[in
 
 
 def preflight_version() -> str:
-    from preflight import __version__
+    from preflight.version import __version__
 
     return __version__
 
@@ -141,7 +143,7 @@ Trained = dict[str, tuple[Measurements, bool, str]]
 
 def run_on_table(table: Table, code: str, family: str, columns: Sequence[str] = (),
                  settings: ProbeSettings = ProbeSettings(), data_kind: str = "user",
-                 trained: Trained | None = None) -> dict[str, Any]:
+                 trained: Trained | None = None) -> Evidence:
     """Probe ``code``'s fix on ``table``: the evidence dict (never raises for bad data: skips).
 
     The training comes from ``trained`` (this subject's trainings so far), else from the cache, else
@@ -172,15 +174,14 @@ def run_on_table(table: Table, code: str, family: str, columns: Sequence[str] = 
             trained[key] = (measured, cached, code)
     ev = _evidence(data, code, family, measured, settings, data_kind)
     if note:
-        ev["notes"].append(note)
+        ev = ev.with_notes(note)
     if shared_with is not None and shared_with != code:
-        ev["notes"].append(f"the same training as {shared_with}'s probe (same data, same fix), run once")
-    ev["cached"] = cached
-    return ev
+        ev = ev.with_notes(f"the same training as {shared_with}'s probe (same data, same fix), run once")
+    return replace(ev, cached=cached)
 
 
 def _evidence(data: ProbeData, code: str, family: str, m: Measurements, settings: ProbeSettings,
-              data_kind: str) -> dict[str, Any]:
+              data_kind: str) -> Evidence:
     return build_evidence(
         code=code, family=family, task=data.task, eval_loss=data.eval_loss, columns=data.columns,
         eval_steps=m.eval_steps, curves=m.curves, score_curves=m.score_curves, first_nonfinite=m.first_nonfinite,
@@ -224,7 +225,7 @@ def fix_columns(code: str, subject: Any, flagged: Sequence[str]) -> list[str]:
 
 
 def run_probe(subject: Any, code: str, columns: Sequence[str] = (), settings: ProbeSettings = ProbeSettings(),
-              family: str | None = None, trained: Trained | None = None) -> dict[str, Any]:
+              family: str | None = None, trained: Trained | None = None) -> Evidence:
     """Probe rule ``code`` on a table subject, covering the flagged ``columns`` (for a rule of
     ``EVERY_FEATURE``, every feature its fix transforms). ``trained``: see ``run_on_table``."""
     family = family or family_for(code)
@@ -239,7 +240,7 @@ def run_probe(subject: Any, code: str, columns: Sequence[str] = (), settings: Pr
 
 def probe_arrays(X: np.ndarray, y: np.ndarray, task: str, code: str, family: str,
                  columns: Sequence[str] = (), features: Sequence[str] | None = None,
-                 settings: ProbeSettings = ProbeSettings(), data_kind: str = "user") -> dict[str, Any]:
+                 settings: ProbeSettings = ProbeSettings(), data_kind: str = "user") -> Evidence:
     """Probe on plain arrays (rows in file order)."""
     try:
         table = table_from_arrays(X, y, task, features, settings.max_rows)
@@ -249,7 +250,7 @@ def probe_arrays(X: np.ndarray, y: np.ndarray, task: str, code: str, family: str
 
 
 def probe_output(X: np.ndarray, y: np.ndarray, kind: str, task: str | None = None, code: str = "PF3xx",
-                 settings: ProbeSettings = ProbeSettings(), data_kind: str = "user") -> dict[str, Any]:
+                 settings: ProbeSettings = ProbeSettings(), data_kind: str = "user") -> Evidence:
     """The PF3xx probe: the user's output activation and loss (``kind``, a key of
     ``preflight.probes.data.OUTPUT_KINDS``) against logits with the matching stable loss.
 
@@ -311,7 +312,7 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
             if ev is None:
                 continue
         # only a measurement on the user's own rows can lower a finding; reference evidence informs
-        severity = Severity.INFO if ev.get("verdict") == "not_reproduced" and ev.get("data") == "user" else None
+        severity = Severity.INFO if ev.verdict == "not_reproduced" and ev.data == "user" else None
         for i in idx:
             findings[i] = findings[i].with_probe(ev, severity)
     return findings

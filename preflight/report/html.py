@@ -12,10 +12,11 @@ HTML-escaped.
 from __future__ import annotations
 
 from html import escape
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
-from preflight.findings import Finding, Report, Severity
-from preflight.report.curves import gap_sentence, has_curves, loss_curves_svg
+from preflight.findings import Evidence, Finding, Report, Severity
+from preflight.report.curves import has_curves, loss_curves_svg
+from preflight.report.evidence import failures, gap_sentence, setup_words, verdict_word
 from preflight.report.links import HOME_URL, rule_url
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -53,8 +54,8 @@ footer { margin-top: 3rem; color: #57606a; font-size: 0.8rem; }
 
 
 def render_html(report: Report, *, title: str = "preflight report") -> str:
-    from preflight import __version__
     from preflight.report.text import tally
+    from preflight.version import __version__
 
     body: list[str] = [f"<h1>{_e(title)}</h1>", f'<p class="tally">{_e(tally(report))}</p>']
     body += _inputs_section(report)
@@ -123,7 +124,7 @@ def _findings_table(findings: Iterable[Finding]) -> list[str]:
             f'<td class="mono">{_e(str(f.location))}</td>',
             f'<td class="mono">{_e(f.location.column or "")}</td>',
             f"<td>{_e(f.message)}</td>",
-            f"<td>{_e(_verdict_word(f.probe))}</td>",
+            f"<td>{_e(verdict_word(f.probe))}</td>",
         ]) + "</tr>")
     return ["<h2>Findings</h2>", "<table>",
             "<tr><th>Severity</th><th>Rule</th><th>Where</th><th>Column</th><th>Message</th><th>Probe</th></tr>",
@@ -146,58 +147,25 @@ def _finding_section(i: int, f: Finding) -> str:
     return "\n".join(parts)
 
 
-def _probe_block(probe: Mapping[str, Any]) -> str:
-    verdict = str(probe.get("verdict") or "skipped")
-    words = {"confirmed": "confirmed", "not_reproduced": "not reproduced", "skipped": "skipped"}
+def _probe_block(probe: Evidence) -> str:
+    verdict = probe.verdict
     out = ['<div class="probe">',
-           f'<div><span class="verdict verdict-{_e(verdict)}">Probe {_e(words.get(verdict, verdict))}</span>'
-           + (f": {_e(probe.get('reason'))}" if probe.get("reason") else "") + "</div>"]
+           f'<div><span class="verdict verdict-{_e(verdict)}">Probe {_e(verdict_word(probe))}</span>'
+           + (f": {_e(probe.reason)}" if probe.reason else "") + "</div>"]
     gap = gap_sentence(probe)
     if gap:
         out.append(f'<p class="gap">{_e(gap[0].upper() + gap[1:])}.</p>')
-    for key in ("as_is", "fixed"):
-        v = probe.get(key)
-        if isinstance(v, Mapping) and v.get("failure"):
-            out.append(f'<p class="meta">{_e("As-is" if key == "as_is" else "Fixed")}: {_e(v["failure"])}</p>')
+    for side, why in failures(probe):
+        out.append(f'<p class="meta">{_e(side[0].upper() + side[1:])}: {_e(why)}</p>')
     if has_curves(probe):  # a skipped probe's reason is already above, in words
         out.append(loss_curves_svg(probe))
-    meta = _probe_meta(probe)
+    meta = setup_words(probe)
     if meta:
         out.append(f'<p class="meta">{_e(meta)}</p>')
-    for note in probe.get("notes") or []:
+    for note in probe.notes:
         out.append(f'<p class="meta">Note: {_e(note)}</p>')
     out.append("</div>")
     return "\n".join(out)
-
-
-def _probe_meta(probe: Mapping[str, Any]) -> str:
-    bits = []
-    if probe.get("model"):
-        bits.append(str(probe["model"]))
-    if probe.get("steps") is not None:
-        bits.append(f"{probe['steps']} steps")
-    if probe.get("seeds") is not None:
-        bits.append(f"{probe['seeds']} seeds")
-    rows = probe.get("rows")
-    if isinstance(rows, Mapping):
-        bits.append(", ".join(f"{v} {k} rows" for k, v in rows.items()))
-    elif rows is not None:
-        bits.append(f"{rows} rows")
-    if probe.get("data") == "reference":
-        bits.append("on preflight's reference data")
-    if probe.get("seconds") is not None:
-        bits.append(f"{probe['seconds']} s")
-    for key in ("as_is", "fixed"):
-        v = probe.get(key)
-        if isinstance(v, Mapping) and v.get("setup"):
-            bits.append(f"{'as-is' if key == 'as_is' else 'fixed'}: {v['setup']}")
-    return "; ".join(bits)
-
-
-def _verdict_word(probe: Mapping[str, Any] | None) -> str:
-    if probe is None:
-        return "not run"
-    return str(probe.get("verdict") or "skipped").replace("_", " ")
 
 
 def _badge(sev: Severity) -> str:

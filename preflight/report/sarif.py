@@ -34,17 +34,13 @@ LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 FINGERPRINT_KEY = "preflightFinding/v1"
 
 
-def render_sarif(report: Report, rules: Iterable[Any] | None = None, cwd: str | os.PathLike | None = None) -> str:
+def render_sarif(report: Report, rules: Iterable[Any], cwd: str | os.PathLike | None = None) -> str:
     return json.dumps(to_sarif(report, rules, cwd), indent=2, allow_nan=False, default=_jsonable)
 
 
-def to_sarif(report: Report, rules: Iterable[Any] | None = None,
-             cwd: str | os.PathLike | None = None) -> dict[str, Any]:
-    """The SARIF log as a dict. ``rules`` defaults to every rule preflight has."""
-    if rules is None:
-        from preflight.checks import ALL_RULES
-
-        rules = ALL_RULES
+def to_sarif(report: Report, rules: Iterable[Any], cwd: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The SARIF log as a dict, describing ``rules`` (the CLI passes every rule preflight has) and any
+    rule a finding names that is not among them."""
     descriptors = [rule_descriptor(r) for r in rules]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
     for f in report.findings:  # a finding from a rule not in the list still gets a descriptor
@@ -53,7 +49,7 @@ def to_sarif(report: Report, rules: Iterable[Any] | None = None,
             descriptors.append({"id": f.code, "name": f.name, "helpUri": rule_url(f.code, f.name),
                                 "shortDescription": {"text": f"{f.code} {f.name}"},
                                 "defaultConfiguration": {"level": LEVELS[f.severity]}})
-    from preflight import __version__
+    from preflight.version import __version__
 
     root = Path(cwd) if cwd is not None else Path.cwd()
     run: dict[str, Any] = {
@@ -147,7 +143,7 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
     if f.fix:
         props["fix"] = f.fix
     if f.probe is not None:
-        props["probe"] = _jsonable(dict(f.probe))
+        props["probe"] = _jsonable(f.probe.to_dict())
     out["properties"] = props
     return out
 

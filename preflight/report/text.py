@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from preflight.findings import Finding, Report, Severity
+from preflight.report.evidence import render_line
 
 
 def render_text(report: Report, *, show_summary: bool = True) -> str:
@@ -22,9 +23,7 @@ def render_text(report: Report, *, show_summary: bool = True) -> str:
             if f.fix:
                 lines.append(f"    fix: {f.fix}")
             if f.probe is not None:
-                from preflight.probes.evidence import render_line  # numpy only; torch stays unimported
-
-                lines.append(f"    probe: {render_line(dict(f.probe))}")
+                lines.append(f"    probe: {render_line(f.probe)}")
     lines.append(tally(report))
     return "\n".join(lines)
 

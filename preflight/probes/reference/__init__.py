@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any
 
+from preflight.findings import Evidence
 
 # The catalog rule whose recorded evidence stands for a family's rules that have none of their own.
 FAMILY_EXAMPLE = {"order": "PF201", "scale": "PF101"}
@@ -24,7 +24,7 @@ def file_name(code: str, family: str | None = None) -> str:
     return f"{code}.json"
 
 
-def reference_evidence(code: str, family: str | None = None) -> dict[str, Any] | None:
+def reference_evidence(code: str, family: str | None = None) -> Evidence | None:
     """The recorded evidence for ``code`` (or its output ``family``), or None when there is none."""
     names = [file_name(code, family)]
     if family in FAMILY_EXAMPLE:  # e.g. an unshuffled loader (PF203) is measured by PF201's example
@@ -37,7 +37,4 @@ def reference_evidence(code: str, family: str | None = None) -> dict[str, Any] |
             continue
     else:
         return None
-    ev = json.loads(text)
-    ev["data"] = "reference"
-    ev["rule"] = code
-    return ev
+    return Evidence.from_dict({**json.loads(text), "data": "reference", "rule": code})
