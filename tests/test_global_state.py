@@ -31,7 +31,7 @@ HEART = ROOT / "examples" / "heart_rate.csv"
 
 
 def state() -> dict[str, Any]:
-    np_state = np.random.get_state()
+    np_state: Any = np.random.get_state()
     return {
         "csv.field_size_limit": csv.field_size_limit(),
         "torch.get_num_threads": torch.get_num_threads(),
@@ -78,7 +78,7 @@ def test_check_with_the_probe_on_a_csv_leaves_process_state_alone(tmp_path, unus
 
 
 def test_check_of_a_csv_and_a_dataframe_leaves_process_state_alone(unusual_process_state):
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped]
 
     before = state()
     assert preflight.check(str(HEART), probe=False).findings
