@@ -46,6 +46,13 @@ class Config:
     source: str | None = None  # the file it came from
     root: Path | None = None  # its directory: per-file-ignores patterns are relative to it
 
+    def __post_init__(self) -> None:
+        """``probe`` and ``rule_options`` are validated when a Config is made, however it is made (a
+        ``Config(probe={"cache-dir": ...})`` too): field names and typed values from then on."""
+        source = self.source or "config"
+        object.__setattr__(self, "probe", validate_probe_table(self.probe, source))
+        object.__setattr__(self, "rule_options", _validated_rule_options(self.rule_options, source))
+
     def with_overrides(self, *, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
                        target: str | None = None, target_source: str = "--target") -> "Config":
         out = self
@@ -156,6 +163,18 @@ def _rule_tables(table: Mapping[str, Any], source: str) -> dict[str, dict[str, A
         elif key not in KNOWN_KEYS:
             raise PreflightError(f"{source}: unknown key {key!r} in [tool.preflight] "
                                  f"(known: {', '.join(sorted(KNOWN_KEYS))}, or a rule code like PF101)")
+    return out
+
+
+def _validated_rule_options(tables: Any, source: str) -> dict[str, dict[str, Any]]:
+    from preflight.checks import RULES_BY_CODE
+
+    out: dict[str, dict[str, Any]] = {}
+    for code, given in dict(tables).items():
+        rule = RULES_BY_CODE.get(str(code).upper())
+        if rule is None:
+            raise PreflightError(f"{source}: rule options for {code!r}, which is no rule; `preflight rules` lists them")
+        out[rule.code] = validate_rule_options(rule, given, source)
     return out
 
 

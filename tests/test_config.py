@@ -264,3 +264,14 @@ def test_library_select_string_is_one_code(tmp_path):
     assert {f.code for f in preflight.check(data, probe=False, select="PF2,PF101", config={}).findings} == {"PF101"}
     assert not preflight.check(data, probe=False, select="PF2", config={}).findings
     assert "PF101" not in {f.code for f in preflight.check(data, probe=False, ignore="PF101", config={}).findings}
+
+
+def test_a_config_made_directly_is_validated_too():
+    c = cfg.Config(probe={"cache-dir": "/tmp/x", "budget": 1}, rule_options={"pf101": {"max-std": 3}})
+    assert c.probe == {"cache_dir": "/tmp/x", "budget": 1.0}
+    assert c.options_for(RULES_BY_CODE["PF101"])["max_std"] == 3.0
+    assert c.with_overrides(select=["PF1"]).probe == c.probe
+    with pytest.raises(PreflightError, match=r"config: \[tool.preflight.probe\] hidden must be at least 1, not 0"):
+        cfg.Config(probe={"hidden": 0})
+    with pytest.raises(PreflightError, match="rule options for 'PF999', which is no rule"):
+        cfg.Config(rule_options={"PF999": {}})
