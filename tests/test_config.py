@@ -106,11 +106,11 @@ BAD_CONFIGS = [  # (pyproject.toml body, the error line after "error: <file>: ")
     ("[tool.preflight]\nfail-on = 1\n", '[tool.preflight] fail-on must be "info", "warning" or "error", not 1'),
     ("[tool.preflight]\nprobe = 3\n", "[tool.preflight.probe] must be a table of key = value settings, not 3"),
     ('[tool.preflight.per-file-ignores]\n"*.csv" = "PF1"\n',
-     '[tool.preflight.per-file-ignores] "*.csv" must be a list of rule codes in quotes, like "*.csv" = ["PF1"]; '
-     'not "PF1"'),
+     ('[tool.preflight.per-file-ignores] "*.csv" must be a list of rule codes in quotes, like "*.csv" = ["PF1"]; '
+      'not "PF1"')),
     ("[tool.preflight.probe]\nsedes = 3\n",
-     "[tool.preflight.probe] has no key 'sedes'; the keys are batch-size, budget, cache, cache-dir, device, "
-     "enabled, hidden, lr, max-rows, seeds, steps"),
+     ("[tool.preflight.probe] has no key 'sedes'; the keys are batch-size, budget, cache, cache-dir, device, "
+      "enabled, hidden, lr, max-rows, seeds, steps")),
     ('[tool.preflight.probe]\nseeds = "3"\n', '[tool.preflight.probe] seeds must be a whole number, not "3"'),
     ("[tool.preflight.probe]\nseeds = 0\n", "[tool.preflight.probe] seeds must be at least 1, not 0"),
     ("[tool.preflight.probe]\nhidden = 0\n", "[tool.preflight.probe] hidden must be at least 1, not 0"),
@@ -124,8 +124,8 @@ BAD_CONFIGS = [  # (pyproject.toml body, the error line after "error: <file>: ")
     ('[tool.preflight.probe]\ndevice = "gpu"\n',
      '[tool.preflight.probe] device must be one of cpu, cuda, cuda:N (N a GPU index) or mps, not "gpu"'),
     ("[tool.preflight.PF101]\nmax_mean = 3\n",
-     "PF101 has no option 'max_mean' in [tool.preflight.PF101] (options: max_abs_mean, max_std, min_std, "
-     "max_columns)"),
+     ("PF101 has no option 'max_mean' in [tool.preflight.PF101] (options: max_abs_mean, max_std, min_std, "
+      "max_columns)")),
     ("[tool.preflight.PF101]\nmax_std = -1\n", "[tool.preflight.PF101] max_std must be 0 or more, not -1"),
     ("[tool.preflight.PF101]\nmax-std = nan\n", "[tool.preflight.PF101] max-std must be a finite number, not nan"),
     ("[tool.preflight.PF101]\nmax_std = true\n", "[tool.preflight.PF101] max_std must be a number, not true"),

@@ -103,8 +103,7 @@ def test_csv_field_size_limit_is_restored_on_the_paths_that_raise_it(tmp_path, u
 def test_the_trainer_restores_torch_threads_when_training_fails(unusual_process_state):
     from preflight.probes.train import threads
 
-    with pytest.raises(RuntimeError, match="boom"):
-        with threads(1):
-            assert torch.get_num_threads() == 1
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), threads(1):
+        assert torch.get_num_threads() == 1
+        raise RuntimeError("boom")
     assert torch.get_num_threads() == 3
