@@ -13,7 +13,16 @@ fail-on = "warning"
 "data/timeseries/*.csv" = ["PF2"]
 [tool.preflight.PF101]
 max_abs_mean = 10.0
+[tool.preflight.probe]
+budget = 2.0
 ```
+
+All of it is validated when it loads (``from_table``, and ``Config.__post_init__`` for a Config made
+directly): every key, type and range, the probe table against ``PROBE_KEYS`` and each rule table
+against its rule's options. A bad value is one ``PreflightError`` naming the file and the key, raised
+before any input is read; nothing downstream re-validates per input. A config file met by discovery
+that is not valid TOML is an error, not skipped. Rule defaults come from ``preflight.checks``
+(imported lazily, at load); only whether torch has the probe's device is left to the probe.
 """
 
 from __future__ import annotations
