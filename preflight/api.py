@@ -31,12 +31,13 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
     by default it is discovered from the current directory. Bad input raises ``PreflightError``.
     """
     conf = _config(config)
-    conf = conf.with_overrides(select=list(select or []), ignore=list(ignore or []),
+    conf = conf.with_overrides(select=_codes(select, "select"), ignore=_codes(ignore, "ignore"),
                                target=target if isinstance(target, str) else None, target_source="target=")
     hook = None
     if probe:
-        from preflight.probes import make_hook
+        from preflight.probes import make_hook, settings_from_config
 
+        settings_from_config(conf)  # a device torch lacks here: raised now, before any input is read
         hook = make_hook()
     options = RunOptions(probe=probe, probe_hook=hook)
     setup = model is not None or loss is not None
@@ -102,11 +103,33 @@ def _subject(obj: Any, target: Any, conf: cfg.Config) -> Any:
                          "an array or a Tensor")
 
 
+def _codes(codes: Any, name: str) -> list[str]:
+    """``select=`` / ``ignore=``: one code or prefix (``"PF101"``, ``"PF1,PF2"``) or an iterable of them."""
+    if codes is None:
+        return []
+    if isinstance(codes, str):
+        return [codes]
+    try:
+        out = list(codes)
+    except TypeError:
+        out = None
+    if out is None or not all(isinstance(c, str) for c in out):
+        raise PreflightError(f'{name}= must be a rule code or a list of them, like {name}=["PF101"]; '
+                             f"not {codes!r}")
+    return out
+
+
 def _config(config: Any) -> cfg.Config:
     if config is None:
         return cfg.load(cfg.discover())
     if isinstance(config, cfg.Config):
         return config
     if isinstance(config, Mapping):
-        return cfg.from_table(config, source="config")
-    return cfg.load(Path(config))
+        return cfg.from_table(config, source="config=")
+    if isinstance(config, (str, os.PathLike)):
+        path = Path(config)
+        if not path.is_file():
+            raise PreflightError("no such config file (config=)", path)
+        return cfg.load(path)
+    raise PreflightError(f"config= must be a Config, a [tool.preflight]-style mapping or the path of a TOML "
+                         f"file, not {type(config).__name__}")

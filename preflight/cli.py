@@ -62,9 +62,11 @@ def check(paths: tuple[str, ...], target: str | None, fmt: str, output: Path | N
     config = config.with_overrides(select=_codes(select), ignore=_codes(ignore), target=target)
     hook = None
     if not no_probe:
-        from preflight.probes import make_hook
+        from preflight.probes import make_hook, settings_from_config
 
-        hook = make_hook(budget=probe_budget, cache=False if no_cache else None)
+        overrides = {"budget": probe_budget, "cache": False if no_cache else None}
+        settings_from_config(config, overrides=overrides)  # a device torch lacks: one line, before any input
+        hook = make_hook(**overrides)
     from preflight.report.progress import Progress
 
     with Progress.for_stderr(quiet=quiet) as bar:
@@ -171,14 +173,13 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, se
         known = ", ".join(c for c in RULES_BY_CODE if family_for(c, RULES_BY_CODE[c]))
         raise PreflightError(f"no probe for rule {code!r}; rules with a probe: {known}")
     config = cfg.load(cfg.discover()).with_overrides(target=target)
+    if budget is None and steps is not None:
+        budget = 0.0
+    settings = settings_from_config(config, overrides={"seeds": seeds, "steps": steps, "budget": budget,
+                                                       "cache": False if no_cache else None})
     subject = read_path(Path(path), ReadOptions(target=config.target, target_source=config.target_source))
     if not isinstance(subject, TableSubject):
         raise PreflightError("the probe trains on data: pass a CSV, Parquet or .npy/.npz file", path)
-    if budget is None and steps is not None:
-        budget = 0.0
-    settings = settings_from_config(config.probe, config.source or "config",
-                                    {"seeds": seeds, "steps": steps, "budget": budget,
-                                     "cache": False if no_cache else None})
     chosen = list(columns)
     if not chosen and rule is not None and family in ("scale", "constant", "nonfinite"):
         chosen = [f.location.column for f in rule.check(subject, config.options_for(rule)) if f.location.column]

@@ -13,17 +13,29 @@ fail-on = "warning"
 "data/timeseries/*.csv" = ["PF2"]
 [tool.preflight.PF101]
 max_abs_mean = 10.0
+[tool.preflight.probe]
+budget = 2.0
 ```
+
+All of it is validated when it loads (``from_table``, and ``Config.__post_init__`` for a Config made
+directly): every key, type and range, the probe table against ``PROBE_KEYS`` and each rule table
+against its rule's options. A bad value is one ``PreflightError`` naming the file and the key, raised
+before any input is read; nothing downstream re-validates per input. A config file met by discovery
+that is not valid TOML is an error, not skipped. Rule defaults come from ``preflight.checks``
+(imported lazily, at load); only whether torch has the probe's device is left to the probe.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
+import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from preflight.errors import PreflightError
 
@@ -42,6 +54,13 @@ class Config:
     probe: Mapping[str, Any] = field(default_factory=dict)
     source: str | None = None  # the file it came from
     root: Path | None = None  # its directory: per-file-ignores patterns are relative to it
+
+    def __post_init__(self) -> None:
+        """``probe`` and ``rule_options`` are validated when a Config is made, however it is made (a
+        ``Config(probe={"cache-dir": ...})`` too): field names and typed values from then on."""
+        source = self.source or "config"
+        object.__setattr__(self, "probe", validate_probe_table(self.probe, source))
+        object.__setattr__(self, "rule_options", _validated_rule_options(self.rule_options, source))
 
     def with_overrides(self, *, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
                        target: str | None = None, target_source: str = "--target") -> "Config":
@@ -72,21 +91,15 @@ class Config:
         return out
 
     def options_for(self, rule: Any) -> dict[str, Any]:
-        opts = rule.defaults()
-        given = self.rule_options.get(rule.code, {})
-        for key, value in given.items():
-            name = key.replace("-", "_")
-            if name not in opts:
-                known = ", ".join(opts) or "none"
-                raise PreflightError(f"{self.source or 'config'}: {rule.code} has no option {key!r} (options: {known})")
-            default = opts[name]
-            if isinstance(default, (int, float)) and not isinstance(value, (int, float)):
-                raise PreflightError(f"{self.source or 'config'}: {rule.code}.{key} must be a number, got {value!r}")
-            opts[name] = type(default)(value) if isinstance(default, float) else value
-        return opts
+        """The rule's defaults, then its ``[tool.preflight.<CODE>]`` values (validated at load)."""
+        return {**rule.defaults(), **self.rule_options.get(rule.code, {})}
 
 
 def discover(start: Path | None = None) -> Path | None:
+    """The config file that applies from ``start`` (default: the current directory), or None.
+
+    A ``pyproject.toml`` or ``preflight.toml`` met on the way that is not valid TOML is an error
+    (``PreflightError`` naming the file), not a file silently passed over."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         for name in ("preflight.toml", "pyproject.toml"):
@@ -101,51 +114,143 @@ def discover(start: Path | None = None) -> Path | None:
 def load(path: Path | None) -> Config:
     if path is None:
         return Config()
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise PreflightError(f"cannot read config ({exc.strerror or exc})", path) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PreflightError(f"is not valid TOML ({exc})", path) from None
-    table = data.get("tool", {}).get("preflight", {}) if path.name == "pyproject.toml" else data
-    if path.name == "preflight.toml" and "tool" in data:
-        table = data["tool"].get("preflight", table)
+    data = _read_toml(path)
+    if path.name == "pyproject.toml" or "tool" in data:
+        tool = data.get("tool", {})
+        if not isinstance(tool, Mapping):
+            raise PreflightError(f"[tool] must be a table, not {_shown(tool)}", path)
+        table = tool.get("preflight", {} if path.name == "pyproject.toml" else data)
+    else:
+        table = data
     return from_table(table, source=str(path), root=path.parent)
 
 
-def from_table(table: Mapping[str, Any], source: str = "config", root: Path | None = None) -> Config:
-    from preflight.checks import RULES_BY_CODE
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise PreflightError(f"cannot read config ({exc.strerror or exc})", path) from None
+    except UnicodeDecodeError:
+        raise PreflightError("is not valid TOML (it is not UTF-8 text); fix or remove it", path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PreflightError(f"is not valid TOML ({exc}); fix it or remove it", path) from None
 
-    rule_options: dict[str, dict[str, Any]] = {}
-    for key, value in table.items():
-        if key.upper() in RULES_BY_CODE and isinstance(value, dict):
-            rule_options[key.upper()] = dict(value)
-        elif key not in KNOWN_KEYS:
-            raise PreflightError(f"{source}: unknown key {key!r} in [tool.preflight] "
-                                 f"(known: {', '.join(sorted(KNOWN_KEYS))}, or a rule code like PF101)")
-    pfi = table.get("per-file-ignores", {})
-    if not isinstance(pfi, dict):
-        raise PreflightError(f"{source}: per-file-ignores must be a table of pattern = [codes]")
+
+def from_table(table: Mapping[str, Any], source: str = "config", root: Path | None = None) -> Config:
+    """A ``Config`` from a ``[tool.preflight]`` table, every key, type and range checked here, once:
+    a bad value raises ``PreflightError``, one line naming ``source`` and the key."""
+    if not isinstance(table, Mapping):
+        raise PreflightError(f"{source}: [tool.preflight] must be a table, not {_shown(table)}")
+    rule_options = _rule_tables(table, source)
     select = tuple(validate_codes(_list(table.get("select", ["PF"]), "select", source), f"{source}: select"))
-    select += tuple(validate_codes(_list(table.get("extend-select", []), "extend-select", source), source))
-    fail_on = str(table.get("fail-on", "warning"))
-    if fail_on not in ("info", "warning", "error"):
-        raise PreflightError(f"{source}: fail-on must be info, warning or error, got {fail_on!r}")
-    probe = table.get("probe", {})
+    select += tuple(validate_codes(_list(table.get("extend-select", []), "extend-select", source),
+                                   f"{source}: extend-select"))
     return Config(
         select=select,
         ignore=tuple(validate_codes(_list(table.get("ignore", []), "ignore", source), f"{source}: ignore")),
-        per_file_ignores=tuple((pat, tuple(validate_codes(_list(codes, pat, source), f"{source}: {pat}")))
-                               for pat, codes in pfi.items()),
-        target=table.get("target"),
+        per_file_ignores=_per_file_ignores(table.get("per-file-ignores", {}), source),
+        target=_target(table.get("target"), source),
         target_source=f"target in {source}",
-        fail_on=fail_on,
+        fail_on=_fail_on(table.get("fail-on", "warning"), source),
         rule_options=rule_options,
-        probe=probe if isinstance(probe, dict) else {},
+        probe=validate_probe_table(table.get("probe", {}), source),
         source=source,
         root=root,
     )
+
+
+def _rule_tables(table: Mapping[str, Any], source: str) -> dict[str, dict[str, Any]]:
+    """``[tool.preflight.PF101]`` and the like, each validated against its rule's options."""
+    from preflight.checks import RULES_BY_CODE
+
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in table.items():
+        rule = RULES_BY_CODE.get(str(key).upper())
+        if rule is not None:
+            out[rule.code] = validate_rule_options(rule, value, source)
+        elif key not in KNOWN_KEYS:
+            raise PreflightError(f"{source}: unknown key {key!r} in [tool.preflight] "
+                                 f"(known: {', '.join(sorted(KNOWN_KEYS))}, or a rule code like PF101)")
+    return out
+
+
+def _validated_rule_options(tables: Any, source: str) -> dict[str, dict[str, Any]]:
+    from preflight.checks import RULES_BY_CODE
+
+    out: dict[str, dict[str, Any]] = {}
+    for code, given in dict(tables).items():
+        rule = RULES_BY_CODE.get(str(code).upper())
+        if rule is None:
+            raise PreflightError(f"{source}: rule options for {code!r}, which is no rule; `preflight rules` lists them")
+        out[rule.code] = validate_rule_options(rule, given, source)
+    return out
+
+
+def validate_rule_options(rule: Any, given: Any, source: str) -> dict[str, Any]:
+    """``[tool.preflight.<CODE>]``: option name (``_`` spelling) -> value, typed as the rule's default.
+
+    A number must be finite; a threshold whose default is not negative must not be negative, and a
+    share or probability (``UNIT_OPTIONS``) lies in [0, 1]; true/false is not a number."""
+    where = f"{source}: [tool.preflight.{rule.code}]"
+    if not isinstance(given, Mapping):
+        raise PreflightError(f"{where} must be a table of option = value, not {_shown(given)}")
+    defaults = rule.defaults()
+    out: dict[str, Any] = {}
+    for key, value in given.items():
+        name = str(key).replace("-", "_")
+        if name not in defaults:
+            known = ", ".join(defaults) or "none"
+            raise PreflightError(f"{source}: {rule.code} has no option {key!r} in [tool.preflight.{rule.code}] "
+                                 f"(options: {known})")
+        default = defaults[name]
+        try:
+            out[name] = typed(value, float if isinstance(default, float) else type(default))
+        except TypeError as exc:
+            raise PreflightError(f"{where} {key} must be {exc}, not {_shown(value)}") from None
+        problem = _option_range(name, default, out[name])
+        if problem is not None:
+            raise PreflightError(f"{where} {key} must be {problem}, not {_shown(value)}")
+    return out
+
+
+# Rule options that are a share or a probability, so lie in [0, 1] (the rest of the numeric options are
+# thresholds: not negative, unless their default is, like a z-score below 0).
+UNIT_OPTIONS = frozenset({"purity", "min_share", "max_p_value", "max_rank_correlation"})
+
+
+def _option_range(name: str, default: Any, value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if name in UNIT_OPTIONS and not 0 <= value <= 1:
+        return "between 0 and 1"
+    if default >= 0 and value < 0:
+        return "0 or more"
+    return None
+
+
+def _per_file_ignores(pfi: Any, source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(pfi, Mapping):
+        raise PreflightError(f"{source}: [tool.preflight.per-file-ignores] must be a table of "
+                             f'"pattern" = ["codes"], not {_shown(pfi)}')
+    table = "[tool.preflight.per-file-ignores]"
+    return tuple((pat, tuple(validate_codes(_list(codes, json.dumps(pat), source, table),
+                                            f"{source}: {table} {json.dumps(pat)}")))
+                 for pat, codes in pfi.items())
+
+
+def _target(target: Any, source: str) -> str | None:
+    if target is not None and (not isinstance(target, str) or not target.strip()):
+        raise PreflightError(f'{source}: [tool.preflight] target must be a column name in quotes, like '
+                             f'target = "label"; not {_shown(target)}')
+    return target
+
+
+def _fail_on(fail_on: Any, source: str) -> str:
+    if fail_on not in ("info", "warning", "error"):
+        raise PreflightError(f'{source}: [tool.preflight] fail-on must be "info", "warning" or "error", '
+                             f"not {_shown(fail_on)}")
+    return str(fail_on)
 
 
 def validate_codes(codes: Iterable[str], where: str) -> list[str]:
@@ -179,20 +284,117 @@ def _relative(path: str, root: Path | None) -> str:
     return p.as_posix()
 
 
-def _list(value: Any, key: str, source: str) -> list[str]:
+def _list(value: Any, key: str, source: str, table: str = "[tool.preflight]") -> list[str]:
+    """A list of rule codes; a bare string is an error (``select = "PF1"`` would read as P, F, 1)."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        example = json.dumps([value] if isinstance(value, str) else ["PF1"])
+        raise PreflightError(f"{source}: {table} {key} must be a list of rule codes in quotes, "
+                             f"like {key} = {example}; not {_shown(value)}")
+    return list(value)
+
+
+def _shown(value: Any) -> str:
+    """A value as TOML spells it (``true``, ``"PF1"``, ``nan``), for an error line."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
-        return [value]
-    if not isinstance(value, list):
-        raise PreflightError(f"{source}: {key} must be a list of rule codes")
-    return [str(v) for v in value]
+        return json.dumps(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "a table" if value else "an empty table"
+    return repr(value)
 
 
 def _has_tool_table(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return "preflight" in tomllib.load(fh).get("tool", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return False
+    tool = _read_toml(path).get("tool", {})
+    return isinstance(tool, Mapping) and "preflight" in tool
+
+
+# --- [tool.preflight.probe]: its schema, plain data (``ProbeSettings`` is built from the validated table) ---
+
+def _at_least(low: float) -> Callable[[Any], str | None]:
+    return lambda v: None if v >= low else f"at least {low:g}"
+
+
+def _positive(v: Any) -> str | None:
+    return None if v > 0 else "above 0"
+
+
+DEVICE_RE = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
+
+
+def _device(v: Any) -> str | None:
+    return None if DEVICE_RE.match(v) else "one of cpu, cuda, cuda:N (N a GPU index) or mps"
+
+
+@dataclass(frozen=True)
+class ProbeKey:
+    """One ``[tool.preflight.probe]`` key: the ``ProbeSettings`` field it sets, its type, its range."""
+
+    name: str
+    kind: type
+    check: Callable[[Any], str | None] | None = None  # None if the value is in range, else what it must be
+
+
+PROBE_KEYS: dict[str, ProbeKey] = {
+    "enabled": ProbeKey("enabled", bool),
+    "seeds": ProbeKey("seeds", int, _at_least(1)),
+    "steps": ProbeKey("steps", int, _at_least(1)),
+    "batch-size": ProbeKey("batch_size", int, _at_least(1)),
+    "hidden": ProbeKey("hidden", int, _at_least(1)),
+    "lr": ProbeKey("lr", float, _positive),
+    "max-rows": ProbeKey("max_rows", int, _at_least(1)),
+    "budget": ProbeKey("budget", float, lambda v: None if v >= 0 else "0 or more (0: no limit)"),
+    "cache": ProbeKey("cache", bool),
+    "cache-dir": ProbeKey("cache_dir", str),
+    "device": ProbeKey("device", str, _device),
+}
+
+KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string in quotes"}
+
+
+def typed(value: Any, kind: type) -> Any:
+    """``value`` as ``kind`` (an int is a float too), or raise ``TypeError``; NaN and inf are not numbers here."""
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok and not math.isfinite(value):
+            raise TypeError("a finite number")
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        raise TypeError(KIND_WORDS.get(kind, kind.__name__))
+    return value
+
+
+def validate_probe_table(table: Any, source: str) -> dict[str, Any]:
+    """``[tool.preflight.probe]`` checked key by key: ``ProbeSettings`` field name -> value.
+
+    Keys are spelt with ``-`` or ``_``. Raises ``PreflightError`` (one line naming ``source`` and the key).
+    The device is checked by syntax only; whether torch has it here is the probe's to say."""
+    where = f"{source}: [tool.preflight.probe]"
+    if not isinstance(table, Mapping):
+        raise PreflightError(f"{where} must be a table of key = value settings, not {_shown(table)}")
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        spec = PROBE_KEYS.get(str(key).replace("_", "-"))
+        if spec is None:
+            raise PreflightError(f"{where} has no key {key!r}; the keys are {', '.join(sorted(PROBE_KEYS))}")
+        try:
+            out[spec.name] = typed(value, spec.kind)
+        except TypeError as exc:
+            raise PreflightError(f"{where} {key} must be {exc}, not {_shown(value)}") from None
+        problem = spec.check(out[spec.name]) if spec.check is not None else None
+        if problem is not None:
+            raise PreflightError(f"{where} {key} must be {problem}, not {_shown(value)}")
+    return out
 
 
 def _replace(cfg: Config, **kw: Any) -> Config:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -160,9 +161,18 @@ def csv_error(path: Path, display: str, exc: Exception, sep: str) -> PreflightEr
     return PreflightError(f"could not be read as CSV: {first}", display)
 
 
+@contextmanager
+def _field_size_limit(limit: int) -> Iterator[None]:
+    """``csv.field_size_limit(limit)`` inside, the caller's limit again after (it is process-wide)."""
+    before = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
 def _find_ragged_line(path: Path, sep: str) -> tuple[int, int, int] | None:
-    csv.field_size_limit(MAX_FIELD_BYTES)
-    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+    with _field_size_limit(MAX_FIELD_BYTES), open(path, newline="", encoding="utf-8", errors="replace") as fh:
         reader = csv.reader(fh, delimiter=sep)
         header = next(reader, None)
         if header is None:
@@ -221,8 +231,8 @@ def _check_width(path: Path, sep: str, display: str) -> None:
         line = fh.readline(MAX_FIELD_BYTES)
     if line.count(sep.encode()) < MAX_COLUMNS:
         return
-    csv.field_size_limit(MAX_FIELD_BYTES)
-    fields = next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=sep), [])
+    with _field_size_limit(MAX_FIELD_BYTES):
+        fields = next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=sep), [])
     if len(fields) > MAX_COLUMNS:  # the byte count also counted delimiters inside quotes
         raise too_many_columns(len(fields), display)
 

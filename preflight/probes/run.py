@@ -320,33 +320,27 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
 
 # --- engine wiring -------------------------------------------------------------------------------
 
-CONFIG_KEYS = {"enabled": bool, "seeds": int, "steps": int, "batch-size": int, "hidden": int, "lr": float,
-               "max-rows": int, "budget": float, "cache": bool, "cache-dir": str, "device": str}
-
-
-def settings_from_config(table: Mapping[str, Any], source: str = "config",
+def settings_from_config(table: Any, source: str = "config",
                          overrides: Mapping[str, Any] | None = None) -> ProbeSettings:
-    """``[tool.preflight.probe]`` values, then ``overrides`` (the command line's, None = not given)."""
+    """``ProbeSettings`` from ``[tool.preflight.probe]``, then ``overrides`` (the command line's, None =
+    not given). ``table`` is a ``Config`` (its ``probe`` was validated when it loaded) or a raw table
+    (validated here; the schema is ``preflight.config.PROBE_KEYS``). When the probe is on, a device
+    torch does not have here is a ``PreflightError``."""
+    from preflight.config import Config, validate_probe_table
     from preflight.errors import PreflightError
+    from preflight.probes.settings import device_problem
 
-    values: dict[str, Any] = {}
-    for key, value in (table or {}).items():
-        kind = CONFIG_KEYS.get(key.replace("_", "-"))
-        if kind is None:
-            raise PreflightError(f"{source}: [tool.preflight.probe] has no key {key!r} "
-                                 f"(keys: {', '.join(sorted(CONFIG_KEYS))})")
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise PreflightError(f"{source}: [tool.preflight.probe] {key} must be a {kind.__name__}, "
-                                 f"not {value!r}")
-        values[key.replace("-", "_")] = value
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            values[key] = value
+    if isinstance(table, Config):
+        source = table.source or source
+        values = dict(table.probe)
+    else:
+        values = validate_probe_table(table or {}, source)
+    values.update((k, v) for k, v in (overrides or {}).items() if v is not None)
     settings = ProbeSettings(**values)
-    if settings.seeds < 1 or (settings.steps is not None and settings.steps < 1) or settings.budget < 0:
-        raise PreflightError(f"{source}: probe seeds and steps must be at least 1 and the budget not negative")
+    problem = device_problem(settings.device) if settings.enabled else None
+    if problem is not None:
+        raise PreflightError(f"{source}: [tool.preflight.probe] device = {settings.device!r} cannot be used: "
+                             f"{problem}; set device = \"cpu\", or run without the probe (--no-probe)")
     return settings
 
 
@@ -357,9 +351,17 @@ def make_hook(**overrides: Any) -> Callable[[list[Any], Any, Any], list[Any]]:
     ``hook.trains(findings, subject, config)`` says for how many findings the hook will train
     (``probe_trains``), so that the engine announces only real trainings.
     """
+    built: dict[int, tuple[Any, ProbeSettings]] = {}  # id(config) -> (config, its settings): built once a run
+
     def settings(config: Any) -> ProbeSettings:
-        return settings_from_config(getattr(config, "probe", {}) or {}, getattr(config, "source", None)
-                                    or "config", overrides)
+        from preflight.config import Config
+
+        known = built.get(id(config))
+        if known is None or known[0] is not config:
+            source = getattr(config, "source", None) or "config"
+            conf = config if isinstance(config, Config) else getattr(config, "probe", {}) or {}
+            known = built[id(config)] = (config, settings_from_config(conf, source, overrides))
+        return known[1]
 
     def hook(findings: list[Any], subject: Any, config: Any) -> list[Any]:
         from preflight.checks import RULES_BY_CODE

@@ -33,6 +33,7 @@ table, the catalog's bad examples, the acceptance data sets):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 CONFIRM_RATIO = 0.8  # fixed held-out loss <= CONFIRM_RATIO x as-is held-out loss, every seed
@@ -80,3 +81,24 @@ class ProbeSettings:
 
     def but(self, **changes: Any) -> "ProbeSettings":
         return replace(self, **changes)
+
+
+# ``[tool.preflight.probe]`` is validated when the config loads (``preflight.config.PROBE_KEYS``, one
+# key a field of ProbeSettings, plain data: config imports neither this package nor torch); only
+# whether torch has the device here waits for the probe (``settings_from_config``).
+
+@lru_cache(maxsize=None)
+def device_problem(device: str) -> str | None:
+    """Why torch cannot train on ``device`` here, or None. Imports torch only for a device other than cpu."""
+    if device == "cpu":
+        return None
+    import torch
+
+    if device == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        return None if mps is not None and mps.is_available() else "torch sees no MPS device on this machine"
+    if not torch.cuda.is_available():
+        return "torch sees no CUDA device on this machine"
+    index = int(device.partition(":")[2] or 0)
+    count = torch.cuda.device_count()
+    return None if index < count else f"this machine has {count} CUDA device(s), numbered from 0"
