@@ -240,7 +240,7 @@ def test_config_settings_are_validated():
     assert (s.seeds, s.budget, s.cache) == (5, 3.0, False)
     with pytest.raises(PreflightError, match="no key 'sedes'"):
         settings_from_config({"sedes": 5})
-    with pytest.raises(PreflightError, match="must be a int"):
+    with pytest.raises(PreflightError, match="must be a whole number"):
         settings_from_config({"seeds": "3"})
 
 
