@@ -1,4 +1,4 @@
-"""The shape every rule has: a code, a name, named options, a documented fix, and a check.
+"""The shape every rule has: a code, a name, named options, a documented fix (its fix object), and a check.
 
 A rule's class docstring is its documentation, in the fixed sections
 What it does / Why is this bad? / Example / How to fix / Options / References;
@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Mapping
 
+from preflight.checks.fixes import Fix
 from preflight.findings import Finding, Location, Severity
 
 
@@ -32,8 +33,8 @@ class Rule:
     summary: ClassVar[str]  # one line for `preflight rules`
     severity: ClassVar[Severity] = Severity.WARNING
     subject: ClassVar[type]  # the subject type this rule reads (TableSubject, CodeSubject, ...)
-    fix: ClassVar[str]  # the transform a probe can apply, in words
-    probe: ClassVar[str | None] = None  # the probe family that can measure this rule's fix
+    fix: ClassVar[str]  # the fix, in words, for messages
+    fix_object: ClassVar[Fix | None] = None  # the transform the probe applies to measure the fix (None: no probe)
     options: ClassVar[tuple[Option, ...]] = ()
 
     def check(self, subject: Any, opts: Mapping[str, Any]) -> Iterable[Finding]:
