@@ -15,7 +15,7 @@ both splits cover every class, and training never sees it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -30,7 +30,8 @@ EVAL_LOSS = {"binary": "bce_logits", "multiclass": "ce_logits", "regression": "m
 
 @dataclass
 class ProbeData:
-    """Everything the trainer needs, as numpy arrays. Variant 0 is as-is, variant 1 fixed."""
+    """Everything the trainer needs, as numpy arrays, and the fix that built them (its batch order and
+    its words). Variant 0 is as-is, variant 1 fixed."""
 
     fix: Fix
     task: str
@@ -42,11 +43,8 @@ class ProbeData:
     losses: tuple[str, str]  # training loss of each variant
     eval_loss: str  # the held-out loss, the same for both variants
     batch_size: int
-    order: tuple[str, str] = ("shuffled", "shuffled")  # "file" or "shuffled", per variant
-    as_is: str = ""
-    fixed: str = ""
-    columns: tuple[str, ...] = ()
-    notes: list[str] = field(default_factory=list)
+    columns: tuple[str, ...]  # the columns the evidence names
+    notes: list[str]
 
     @property
     def n_train(self) -> int:
@@ -179,8 +177,8 @@ def build(fix: Fix, table: Table, columns: Sequence[str], settings: ProbeSetting
     return ProbeData(
         fix, task=table.task, n_out=n_out, X_train=_stack(*v.train), y_train=y_tr, X_test=_stack(*v.test),
         y_test=y_te, losses=fix.losses(eval_loss), eval_loss=eval_loss,
-        batch_size=settings.batch_size or (ORDER_BATCH if order_is_the_fix else DEFAULT_BATCH), order=fix.order,
-        as_is=fix.as_is, fixed=fix.fixed, columns=tuple(columns) if v.columns is None else _names(table, v.columns),
+        batch_size=settings.batch_size or (ORDER_BATCH if order_is_the_fix else DEFAULT_BATCH),
+        columns=tuple(columns) if v.columns is None else _names(table, v.columns),
         notes=notes + list(v.notes))
 
 

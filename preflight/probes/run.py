@@ -31,11 +31,10 @@ def fix_of(rule: Any) -> Fix | None:
     return getattr(rule, "fix_object", None)
 
 
-def predicted_seconds(steps: int, models: int, batch: int, d: int, hidden: int, out: int, n_test: int,
-                      curve_points: int = CURVE_POINTS) -> float:
+def predicted_seconds(steps: int, models: int, batch: int, d: int, hidden: int, out: int, n_test: int) -> float:
     per_sample = d * hidden + hidden * out
     train = steps * (STEP_OVERHEAD + 6.0 * models * batch * per_sample / FLOPS)
-    evals = (curve_points + 2) * (2e-4 + 2.0 * models * n_test * per_sample / FLOPS)
+    evals = (CURVE_POINTS + 2) * (2e-4 + 2.0 * models * n_test * per_sample / FLOPS)
     return train + evals
 
 
@@ -109,7 +108,7 @@ def training_key(data: ProbeData, steps: int | None, epochs: int | None, setting
         h.update(f"{a.dtype}{a.shape}".encode())
         h.update(a.tobytes())
     meta = {"family": data.fix.family, "fix": data.fix.key(), "task": data.task, "n_out": data.n_out,
-            "losses": list(data.losses), "eval_loss": data.eval_loss, "order": list(data.order),
+            "losses": list(data.losses), "eval_loss": data.eval_loss, "order": list(data.fix.order),
             "batch": data.batch_size, "steps": steps, "epochs": epochs, "settings": settings.key(), "probe_version": PROBE_VERSION,
             "preflight": preflight_version(), **library_versions()}
     h.update(json.dumps(meta, sort_keys=True).encode())
@@ -168,14 +167,14 @@ def _evidence(data: ProbeData, code: str, m: Measurements, settings: ProbeSettin
         eval_steps=m.eval_steps, curves=m.curves, score_curves=m.score_curves, first_nonfinite=m.first_nonfinite,
         n_seeds=settings.seeds, steps=m.steps, batch=m.batch, epochs=m.epochs, hidden=settings.hidden,
         lr=settings.lr, d=data.X_train.shape[2], n_out=data.n_out, rows={"train": data.n_train, "heldout": data.n_test},
-        seconds=m.seconds, as_is=data.as_is, fixed=data.fixed, notes=data.notes, data=data_kind)
+        seconds=m.seconds, as_is=data.fix.as_is, fixed=data.fix.fixed, notes=data.notes, data=data_kind)
 
 
 def _train(data: ProbeData, steps: int | None, epochs: int | None, settings: ProbeSettings) -> Measurements:
     from preflight.probes.train import fit  # imports torch
 
     seeds = list(range(settings.seeds))
-    plan = batch_plan(data.n_train, data.batch_size, steps, epochs, seeds, data.order)
+    plan = batch_plan(data.n_train, data.batch_size, steps, epochs, seeds, data.fix.order)
     variant = [0] * len(seeds) + [1] * len(seeds)
     eval_at = None
     if epochs is not None:  # order probes: evaluate at epoch ends, where a training loop validates

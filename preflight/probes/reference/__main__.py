@@ -49,9 +49,9 @@ def fresh_catalog(code: str, folder: Path) -> dict[str, Any]:
     return ev
 
 
-def fresh_output(kind: str, code: str = "PF3xx") -> dict[str, Any]:
+def fresh_output(kind: str) -> dict[str, Any]:
     c = output_case(kind)
-    ev = probe_output(c["X"], c["y"], kind, task=c["task"], code=code, settings=SETTINGS, data_kind="reference")
+    ev = probe_output(c["X"], c["y"], kind, task=c["task"], code="PF3xx", settings=SETTINGS, data_kind="reference")
     ev["about"] = c["about"]
     for k in VOLATILE:
         ev.pop(k, None)
