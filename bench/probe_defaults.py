@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 from sklearn.datasets import make_circles, make_classification, make_moons, make_regression
 
-from preflight.probes.data import batch_plan, finite_mean_std, split
+from preflight.checks.fixes import finite_mean_std
+from preflight.probes.data import batch_plan, split
 from preflight.probes.train import fit
 
 SETS = {

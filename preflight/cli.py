@@ -163,14 +163,14 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, se
     from preflight.inputs import read_path
     from preflight.inputs.options import ReadOptions
     from preflight.inputs.subject import TableSubject
-    from preflight.probes import family_for, run_probe, settings_from_config
+    from preflight.probes import fix_of, run_probe, settings_from_config
     from preflight.report.evidence import render_line
 
     code = code.strip().upper()
     rule = RULES_BY_CODE.get(code)
-    family = family_for(code, rule)
-    if family is None:
-        known = ", ".join(c for c in RULES_BY_CODE if family_for(c, RULES_BY_CODE[c]))
+    fix = fix_of(rule)
+    if rule is None or fix is None:
+        known = ", ".join(c for c, r in RULES_BY_CODE.items() if fix_of(r) is not None)
         raise PreflightError(f"no probe for rule {code!r}; rules with a probe: {known}")
     config = cfg.load(cfg.discover()).with_overrides(target=target)
     if budget is None and steps is not None:
@@ -181,11 +181,11 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, se
     if not isinstance(subject, TableSubject):
         raise PreflightError("the probe trains on data: pass a CSV, Parquet or .npy/.npz file", path)
     chosen = list(columns)
-    if not chosen and rule is not None and family in ("scale", "constant", "nonfinite"):
+    if not chosen and fix.transforms_columns:
         chosen = [f.location.column for f in rule.check(subject, config.options_for(rule)) if f.location.column]
         if not chosen:
             raise PreflightError(f"{code} flags no column here; name the columns with --column")
-    evidence = run_probe(subject, code, chosen, settings, family)
+    evidence = run_probe(subject, code, fix, rule.probe_columns(subject, chosen), settings)
     if plot is not None:
         from preflight.report.curves import loss_curves_svg
 

@@ -19,25 +19,12 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from preflight.checks.fixes import OUTPUT_KINDS, DropColumns, Impute, Standardize
 from preflight.errors import PreflightError
 from preflight.findings import Evidence
 from preflight.probes import cache
-from preflight.probes.data import (
-    OUTPUT_KINDS,
-    Skip,
-    batch_plan,
-    build,
-    split,
-    table_from_arrays,
-)
-from preflight.probes.evidence import (
-    CONFIRMED,
-    NOT_REPRODUCED,
-    Measurements,
-    best_loss,
-    build_evidence,
-    judge,
-)
+from preflight.probes.data import Skip, batch_plan, build, split, table_from_arrays
+from preflight.probes.evidence import CONFIRMED, NOT_REPRODUCED, Measurements, best_loss, build_evidence, judge
 from preflight.probes.run import fit_steps, predicted_seconds, settings_from_config
 from preflight.probes.settings import CONFIRM_RATIO, ProbeSettings
 from preflight.report.curves import has_curves, loss_curves_svg
@@ -76,7 +63,7 @@ def test_scale_variant_standardizes_flagged_columns_with_training_statistics_onl
     X = np.c_[rng.normal(92, 12, 400), rng.normal(0, 1, 400)]
     y = (X[:, 0] > 91).astype(float)
     X[3::4, 0] += 1000  # held-out rows only (every 4th): must not move the training statistics
-    d = build("scale", table_from_arrays(X, y, "binary", ["hr", "z"]), ["hr"], ProbeSettings())
+    d = build(Standardize(), table_from_arrays(X, y, "binary", ["hr", "z"]), ["hr"], ProbeSettings())
     assert d.columns == ("hr",)
     as_is, fixed = d.X_train
     np.testing.assert_allclose(as_is[:, 0], X[split(400)[0], 0], rtol=1e-6)  # raw
@@ -88,7 +75,7 @@ def test_scale_variant_standardizes_flagged_columns_with_training_statistics_onl
 def test_constant_variant_gives_nan_as_is_and_drops_the_column_when_fixed():
     X, y = heart()
     X = np.c_[X, np.full(len(y), 3.0)]
-    d = build("constant", table_from_arrays(X, y, "binary", ["hr", "c"]), ["c"], ProbeSettings())
+    d = build(DropColumns(), table_from_arrays(X, y, "binary", ["hr", "c"]), ["c"], ProbeSettings())
     assert np.isnan(d.X_train[0][:, 1]).all()
     assert (d.X_train[1][:, 1] == 0).all() and np.isfinite(d.X_train[1]).all()
 
@@ -97,7 +84,7 @@ def test_nonfinite_variant_keeps_bad_cells_as_is_and_imputes_them_fixed():
     X, y = heart()
     X[::10, 0] = np.nan
     X[5::40, 0] = np.inf
-    d = build("nonfinite", table_from_arrays(X, y, "binary", ["hr"]), ["hr"], ProbeSettings())
+    d = build(Impute(), table_from_arrays(X, y, "binary", ["hr"]), ["hr"], ProbeSettings())
     assert (~np.isfinite(d.X_train[0])).sum() > 0
     assert np.isfinite(d.X_train[1]).all() and np.isfinite(d.X_test[1]).all()
 
@@ -105,7 +92,7 @@ def test_nonfinite_variant_keeps_bad_cells_as_is_and_imputes_them_fixed():
 def test_nonfinite_probe_skips_when_the_sample_holds_no_bad_cell():
     X, y = heart()
     with pytest.raises(Skip, match="no non-finite"):
-        build("nonfinite", table_from_arrays(X, y, "binary", ["hr"]), ["hr"], ProbeSettings())
+        build(Impute(), table_from_arrays(X, y, "binary", ["hr"]), ["hr"], ProbeSettings())
 
 
 @pytest.mark.parametrize("X, y, task, match", [
@@ -115,7 +102,7 @@ def test_nonfinite_probe_skips_when_the_sample_holds_no_bad_cell():
 ])
 def test_skip_reasons(X, y, task, match):
     with pytest.raises(Skip, match=match):
-        build("scale", table_from_arrays(X, y, task), [], ProbeSettings())
+        build(Standardize(), table_from_arrays(X, y, task), [], ProbeSettings())
 
 
 def test_split_is_interleaved_so_sorted_labels_reach_both_sides():
@@ -224,15 +211,15 @@ def test_sparkline_of_decreasing_values_never_rises():
 
 def test_budget_cuts_steps_deterministically_and_skips_when_too_small():
     X, y = heart(4000)
-    d = build("scale", table_from_arrays(X, y, "binary", ["hr"]), ["hr"], ProbeSettings())
-    full, _, note = fit_steps("scale", d, ProbeSettings())
+    d = build(Standardize(), table_from_arrays(X, y, "binary", ["hr"]), ["hr"], ProbeSettings())
+    full, _, note = fit_steps(d, ProbeSettings())
     assert full == 600 and note == ""
-    cut, _, note = fit_steps("scale", d, ProbeSettings(budget=0.3))
+    cut, _, note = fit_steps(d, ProbeSettings(budget=0.3))
     assert 50 <= cut < 600 and "budget" in note
     assert predicted_seconds(cut, 6, 64, 1, 32, 1, d.n_test) <= 0.3
-    assert fit_steps("scale", d, ProbeSettings(budget=0.3)) == (cut, None, note)
+    assert fit_steps(d, ProbeSettings(budget=0.3)) == (cut, None, note)
     with pytest.raises(Skip, match="budget"):
-        fit_steps("scale", d, ProbeSettings(budget=0.01))
+        fit_steps(d, ProbeSettings(budget=0.01))
 
 
 def test_config_settings_are_validated():
@@ -309,12 +296,12 @@ def test_the_cache_holds_measurements_and_a_changed_threshold_applies_to_a_hit(f
 
     X, y = heart()
     s = FAST.but(cache_dir=str(tmp_path))
-    first = probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
+    first = probe_arrays(X, y, "binary", "PF101", Standardize(), ["hr"], ["hr"], s)
     assert first.verdict == CONFIRMED and first.cached is False and len(fake_fit) == 1
     monkeypatch.setattr(evidence, "CONFIRM_RATIO", 0.001)  # a stricter judge
-    hit = probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
+    hit = probe_arrays(X, y, "binary", "PF101", Standardize(), ["hr"], ["hr"], s)
     assert hit.cached is True and len(fake_fit) == 1
-    fresh = probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s.but(cache=False))
+    fresh = probe_arrays(X, y, "binary", "PF101", Standardize(), ["hr"], ["hr"], s.but(cache=False))
     assert hit.verdict == fresh.verdict == NOT_REPRODUCED
     assert without_timing(hit) == without_timing(fresh) and hit.gap.margin == 0.001
     [entry] = (tmp_path / cache.SUBDIR).rglob("*.json")
@@ -327,11 +314,11 @@ def test_the_cache_key_covers_the_torch_version(fake_fit, tmp_path, monkeypatch)
 
     X, y = heart()
     s = FAST.but(cache_dir=str(tmp_path))
-    run.probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
-    assert run.probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s).cached is True
+    run.probe_arrays(X, y, "binary", "PF101", Standardize(), ["hr"], ["hr"], s)
+    assert run.probe_arrays(X, y, "binary", "PF101", Standardize(), ["hr"], ["hr"], s).cached is True
     versions = dict(run.library_versions())
     monkeypatch.setattr(run, "library_versions", lambda: dict(versions, torch=versions["torch"] + ".other"))
-    again = run.probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
+    again = run.probe_arrays(X, y, "binary", "PF101", Standardize(), ["hr"], ["hr"], s)
     assert again.cached is False and len(fake_fit) == 2
 
 
@@ -340,13 +327,13 @@ def test_a_damaged_cache_entry_is_a_miss_and_is_rewritten(fake_fit, tmp_path):
 
     X, y = heart()
     s = FAST.but(cache_dir=str(tmp_path))
-    probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
+    probe_arrays(X, y, "binary", "PF101", Standardize(), ["hr"], ["hr"], s)
     [entry] = (tmp_path / cache.SUBDIR).rglob("*.json")
     whole = json.loads(entry.read_text())
     for damage in ({"curves": [[0.5]]}, {"first_nonfinite": [0.5]}, {"steps": "60"}, {"curves": "nan"},
                    {"score_curves": [["x"] * 3] * 6}):
         entry.write_text(json.dumps(dict(whole, measurements=dict(whole["measurements"], **damage))))
-        ev = probe_arrays(X, y, "binary", "PF101", "scale", ["hr"], ["hr"], s)
+        ev = probe_arrays(X, y, "binary", "PF101", Standardize(), ["hr"], ["hr"], s)
         assert ev.cached is False and ev.verdict == CONFIRMED
         rewritten = json.loads(entry.read_text())["measurements"]  # the retrained measurements replaced it
         assert dict(rewritten, seconds=0) == dict(whole["measurements"], seconds=0)
@@ -441,15 +428,44 @@ def test_the_engine_without_the_probe_package_announces_only_subjects_with_rows(
 
 def test_every_output_kind_is_named_by_a_rule_and_every_packaged_evidence_file_is_used():
     from preflight.checks import ALL_RULES
-    from preflight.probes import family_for
+    from preflight.checks.fixes import StableLoss
+    from preflight.probes.reference import file_name
+    from preflight.probes.reference.__main__ import packaged_fixes
 
-    families = {r.code: family_for(r.code, r) for r in ALL_RULES}
-    kinds = {f.partition(":")[2] for f in families.values() if f and f.startswith("output:")}
+    kinds = {r.fix_object.kind for r in ALL_RULES if isinstance(r.fix_object, StableLoss)}
     assert set(OUTPUT_KINDS) == kinds
-    catalog = {p.name.split("-")[0] for p in (ROOT / "rules").glob("PF*") if (p / "bad.csv").exists()}
-    expected = {f"output-{k}.json" for k in kinds} | {f"{c}.json" for c in catalog if families.get(c)}
+    # one file per fix a rule on code names (PF203/PF204's ShuffleRows, PF301-PF303's StableLoss); data
+    # rules are probed on the user's rows
+    expected = {f"output-{k}.json" for k in kinds} | {"order.json"}
+    assert {file_name(fix) for fix in packaged_fixes()} == expected
     packaged = {p.name for p in resources.files("preflight.probes.reference").iterdir() if p.name.endswith(".json")}
     assert packaged == expected
+
+
+def test_packaged_evidence_of_a_data_rule_fix_is_the_catalog_evidence_of_its_stand_in():
+    """One run writes both (``python -m preflight.probes.reference``): they cannot drift apart."""
+    from preflight.probes.reference import file_name
+    from preflight.probes.reference.__main__ import catalog_folders, packaged_fixes
+
+    stand_ins = {fix: code for fix, code in packaged_fixes().items() if code is not None}
+    assert {file_name(f): c for f, c in stand_ins.items()} == {"order.json": "PF201"}
+    for fix, code in stand_ins.items():
+        packaged = json.loads(resources.files("preflight.probes.reference").joinpath(file_name(fix)).read_text())
+        catalog = json.loads((catalog_folders()[code] / "evidence.json").read_text())
+        assert packaged["data"] == "reference" and dict(packaged, data="user") == catalog
+
+
+def test_every_rule_with_a_probe_names_a_fix_object_and_the_cli_probe_needs_columns_only_for_column_fixes():
+    from preflight.checks import RULES_BY_CODE
+    from preflight.checks.fixes import Fix
+
+    probed = {c: r.fix_object for c, r in RULES_BY_CODE.items() if r.fix_object is not None}
+    assert all(isinstance(f, Fix) for f in probed.values())
+    assert {"PF101", "PF104", "PF201", "PF301"} <= set(probed) and "PF305" not in probed
+    assert probed["PF104"].transforms_columns and not probed["PF201"].transforms_columns
+    # PF101 and PF102 transform alike (the columns differ, not the transform): one cache key
+    assert probed["PF101"].key() == probed["PF102"].key() != probed["PF103"].key()
+    assert probed["PF201"].whole_epochs and not probed["PF101"].whole_epochs
 
 
 # --- plot ------------------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from preflight.findings import Evidence
+from preflight.checks.fixes import OUTPUT_KINDS, ShuffleRows, StableLoss, Standardize
 from preflight.probes import ProbeSettings, probe_arrays, probe_output
-from preflight.probes.data import OUTPUT_KINDS, batch_plan
+from preflight.probes.data import batch_plan
 from preflight.probes.reference import reference_evidence
 from preflight.probes.settings import CONFIRM_RATIO
 
@@ -41,7 +42,7 @@ def read_csv(path):
 
 def test_heart_rate_pf101_confirmed_with_a_3x_gap():
     X, y, names = read_csv(heart_rate_csv())
-    ev = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, NOCACHE)
+    ev = probe_arrays(X, y, "binary", "PF101", Standardize(), ["heart_rate"], names, NOCACHE)
     assert ev.verdict == "confirmed", ev.reason
     assert ev.gap.ratio <= 1 / 3
     assert all(f <= a / 3 for a, f in zip(ev.as_is.per_seed["best"], ev.fixed.per_seed["best"]))
@@ -53,10 +54,10 @@ def test_label_sorted_make_classification_pf201_confirmed_and_shuffled_not():
 
     X, y = make_classification(5000, random_state=0)
     order = np.argsort(y, kind="stable")
-    ev = probe_arrays(X[order], y[order], "binary", "PF201", "order", settings=NOCACHE)
+    ev = probe_arrays(X[order], y[order], "binary", "PF201", ShuffleRows(), settings=NOCACHE)
     assert ev.verdict == "confirmed", ev.reason
     assert ev.gap.ratio <= CONFIRM_RATIO
-    same = probe_arrays(X, y, "binary", "PF201", "order", settings=NOCACHE)
+    same = probe_arrays(X, y, "binary", "PF201", ShuffleRows(), settings=NOCACHE)
     assert same.verdict == "not_reproduced"
     assert 0.85 <= same.gap.ratio <= 1.15  # file order is already random: no gap either way
 
@@ -86,7 +87,7 @@ def test_large_but_uninformative_scale_is_not_reproduced():
     rng = np.random.default_rng(11)
     x = rng.normal(0, 50, 3000)
     y = (x + rng.normal(0, 25, 3000) > 0).astype(float)
-    ev = probe_arrays(x[:, None], y, "binary", "PF101", "scale", ["x"], ["x"], NOCACHE)
+    ev = probe_arrays(x[:, None], y, "binary", "PF101", Standardize(), ["x"], ["x"], NOCACHE)
     assert ev.verdict == "not_reproduced", ev.reason
     assert 0.8 < ev.gap.ratio < 1.25
 
@@ -110,7 +111,7 @@ def test_nan_producing_as_is_runs_fail_honestly(code):
     from preflight.probes.reference.data import case
 
     c = case(code)
-    ev = probe_arrays(c["X"], c["y"], c["task"], code, c["family"], c["columns"], c["features"], NOCACHE)
+    ev = probe_arrays(c["X"], c["y"], c["task"], code, c["fix"], c["columns"], c["features"], NOCACHE)
     assert ev.verdict == "confirmed"
     assert ev.as_is.failed and ev.as_is.best is None and "NaN" in ev.as_is.failure
     assert not ev.fixed.failed and ev.fixed.score > 0.9
@@ -128,8 +129,8 @@ def test_output_probe_on_well_scaled_data_finds_no_gap_for_sigmoid_bce():
 
 def test_same_input_same_numbers():
     X, y, names = read_csv(heart_rate_csv())
-    a = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, NOCACHE)
-    b = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, NOCACHE)
+    a = probe_arrays(X, y, "binary", "PF101", Standardize(), ["heart_rate"], names, NOCACHE)
+    b = probe_arrays(X, y, "binary", "PF101", Standardize(), ["heart_rate"], names, NOCACHE)
     assert replace(a, seconds=None, cached=None) == replace(b, seconds=None, cached=None)
 
 
@@ -157,13 +158,13 @@ def test_batched_training_equals_model_by_model():
 def test_second_run_is_a_cache_hit_and_no_cache_retrains(tmp_path):
     X, y, names = read_csv(heart_rate_csv())
     s = ProbeSettings(cache=True, cache_dir=str(tmp_path / "c"))
-    first = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, s)
-    second = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, s)
+    first = probe_arrays(X, y, "binary", "PF101", Standardize(), ["heart_rate"], names, s)
+    second = probe_arrays(X, y, "binary", "PF101", Standardize(), ["heart_rate"], names, s)
     assert first.cached is False and second.cached is True
     assert replace(second, cached=False) == first  # the evidence judged from cached measurements is the fresh one
-    other = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, s.but(seeds=2))
+    other = probe_arrays(X, y, "binary", "PF101", Standardize(), ["heart_rate"], names, s.but(seeds=2))
     assert other.cached is False and other.seeds == 2
-    again = probe_arrays(X, y, "binary", "PF101", "scale", ["heart_rate"], names, s.but(cache=False))
+    again = probe_arrays(X, y, "binary", "PF101", Standardize(), ["heart_rate"], names, s.but(cache=False))
     assert again.cached is False
 
 
@@ -203,20 +204,18 @@ CATALOG = sorted((ROOT / "rules").glob("PF*/evidence.json"))
 
 def test_every_catalog_rule_with_a_probe_has_recorded_evidence():
     from preflight.checks import ALL_RULES
-    from preflight.probes import family_for
 
     # rules whose catalog example is data are probed on it; rules on code (.py examples) use the
-    # packaged reference evidence of their family (PF3xx: output-<kind>.json)
-    data_rules = {r.code for r in ALL_RULES if family_for(r.code, r) and any((ROOT / "rules").glob(f"{r.code}-*/bad.csv"))}
+    # packaged reference evidence of their fix (order.json, PF3xx: output-<kind>.json)
+    data_rules = {r.code for r in ALL_RULES if r.fix_object and any((ROOT / "rules").glob(f"{r.code}-*/bad.csv"))}
     assert {p.parent.name.split("-")[0] for p in CATALOG} == data_rules
     for r in ALL_RULES:
-        family = family_for(r.code, r)
-        if family and family.startswith("output:"):
-            assert reference_evidence(r.code, family) is not None, r.code
+        if r.fix_object is not None and r.code not in data_rules:
+            assert reference_evidence(r.code, r.fix_object) is not None, r.code
 
 
 @pytest.mark.parametrize("path", CATALOG, ids=lambda p: p.parent.name)
-def test_catalog_evidence_matches_a_fresh_run_and_the_package_copy(path):
+def test_catalog_evidence_matches_a_fresh_run(path):
     """Sign and size of the gap on the catalog's bad example, within tolerance."""
     from preflight.probes.reference.__main__ import fresh_catalog
 
@@ -228,16 +227,13 @@ def test_catalog_evidence_matches_a_fresh_run_and_the_package_copy(path):
     if recorded.gap.ratio is not None:
         assert now.gap.ratio == pytest.approx(recorded.gap.ratio, rel=0.1, abs=0.02)
         assert (now.gap.ratio < 1) == (recorded.gap.ratio < 1)
-    packaged = reference_evidence(code)
-    assert packaged is not None and packaged.data == "reference"
-    assert replace(packaged, data="user") == recorded
 
 
 @pytest.mark.parametrize("kind", list(OUTPUT_KINDS))
 def test_output_reference_evidence_matches_a_fresh_run(kind):
     from preflight.probes.reference.__main__ import fresh_output
 
-    recorded = reference_evidence("PF3xx", f"output:{kind}")
+    recorded = reference_evidence("PF3xx", StableLoss(kind))
     assert recorded is not None and recorded.data == "reference"
     now = fresh_output(kind)
     assert now.verdict == recorded.verdict == "confirmed"
@@ -255,14 +251,14 @@ def test_code_findings_carry_reference_evidence_and_keep_their_severity(monkeypa
 
     # recorded evidence that is not_reproduced: a finding in code keeps its severity anyway, because
     # the reference data is not the user's
-    recorded = replace(reference_evidence("PF102"), verdict="not_reproduced")
+    recorded = replace(reference_evidence("PF203", ShuffleRows()), verdict="not_reproduced")
     f = Finding("PF102", "mixed-feature-scales", Severity.WARNING, "m", location=Location(path="train.py", line=3))
     with monkeypatch.context() as m:
-        m.setattr(run, "reference_evidence", lambda code, family=None: replace(recorded, rule=code))
+        m.setattr(run, "reference_evidence", lambda code, fix: replace(recorded, rule=code))
         [g] = attach_probes([f], CodeSubject(), ProbeSettings())
     assert g.probe.data == "reference" and g.probe.verdict == "not_reproduced"
     assert g.severity == Severity.WARNING
-    # an unshuffled loader in code (PF203) carries the order family's recorded example, PF201's
+    # an unshuffled loader in code (PF203) carries its fix's recorded example, PF201's
     f = Finding("PF203", "unshuffled-training-loader", Severity.WARNING, "m",
                 location=Location(path="train.py", line=5))
     [g] = attach_probes([f], CodeSubject(), ProbeSettings())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Iterable, Mapping
 
 from preflight.checks.base import Rule
+from preflight.checks.fixes import StableLoss
 from preflight.findings import Finding, Severity
 from preflight.inputs.subject import CodeSubject, SetupSubject
 from preflight.analysis import names
@@ -33,7 +34,6 @@ class _ActivationLoss(Rule):
     act: ClassVar[str]
     loss: ClassVar[str]
     why: ClassVar[str]
-    probe = None  # set per rule to the probe's output kind ("output:<kind>", preflight.probes.data.OUTPUT_KINDS)
     subject = (CodeSubject, SetupSubject)
 
     def check(self, subject: Any, opts: Mapping[str, Any]) -> Iterable[Finding]:
@@ -104,7 +104,7 @@ class SigmoidBeforeBCELoss(_ActivationLoss):
     summary = "A sigmoid output is fed to BCELoss; BCEWithLogitsLoss on the logits is exact."
     severity = Severity.WARNING
     fix = "drop the sigmoid and use nn.BCEWithLogitsLoss (F.binary_cross_entropy_with_logits) on the logits"
-    probe = "output:sigmoid_bce"
+    fix_object = StableLoss("sigmoid_bce")
     act, loss = names.SIGMOID, names.BCE
     why = "BCELoss on saturated probabilities loses precision and gradient; BCEWithLogitsLoss is exact"
 
@@ -147,7 +147,7 @@ class SoftmaxBeforeCrossEntropy(_ActivationLoss):
     summary = "A softmax output is fed to CrossEntropyLoss, which applies log_softmax itself."
     severity = Severity.ERROR
     fix = "drop the softmax: nn.CrossEntropyLoss (F.cross_entropy) takes the logits"
-    probe = "output:softmax_ce"
+    fix_object = StableLoss("softmax_ce")
     act, loss = names.SOFTMAX, names.CE
     why = "CrossEntropyLoss applies log_softmax itself, so this is a double softmax that flattens the gradients"
 
@@ -186,7 +186,7 @@ class SoftmaxBeforeNLLLoss(_ActivationLoss):
     summary = "A softmax (not log_softmax) output is fed to NLLLoss, which expects log-probabilities."
     severity = Severity.ERROR
     fix = "use log_softmax instead of softmax (or drop it and use nn.CrossEntropyLoss on the logits)"
-    probe = "output:softmax_nll"
+    fix_object = StableLoss("softmax_nll")
     act, loss = names.SOFTMAX, names.NLL
     why = "NLLLoss expects log-probabilities, so this minimises -p instead of -log p"
 
@@ -303,7 +303,7 @@ class SingleOutputCrossEntropy(Rule):
     severity = Severity.ERROR
     subject = SetupSubject
     fix = "use nn.BCEWithLogitsLoss with one output, or give the model one output per class"
-    probe = None  # no probe output kind measures it yet
+    # no fix object: no probe output kind measures it yet
 
     def check(self, subject: SetupSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
         m = subject.model

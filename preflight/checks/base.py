@@ -1,4 +1,4 @@
-"""The shape every rule has: a code, a name, named options, a documented fix, and a check.
+"""The shape every rule has: a code, a name, named options, a documented fix (its fix object), and a check.
 
 A rule's class docstring is its documentation, in the fixed sections
 What it does / Why is this bad? / Example / How to fix / Options / References;
@@ -10,8 +10,9 @@ from __future__ import annotations
 import inspect
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, ClassVar, Iterable, Mapping, Sequence
 
+from preflight.checks.fixes import Fix
 from preflight.findings import Finding, Location, Severity
 
 
@@ -32,14 +33,19 @@ class Rule:
     summary: ClassVar[str]  # one line for `preflight rules`
     severity: ClassVar[Severity] = Severity.WARNING
     subject: ClassVar[type]  # the subject type this rule reads (TableSubject, CodeSubject, ...)
-    fix: ClassVar[str]  # the transform a probe can apply, in words
-    probe: ClassVar[str | None] = None  # the probe family that can measure this rule's fix
+    fix: ClassVar[str]  # the fix, in words, for messages
+    fix_object: ClassVar[Fix | None] = None  # the transform the probe applies to measure the fix (None: no probe)
     options: ClassVar[tuple[Option, ...]] = ()
 
     def check(self, subject: Any, opts: Mapping[str, Any]) -> Iterable[Finding]:
         raise NotImplementedError
 
     # --- helpers -------------------------------------------------------------------------
+
+    def probe_columns(self, subject: Any, flagged: Sequence[str]) -> list[str]:
+        """The columns the probe's fix transforms on ``subject``, given the columns this rule's findings
+        flagged: those, unless the rule's fix covers more (PF102: every feature it compared)."""
+        return list(flagged)
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:

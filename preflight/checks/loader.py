@@ -11,6 +11,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from preflight.checks.base import Option, Rule
+from preflight.checks.fixes import ShuffleRows
 from preflight.findings import Finding
 from preflight.inputs.subject import CodeSubject, SetupSubject
 from preflight.stats.batches import order_runs, purity
@@ -84,7 +85,7 @@ class UnshuffledTrainingLoader(Rule):
     summary = "A DataLoader for training data does not shuffle."
     subject = (CodeSubject, SetupSubject)
     fix = "shuffle the training loader: DataLoader(..., shuffle=True) (or a shuffling sampler)"
-    probe = "order"
+    fix_object = ShuffleRows()
     options = (
         Option("max_runs_z", -5.0, "runtime: fire only when the runs test's z-score is below this"),
         Option("max_runs_ratio", 0.5, "runtime: and only when observed / expected label runs is below this"),
@@ -195,7 +196,7 @@ class SingleClassBatches(Rule):
     summary = "Most batches a loader yields hold a single class."
     subject = SetupSubject
     fix = "shuffle the training loader: DataLoader(..., shuffle=True) (or mix classes in the batch sampler)"
-    probe = "order"
+    fix_object = ShuffleRows()
     options = (
         Option("max_batches", 64, "read at most this many batches"),
         Option("purity", 0.9, "a batch is pure when its majority class holds at least this share"),

@@ -6,6 +6,7 @@ import math
 from typing import Any, Iterable, Mapping
 
 from preflight.checks.base import Option, Rule
+from preflight.checks.fixes import ShuffleRows
 from preflight.checks.scale import fmt
 from preflight.findings import Finding
 from preflight.inputs.subject import TableSubject
@@ -54,7 +55,7 @@ class LabelSortedRows(Rule):
     summary = "Class labels are clustered in row order, so mini-batches hold one class."
     subject = TableSubject
     fix = "shuffle the rows (DataLoader(..., shuffle=True), or shuffle the file once)"
-    probe = "order"
+    fix_object = ShuffleRows()
     options = (
         Option("max_runs_z", -5.0, "fire only when the runs test's z-score is below this"),
         Option("max_runs_ratio", 0.2, "and only when observed runs / expected runs is below this"),
@@ -116,7 +117,7 @@ class TargetSortedRows(Rule):
     summary = "A regression target is sorted or strongly correlated with row order."
     subject = TableSubject
     fix = "shuffle the rows (DataLoader(..., shuffle=True), or shuffle the file once)"
-    probe = "order"
+    fix_object = ShuffleRows()
     options = (
         Option("max_rank_correlation", 0.5, "fire when |Spearman rho| between row and target exceeds this"),
         Option("min_z", 5.0, "and only when |rho| * sqrt(n - 1) exceeds this"),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from preflight.checks.base import Option, Rule
+from preflight.checks.fixes import DropColumns, Impute, Standardize
 from preflight.findings import Finding
 from preflight.inputs.subject import TableSubject
 
@@ -95,7 +96,7 @@ class UnnormalizedFeature(Rule):
     summary = "A numeric feature's mean or standard deviation is far from 0 and 1."
     subject = TableSubject
     fix = "standardize the feature ((x - mean) / std, statistics from the training split) or put nn.BatchNorm1d first"
-    probe = "scale"
+    fix_object = Standardize()
     options = (
         Option("max_abs_mean", 5.0, "fire when |mean| exceeds this"),
         Option("max_std", 10.0, "fire when the standard deviation exceeds this"),
@@ -170,8 +171,13 @@ class MixedFeatureScales(Rule):
     summary = "Numeric features' standard deviations differ by orders of magnitude."
     subject = TableSubject
     fix = "standardize every numeric feature with training-split statistics, or put nn.BatchNorm1d first"
-    probe = "scale"
+    fix_object = Standardize()
     options = (Option("max_scale_ratio", 100.0, "fire when the largest std over the smallest exceeds this"),)
+
+    def probe_columns(self, subject: Any, flagged: Sequence[str]) -> list[str]:
+        """Every feature this rule compared (numeric, not constant), whatever its finding names: the fix
+        standardizes them all."""
+        return [name for name, _, _ in feature_scales(subject)] if isinstance(subject, TableSubject) else list(flagged)
 
     def check(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
         scales = feature_scales(subject)
@@ -214,7 +220,7 @@ class ConstantFeature(Rule):
     summary = "A feature has zero variance or no values at all."
     subject = TableSubject
     fix = "drop the column (standardizing it divides by zero)"
-    probe = "constant"
+    fix_object = DropColumns()
 
     def check(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
         stats = subject.stats
@@ -269,7 +275,7 @@ class NonFiniteValues(Rule):
     summary = "A feature or the target holds missing values, NaN or infinity."
     subject = TableSubject
     fix = "drop the rows or impute the values (the training split's mean or median) before training"
-    probe = "nonfinite"
+    fix_object = Impute("mean")
 
     def check(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
         stats = subject.stats

@@ -19,7 +19,7 @@ import polars.selectors as cs
 from preflight.errors import PreflightError
 from preflight.inputs.options import ReadOptions
 from preflight.inputs.subject import Column, ColumnKind, TableSample, TableSubject, Task
-from preflight.stats.batch_moments import batch_moments, moment_plan
+from preflight.stats.batch_moments import batch_moments, column, moment_plan
 from preflight.stats.moments import Moments
 from preflight.stats.table import TableStats
 
@@ -91,7 +91,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
                 stats.moments = stats.moments.merge(moments)
                 _track_bad_rows(batch, numeric, moments, stats, offset)
             if target is not None:
-                col = _column(batch, target)
+                col = column(batch, target)
                 missing = col.is_null().to_numpy()
                 if target_is_float:
                     missing = missing | col.is_nan().fill_null(False).to_numpy()
@@ -134,19 +134,13 @@ def _track_bad_rows(batch: pl.DataFrame, numeric: list[str], m: Moments, stats: 
     for i, name in enumerate(numeric):
         if m.missing[i] + m.nonfinite[i] == 0 or len(stats.first_bad.get(name, ())) >= 3:
             continue
-        col = _column(batch, name)
+        col = column(batch, name)
         bad = col.is_null()
         if col.dtype.is_float():
             bad = bad | ~col.is_finite().fill_null(True)
         rows = bad.arg_true().head(3).to_numpy()
         if len(rows):
             stats.add_bad_rows(name, rows + offset)
-
-
-def _column(frame: pl.DataFrame, name: str) -> pl.Series:
-    """A column under a neutral name: many polars Series methods run as ``pl.col(series.name)``, and
-    a name like ``^a.*$`` is a regex there (an IndexError, or another column's values)."""
-    return frame.get_column(name).alias("value")
 
 
 def _labels(col: pl.Series) -> np.ndarray:
@@ -164,7 +158,7 @@ def _sample_block(batch: pl.DataFrame, features: list[str], target: str | None, 
         X = np.zeros((len(keep), 0))
     if target is None:
         return X
-    t = _column(rows, target)
+    t = column(rows, target)
     y = _as_float(t) if t.dtype.is_numeric() else t.cast(pl.String).to_numpy().astype(object)
     return np.column_stack([X, y])
 

@@ -2,7 +2,7 @@
 
 An entry holds what a training measured (``evidence.Measurements.to_json``: curves, failures,
 lengths), not a verdict: the verdict is judged again on every read. Keys hash everything the
-trainer sees (the exact arrays, the family, the losses, the batch plan, the settings) and the
+trainer sees (the exact arrays, the fix, the losses, the batch plan, the settings) and the
 versions of the probe, preflight, torch and numpy (``run.training_key``), so a hit is the same
 training; the rule is not part of the key, so rules whose probes train alike share one entry. The
 directory is ``PREFLIGHT_CACHE_DIR``, else ``$XDG_CACHE_HOME/preflight``, else ``~/.cache/preflight``.

@@ -1,4 +1,4 @@
-"""Running probes: resolve the family, build the variants, fit the budget, train, judge, cache."""
+"""Running probes: apply the rule's fix object, fit the budget, train, judge, cache."""
 
 from __future__ import annotations
 
@@ -11,30 +11,15 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from preflight.checks.fixes import Fix, StableLoss
 from preflight.findings import Evidence
+from preflight.inputs.subject import TableSubject
 from preflight.probes import cache as probe_cache
-from preflight.probes.data import (FAMILIES, ProbeData, Skip, Table, batch_plan, build, no_rows_reason,
-                                   table_from_arrays, table_from_subject)
+from preflight.probes.data import (ProbeData, Skip, Table, batch_plan, build, no_rows_reason, table_from_arrays,
+                                   table_from_subject)
 from preflight.probes.evidence import Measurements, build_evidence, skipped
 from preflight.probes.reference import reference_evidence
 from preflight.probes.settings import (CURVE_POINTS, DEFAULT_STEPS, MIN_STEPS, PROBE_VERSION, ProbeSettings)
-
-# The probe family of each rule whose Rule class does not name one itself (``Rule.probe``).
-DEFAULT_FAMILIES: dict[str, str] = {
-    "PF101": "scale",
-    "PF102": "scale",
-    "PF103": "constant",
-    "PF104": "nonfinite",
-    "PF201": "order",
-    "PF202": "order",
-    "PF203": "order",
-    "PF204": "order",
-}
-
-# Rules whose fix transforms every feature the rule measured, not only the column its finding names:
-# PF102 names the widest of the features whose scales differ, and its fix is "standardize every
-# numeric feature", so its probe standardizes every numeric, non-constant feature (the ones it compared).
-EVERY_FEATURE = frozenset({"PF102"})
 
 # Cost model for the budget, calibrated on a 2-core x86 CPU with one torch thread
 # (bench/probe.py prints predicted against measured; it errs on the slow side): seconds per step =
@@ -44,21 +29,19 @@ STEP_OVERHEAD = 1.2e-3
 FLOPS = 1e10
 
 
-def family_for(code: str, rule: Any = None) -> str | None:
-    """``scale``, ``constant``, ``nonfinite``, ``order``, ``output:<kind>``, or None (no probe)."""
-    named = getattr(rule, "probe", None) if rule is not None else None
-    return named or DEFAULT_FAMILIES.get(code)
+def fix_of(rule: Any) -> Fix | None:
+    """The fix object ``rule`` names for its probe (``Rule.fix_object``), or None: no probe."""
+    return getattr(rule, "fix_object", None)
 
 
-def predicted_seconds(steps: int, models: int, batch: int, d: int, hidden: int, out: int, n_test: int,
-                      curve_points: int = CURVE_POINTS) -> float:
+def predicted_seconds(steps: int, models: int, batch: int, d: int, hidden: int, out: int, n_test: int) -> float:
     per_sample = d * hidden + hidden * out
     train = steps * (STEP_OVERHEAD + 6.0 * models * batch * per_sample / FLOPS)
-    evals = (curve_points + 2) * (2e-4 + 2.0 * models * n_test * per_sample / FLOPS)
+    evals = (CURVE_POINTS + 2) * (2e-4 + 2.0 * models * n_test * per_sample / FLOPS)
     return train + evals
 
 
-def fit_steps(family: str, data: ProbeData, settings: ProbeSettings) -> tuple[int | None, int | None, str]:
+def fit_steps(data: ProbeData, settings: ProbeSettings) -> tuple[int | None, int | None, str]:
     """(steps, epochs, note): the default or asked-for length, cut to fit ``settings.budget``.
 
     Raises ``Skip`` when the budget leaves fewer than ``MIN_STEPS`` steps.
@@ -73,7 +56,7 @@ def fit_steps(family: str, data: ProbeData, settings: ProbeSettings) -> tuple[in
         return predicted_seconds(n_steps, models, batch, d, settings.hidden, data.n_out, data.n_test)
 
     note = ""
-    if family == "order":  # order probes train whole epochs: a training loop stops at an epoch's end
+    if data.fix.whole_epochs:  # as a training loop does, which stops at an epoch's end
         epochs = max(1, round(want / per_epoch))
         while epochs > 1 and settings.budget > 0 and cost(epochs * per_epoch) > settings.budget:
             epochs -= 1
@@ -118,8 +101,7 @@ def library_versions() -> dict[str, str]:
     return {"torch": torch_version, "numpy": np.__version__}
 
 
-def training_key(data: ProbeData, family: str, steps: int | None, epochs: int | None,
-                 settings: ProbeSettings) -> str:
+def training_key(data: ProbeData, steps: int | None, epochs: int | None, settings: ProbeSettings) -> str:
     """The cache key of a training: a hash of everything the trainer sees and of the code that
     trains. Not the rule (two rules whose probes train alike share one training) and not the judge
     (the verdict is judged from the measurements on every read)."""
@@ -128,9 +110,9 @@ def training_key(data: ProbeData, family: str, steps: int | None, epochs: int | 
         a = np.ascontiguousarray(a)
         h.update(f"{a.dtype}{a.shape}".encode())
         h.update(a.tobytes())
-    meta = {"family": family, "task": data.task, "n_out": data.n_out, "losses": list(data.losses),
-            "eval_loss": data.eval_loss, "order": list(data.order), "batch": data.batch_size, "steps": steps,
-            "epochs": epochs, "settings": settings.key(), "probe_version": PROBE_VERSION,
+    meta = {"family": data.fix.family, "fix": data.fix.key(), "task": data.task, "n_out": data.n_out,
+            "losses": list(data.losses), "eval_loss": data.eval_loss, "order": list(data.fix.order),
+            "batch": data.batch_size, "steps": steps, "epochs": epochs, "settings": settings.key(), "probe_version": PROBE_VERSION,
             "preflight": preflight_version(), **library_versions()}
     h.update(json.dumps(meta, sort_keys=True).encode())
     return h.hexdigest()
@@ -141,38 +123,38 @@ def training_key(data: ProbeData, family: str, steps: int | None, epochs: int | 
 Trained = dict[str, tuple[Measurements, bool, str]]
 
 
-def run_on_table(table: Table, code: str, family: str, columns: Sequence[str] = (),
+def run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str] = (),
                  settings: ProbeSettings = ProbeSettings(), data_kind: str = "user",
                  trained: Trained | None = None) -> Evidence:
-    """Probe ``code``'s fix on ``table``: the evidence dict (never raises for bad data: skips).
+    """Probe ``code``'s ``fix`` on ``table``, transforming ``columns``: the evidence (never
+    raises for bad data: skips).
 
     The training comes from ``trained`` (this subject's trainings so far), else from the cache, else
     it runs; either way the evidence, verdict included, is built from its measurements here.
     """
-    base, _, kind = family.partition(":")
-    if base not in FAMILIES:
-        return skipped(f"no probe for family {family!r}", rule=code, data=data_kind)
     try:
-        data = build(base, table, columns, settings, output_kind=kind or None)
-        steps, epochs, note = fit_steps(base, data, settings)
+        data = build(fix, table, columns, settings)
+        steps, epochs, note = fit_steps(data, settings)
     except Skip as e:
-        return skipped(str(e), rule=code, family=family, data=data_kind)
+        return skipped(str(e), rule=code, family=fix.family, data=data_kind)
     models = 2 * settings.seeds
-    key = training_key(data, family, steps, epochs, settings)
+    key = training_key(data, steps, epochs, settings)
     shared_with = None
     if trained is not None and key in trained:
         measured, cached, shared_with = trained[key]
     else:
         hit = probe_cache.get(key, settings.cache_dir) if settings.cache else None
-        measured = Measurements.from_json(hit, models) if hit is not None else None
-        cached = measured is not None
-        if measured is None:
+        from_cache = Measurements.from_json(hit, models) if hit is not None else None
+        cached = from_cache is not None
+        if from_cache is None:
             measured = _train(data, steps, epochs, settings)
             if settings.cache:
                 probe_cache.put(key, measured.to_json(), settings.cache_dir)
+        else:
+            measured = from_cache
         if trained is not None:
             trained[key] = (measured, cached, code)
-    ev = _evidence(data, code, family, measured, settings, data_kind)
+    ev = _evidence(data, code, measured, settings, data_kind)
     if note:
         ev = ev.with_notes(note)
     if shared_with is not None and shared_with != code:
@@ -180,21 +162,21 @@ def run_on_table(table: Table, code: str, family: str, columns: Sequence[str] = 
     return replace(ev, cached=cached)
 
 
-def _evidence(data: ProbeData, code: str, family: str, m: Measurements, settings: ProbeSettings,
+def _evidence(data: ProbeData, code: str, m: Measurements, settings: ProbeSettings,
               data_kind: str) -> Evidence:
     return build_evidence(
-        code=code, family=family, task=data.task, eval_loss=data.eval_loss, columns=data.columns,
+        code=code, family=data.fix.family, task=data.task, eval_loss=data.eval_loss, columns=data.columns,
         eval_steps=m.eval_steps, curves=m.curves, score_curves=m.score_curves, first_nonfinite=m.first_nonfinite,
         n_seeds=settings.seeds, steps=m.steps, batch=m.batch, epochs=m.epochs, hidden=settings.hidden,
         lr=settings.lr, d=data.X_train.shape[2], n_out=data.n_out, rows={"train": data.n_train, "heldout": data.n_test},
-        seconds=m.seconds, as_is=data.as_is, fixed=data.fixed, notes=data.notes, data=data_kind)
+        seconds=m.seconds, as_is=data.fix.as_is, fixed=data.fix.fixed, notes=data.notes, data=data_kind)
 
 
 def _train(data: ProbeData, steps: int | None, epochs: int | None, settings: ProbeSettings) -> Measurements:
     from preflight.probes.train import fit  # imports torch
 
     seeds = list(range(settings.seeds))
-    plan = batch_plan(data.n_train, data.batch_size, steps, epochs, seeds, data.order)
+    plan = batch_plan(data.n_train, data.batch_size, steps, epochs, seeds, data.fix.order)
     variant = [0] * len(seeds) + [1] * len(seeds)
     eval_at = None
     if epochs is not None:  # order probes: evaluate at epoch ends, where a training loop validates
@@ -214,45 +196,32 @@ def _train(data: ProbeData, steps: int | None, epochs: int | None, settings: Pro
 
 # --- public entry points -----------------------------------------------------------------------
 
-def fix_columns(code: str, subject: Any, flagged: Sequence[str]) -> list[str]:
-    """The columns rule ``code``'s fix transforms on ``subject``: the ``flagged`` ones, or for a rule
-    of ``EVERY_FEATURE`` every feature it measured (numeric, not constant), whatever was flagged."""
-    if code in EVERY_FEATURE and getattr(subject, "stats", None) is not None:
-        from preflight.checks.scale import feature_scales  # the features PF102 compares
-
-        return [name for name, _, _ in feature_scales(subject)]
-    return list(flagged)
-
-
-def run_probe(subject: Any, code: str, columns: Sequence[str] = (), settings: ProbeSettings = ProbeSettings(),
-              family: str | None = None, trained: Trained | None = None) -> Evidence:
-    """Probe rule ``code`` on a table subject, covering the flagged ``columns`` (for a rule of
-    ``EVERY_FEATURE``, every feature its fix transforms). ``trained``: see ``run_on_table``."""
-    family = family or family_for(code)
-    if family is None:
-        return skipped(f"{code} has no probe", rule=code)
+def run_probe(subject: Any, code: str, fix: Fix, columns: Sequence[str] = (),
+              settings: ProbeSettings = ProbeSettings(), trained: Trained | None = None) -> Evidence:
+    """Probe rule ``code``'s ``fix`` on a table subject, transforming ``columns`` (the rule's
+    ``probe_columns``). ``trained``: see ``run_on_table``."""
     try:
         table = table_from_subject(subject, settings.max_rows)
     except Skip as e:
-        return skipped(str(e), rule=code, family=family)
-    return run_on_table(table, code, family, fix_columns(code, subject, columns), settings, trained=trained)
+        return skipped(str(e), rule=code, family=fix.family)
+    return run_on_table(table, code, fix, columns, settings, trained=trained)
 
 
-def probe_arrays(X: np.ndarray, y: np.ndarray, task: str, code: str, family: str,
+def probe_arrays(X: np.ndarray, y: np.ndarray, task: str, code: str, fix: Fix,
                  columns: Sequence[str] = (), features: Sequence[str] | None = None,
                  settings: ProbeSettings = ProbeSettings(), data_kind: str = "user") -> Evidence:
     """Probe on plain arrays (rows in file order)."""
     try:
         table = table_from_arrays(X, y, task, features, settings.max_rows)
     except Skip as e:
-        return skipped(str(e), rule=code, family=family, data=data_kind)
-    return run_on_table(table, code, family, columns, settings, data_kind)
+        return skipped(str(e), rule=code, family=fix.family, data=data_kind)
+    return run_on_table(table, code, fix, columns, settings, data_kind)
 
 
 def probe_output(X: np.ndarray, y: np.ndarray, kind: str, task: str | None = None, code: str = "PF3xx",
                  settings: ProbeSettings = ProbeSettings(), data_kind: str = "user") -> Evidence:
-    """The PF3xx probe: the user's output activation and loss (``kind``, a key of
-    ``preflight.probes.data.OUTPUT_KINDS``) against logits with the matching stable loss.
+    """The PF3xx probe, ``StableLoss(kind)``: the user's output activation and loss (``kind``, a key
+    of ``preflight.checks.fixes.OUTPUT_KINDS``) against logits with the matching stable loss.
 
     ``task`` defaults to binary for sigmoid kinds and to binary/multiclass by the number of classes
     of ``y`` for softmax kinds. Call it with the user's data, or with ``reference_data(kind)``.
@@ -261,14 +230,22 @@ def probe_output(X: np.ndarray, y: np.ndarray, kind: str, task: str | None = Non
         task = "binary" if kind.startswith("sigmoid") else (
             "binary" if len(np.unique(np.asarray(y)[np.isfinite(np.asarray(y, dtype=float))])) == 2
             else "multiclass")
-    return probe_arrays(X, y, task, code, f"output:{kind}", settings=settings, data_kind=data_kind)
+    return probe_arrays(X, y, task, code, StableLoss(kind), settings=settings, data_kind=data_kind)
 
 
-def _probed(findings: Sequence[Any], rules: Mapping[str, Any] | None) -> dict[str, list[int]]:
+def _rules(rules: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if rules is not None:
+        return rules
+    from preflight.checks import RULES_BY_CODE
+
+    return RULES_BY_CODE
+
+
+def _probed(findings: Sequence[Any], rules: Mapping[str, Any]) -> dict[str, list[int]]:
     """Rule code -> indices of its findings that have no evidence yet and whose rule has a probe."""
     by_code: dict[str, list[int]] = {}
     for i, f in enumerate(findings):
-        if f.probe is None and family_for(f.code, (rules or {}).get(f.code)):
+        if f.probe is None and fix_of(rules.get(f.code)) is not None:
             by_code.setdefault(f.code, []).append(i)
     return by_code
 
@@ -280,37 +257,41 @@ def probe_trains(findings: Sequence[Any], subject: Any, settings: ProbeSettings 
     recorded evidence, a table without a sample or a target a skip)."""
     if not settings.enabled or no_rows_reason(subject) is not None:
         return 0
-    return sum(len(idx) for idx in _probed(findings, rules).values())
+    return sum(len(idx) for idx in _probed(findings, _rules(rules)).values())
 
 
 def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings = ProbeSettings(),
                   rules: Mapping[str, Any] | None = None) -> list[Any]:
     """Findings with probe evidence attached: one probe per rule and subject over every flagged column
-    (``fix_columns``); rules whose probes train alike (same family, same transform of the same
-    columns, same rows) share one training, each with its own ``rule`` in the evidence.
+    (``Rule.probe_columns``); rules whose probes train alike (the same transform of the same columns, the
+    same rows) share one training, each with its own ``rule`` in the evidence.
 
     A finding whose probe gives ``not_reproduced`` on the user's rows drops to info severity;
     ``confirmed``, ``skipped`` and reference evidence keep theirs. A subject without rows (a .py file)
-    gets the rule's reference evidence, marked ``"data": "reference"``. ``rules`` maps codes to Rule objects (their ``probe`` names the
-    family); without it the default families apply.
+    gets the recorded evidence of the rule's fix, marked ``"data": "reference"``. ``rules`` maps codes
+    to Rule objects, whose ``fix_object`` the probe applies (default: every rule).
     """
     from preflight.findings import Severity
 
     findings = list(findings)
     if not settings.enabled:
         return findings
+    rules = _rules(rules)
     by_code = _probed(findings, rules)
-    is_table = hasattr(subject, "sample")  # a table subject, even when it sampled no rows
+    is_table = isinstance(subject, TableSubject)  # even when it sampled no rows
     trained: Trained = {}
     for code, idx in by_code.items():
-        family = family_for(code, (rules or {}).get(code))
+        rule = rules[code]
+        fix = fix_of(rule)
+        assert fix is not None  # _probed keeps rules with a fix only
+        ev: Evidence | None
         if is_table:
-            columns = list(dict.fromkeys(findings[i].location.column for i in idx if findings[i].location.column))
-            ev = run_probe(subject, code, columns, settings, family, trained)
-        else:  # code, not data: the rule's recorded evidence on its catalog example
-            ev = reference_evidence(code, family)
-            if ev is None:
-                continue
+            flagged = list(dict.fromkeys(findings[i].location.column for i in idx if findings[i].location.column))
+            ev = run_probe(subject, code, fix, rule.probe_columns(subject, flagged), settings, trained)
+        else:  # code, not data: the fix's recorded evidence on its catalog example or reference data
+            ev = reference_evidence(code, fix)
+        if ev is None:
+            continue
         # only a measurement on the user's own rows can lower a finding; reference evidence informs
         severity = Severity.INFO if ev.verdict == "not_reproduced" and ev.data == "user" else None
         for i in idx:

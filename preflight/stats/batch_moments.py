@@ -65,7 +65,7 @@ def batch_moments(batch: pl.DataFrame, plan: Plan, numeric: list[str]) -> Moment
     has = n > 0
     for i in np.flatnonzero(has & ~(np.isfinite(a[:, 5]) & np.isfinite(a[:, 6]))):
         # the sum overflowed (values near 1e308): polars' mean is inf or NaN; scale, then unscale
-        a[i, 5], a[i, 6] = _scaled_mean_var(batch.get_column(numeric[i]))
+        a[i, 5], a[i, 6] = _scaled_mean_var(column(batch, numeric[i]))
     var = np.where(np.isnan(a[:, 6]), 0.0, a[:, 6])
     with np.errstate(over="ignore"):
         m2 = np.where(has, var * n, 0.0)  # +inf when the variance overflows, never clipped to a finite max
@@ -80,6 +80,12 @@ def batch_moments(batch: pl.DataFrame, plan: Plan, numeric: list[str]) -> Moment
         min=np.where(has, a[:, 7], np.nan),
         max=np.where(has, a[:, 8], np.nan),
     )
+
+
+def column(frame: pl.DataFrame, name: str) -> pl.Series:
+    """A column under a neutral name: many polars Series methods run as ``pl.col(series.name)``, and
+    a name like ``^a.*$`` is a regex there (an IndexError, or another column's values)."""
+    return frame.get_column(name).alias("value")
 
 
 def _scaled_mean_var(col: pl.Series) -> tuple[float, float]:

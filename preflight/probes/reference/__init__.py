@@ -1,9 +1,12 @@
-"""Recorded probe evidence for findings in code (no user data): ``<CODE>.json`` per rule.
+"""Recorded probe evidence for findings in code, which have no rows of their own: one file per fix
+that a rule on code names, ``<family>.json`` (``order.json``, ``output-<kind>.json``).
 
-Each file is the probe's evidence on the rule's catalog bad example (``rules/<CODE>-<name>/bad.csv``,
-also recorded there as ``evidence.json``), or for the PF3xx output kinds on ``reference.data``'s
-sets, marked ``"data": "reference"``. ``python -m preflight.probes.reference`` regenerates them,
-and a slow test checks that a fresh run matches within tolerance.
+``order.json`` is the probe's evidence on the catalog bad example of the first data rule with the same
+fix (``rules/PF201-label-sorted-rows/bad.csv``, recorded there too as ``evidence.json``; a test
+asserts the two are the same); ``output-<kind>.json`` the PF3xx probe on ``reference.data``'s sets.
+Data rules' findings are always probed on the user's rows, so their fixes need no file here.
+``python -m preflight.probes.reference`` regenerates them, and a slow test checks that a fresh run
+matches within tolerance.
 """
 
 from __future__ import annotations
@@ -11,30 +14,19 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+from preflight.checks.fixes import Fix
 from preflight.findings import Evidence
 
-# The catalog rule whose recorded evidence stands for a family's rules that have none of their own.
-FAMILY_EXAMPLE = {"order": "PF201", "scale": "PF101"}
+
+def file_name(fix: Fix) -> str:
+    """``<family>.json``, the family's ``:`` written ``-`` (``output:sigmoid_bce`` -> ``output-sigmoid_bce.json``)."""
+    return fix.family.replace(":", "-") + ".json"
 
 
-def file_name(code: str, family: str | None = None) -> str:
-    """``<CODE>.json``, or ``output-<kind>.json`` for an output family (PF3xx rules share them)."""
-    if family and family.startswith("output:"):
-        return f"output-{family.partition(':')[2]}.json"
-    return f"{code}.json"
-
-
-def reference_evidence(code: str, family: str | None = None) -> Evidence | None:
-    """The recorded evidence for ``code`` (or its output ``family``), or None when there is none."""
-    names = [file_name(code, family)]
-    if family in FAMILY_EXAMPLE:  # e.g. an unshuffled loader (PF203) is measured by PF201's example
-        names.append(file_name(FAMILY_EXAMPLE[family]))
-    for name in names:
-        try:
-            text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
-            break
-        except (FileNotFoundError, OSError):
-            continue
-    else:
+def reference_evidence(code: str, fix: Fix) -> Evidence | None:
+    """The recorded evidence of ``fix``, for rule ``code``'s findings in code, or None when there is none."""
+    try:
+        text = resources.files(__name__).joinpath(file_name(fix)).read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
         return None
     return Evidence.from_dict({**json.loads(text), "data": "reference", "rule": code})

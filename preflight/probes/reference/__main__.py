@@ -1,9 +1,10 @@
 """Rewrite the recorded probe evidence: ``python -m preflight.probes.reference``.
 
 * ``rules/<CODE>-<name>/evidence.json``: the probe on the catalog's bad example (from a checkout).
-* ``preflight/probes/reference/<CODE>.json``: the same evidence as package data, for findings in
-  code, which have no rows of their own.
-* ``preflight/probes/reference/output-<kind>.json``: the PF3xx probes on ``reference.data``'s sets.
+* ``preflight/probes/reference/<family>.json``, for each fix that a rule on code names (its findings
+  have no rows): a ``StableLoss``'s run on ``reference.data``'s set (``output-<kind>.json``), any
+  other fix's evidence on the bad example of the first data rule with the same fix, the same run
+  as that rule's ``evidence.json`` (``order.json``: PF201's).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from preflight.checks.fixes import Fix, StableLoss
 from preflight.findings import Evidence
-from preflight.probes.data import OUTPUT_KINDS
 from preflight.probes.reference import file_name
 from preflight.probes.reference.data import output_case
 from preflight.probes.run import probe_output, run_probe
@@ -36,20 +37,36 @@ def fresh_catalog(code: str, folder: Path) -> Evidence:
     from preflight.config import Config
     from preflight.inputs import read_path
     from preflight.inputs.options import ReadOptions
-    from preflight.probes.run import family_for
 
     rule = RULES_BY_CODE[code]
+    assert rule.fix_object is not None, code
     subject = read_path(folder / "bad.csv", ReadOptions())
     columns = [f.location.column for f in rule.check(subject, Config().options_for(rule)) if f.location.column]
-    ev = run_probe(subject, code, columns, SETTINGS, family_for(code, rule))
+    ev = run_probe(subject, code, rule.fix_object, columns, SETTINGS)
     # seconds and cached are not recorded: they differ between runs
     return replace(ev, about=f"the catalog's bad example, rules/{folder.name}/bad.csv", seconds=None, cached=None)
 
 
-def fresh_output(kind: str, code: str = "PF3xx") -> Evidence:
+def fresh_output(kind: str) -> Evidence:
     c = output_case(kind)
-    ev = probe_output(c["X"], c["y"], kind, task=c["task"], code=code, settings=SETTINGS, data_kind="reference")
+    ev = probe_output(c["X"], c["y"], kind, task=c["task"], code="PF3xx", settings=SETTINGS, data_kind="reference")
     return replace(ev, about=c["about"], seconds=None, cached=None)
+
+
+def packaged_fixes() -> dict[Fix, str | None]:
+    """Each fix a rule on code names (a rule without a catalog ``bad.csv``), with the data rule whose
+    catalog example stands for it (None for a ``StableLoss``: reference data)."""
+    from preflight.checks import ALL_RULES
+
+    data_rules = catalog_folders()
+    out: dict[Fix, str | None] = {}
+    for r in ALL_RULES:
+        fix = r.fix_object
+        if fix is None or r.code in data_rules or fix in out:
+            continue
+        out[fix] = None if isinstance(fix, StableLoss) else next(
+            d.code for d in ALL_RULES if d.code in data_rules and d.fix_object == fix)
+    return out
 
 
 def _write(path: Path, ev: Evidence) -> None:
@@ -57,15 +74,19 @@ def _write(path: Path, ev: Evidence) -> None:
 
 
 def main() -> None:
+    catalog = {}
     for code, folder in catalog_folders().items():
-        ev = fresh_catalog(code, folder)
+        ev = catalog[code] = fresh_catalog(code, folder)
         _write(folder / "evidence.json", ev)
-        _write(HERE / file_name(code), replace(ev, data="reference"))
         print(f"{folder.name}: {ev.verdict} ratio {ev.gap.ratio if ev.gap else None} ({ev.reason})")
-    for kind in OUTPUT_KINDS:
-        ev = fresh_output(kind)
-        _write(HERE / file_name("PF3xx", f"output:{kind}"), ev)
-        print(f"output {kind}: {ev.verdict} ratio {ev.gap.ratio if ev.gap else None} ({ev.reason})")
+    for fix, stand_in in packaged_fixes().items():
+        if isinstance(fix, StableLoss):
+            ev = fresh_output(fix.kind)
+        else:
+            assert stand_in is not None
+            ev = replace(catalog[stand_in], data="reference")
+        _write(HERE / file_name(fix), ev)
+        print(f"{file_name(fix)}: {ev.verdict} ratio {ev.gap.ratio if ev.gap else None} ({ev.reason})")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from preflight.checks.fixes import DropColumns, Impute
+
 ROWS = 4000
 
 
@@ -42,19 +44,19 @@ def blobs(n: int = ROWS, d: int = 10, classes: int = 2, sep: float = 1.0, flip: 
 
 
 def case(code: str) -> dict[str, Any]:
-    """``{"X", "y", "task", "features", "columns", "family", "about"}`` for rule ``code``."""
+    """``{"X", "y", "task", "features", "columns", "fix", "about"}`` for rule ``code``."""
     if code == "PF103":
         X, y = moons()
         X = np.c_[X, np.full(len(y), 1.0)]
         return dict(X=X, y=y, task="binary", features=("a", "b", "bias"), columns=("bias",),
-                    family="constant", about="two moons and a column that is always 1")
+                    fix=DropColumns(), about="two moons and a column that is always 1")
     if code == "PF104":
         X, y = moons()
         rng = np.random.default_rng(1)
         X = X.copy()
         X[rng.random(len(y)) < 0.01, 0] = np.nan
         X[rng.random(len(y)) < 0.005, 1] = np.inf
-        return dict(X=X, y=y, task="binary", features=("a", "b"), columns=("a", "b"), family="nonfinite",
+        return dict(X=X, y=y, task="binary", features=("a", "b"), columns=("a", "b"), fix=Impute("mean"),
                     about="two moons with 1% NaN in one column and 0.5% inf in the other")
     raise KeyError(code)
 

@@ -1,0 +1,285 @@
+"""The fixes rules name, as transforms the reference probe applies (numpy only: no torch, no probes).
+
+A rule names its fix object (``Rule.fix_object``); ``preflight.probes`` applies whatever fix it is
+given, with no table of rules or families. A fix says what it needs and what it does:
+
+* ``as_is`` / ``fixed``: the two variants in words, for the evidence;
+* ``family``: the evidence's ``family`` string (``scale``, ``constant``, ``nonfinite``, ``order``,
+  ``output:<kind>``);
+* ``transforms_columns``: whether it transforms columns at all (a probe then needs some); which
+  columns is the rule's choice (``Rule.probe_columns``: by default the flagged ones);
+* ``order`` / ``whole_epochs``: the row order of each variant's mini-batches, and whether the
+  training runs whole epochs (as a training loop over a loader does);
+* ``head(task, n_out, eval_loss)`` and ``losses(eval_loss)``: the output units, the held-out loss and
+  the training loss of each variant;
+* ``variants(split)``: the as-is and fixed features from the training / held-out split, with every
+  statistic taken from the training split.
+
+What is not the fix's business is the same in both variants: columns it does not transform keep
+their values (non-finite cells imputed alike, so that only the fix differs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+
+class Skip(Exception):
+    """The fix cannot be measured on this input; the message says why, for the evidence's reason."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """What a fix transforms: the training and held-out rows (float64, file order) of the probe's split."""
+
+    X_train: np.ndarray  # (n, d)
+    X_test: np.ndarray  # (nt, d)
+    flagged: np.ndarray  # (d,) bool: the columns asked for (``Fix.columns``) that the table holds
+
+
+@dataclass(frozen=True)
+class Variants:
+    """The features of the two variants, as-is first, and what the evidence says about them."""
+
+    train: tuple[np.ndarray, np.ndarray]
+    test: tuple[np.ndarray, np.ndarray]
+    columns: np.ndarray | None = None  # (d,) bool: the columns the evidence names; None: the ones asked for
+    notes: tuple[str, ...] = ()
+
+
+# --- column transforms (statistics from the training split only) -------------------------------
+
+def finite_mean_std(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    finite = np.isfinite(X)
+    n = finite.sum(axis=0)
+    safe = np.where(finite, X, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, safe.sum(axis=0) / np.maximum(n, 1), 0.0)
+        dev = np.where(finite, X - mean, 0.0)
+        std = np.sqrt((dev * dev).sum(axis=0) / np.maximum(n, 1))
+    return mean, std
+
+
+def impute(X: np.ndarray, cols: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Non-finite cells of columns ``cols`` replaced by ``mean``."""
+    X = X.copy()
+    for j in np.flatnonzero(cols):
+        bad = ~np.isfinite(X[:, j])
+        X[bad, j] = mean[j]
+    return X
+
+
+def standardize(X: np.ndarray, cols: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """Columns ``cols`` standardized; a column with std 0 is centred only (it then holds zeros)."""
+    X = X.copy()
+    scale = np.where(std > 0, std, 1.0)
+    X[:, cols] = (X[:, cols] - mean[cols]) / scale[cols]
+    return X
+
+
+def naive_standardize(X_tr: np.ndarray, X_te: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(x - x.mean(0)) / x.std(0)`` a user writes, in float32 as torch computes it (a std of 0 gives NaN)."""
+    a = X_tr.astype(np.float32)
+    mean = a.mean(axis=0)
+    std = a.std(axis=0, ddof=1) if len(a) > 1 else np.zeros(a.shape[1], np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (a - mean) / std, (X_te.astype(np.float32) - mean) / std
+
+
+def _imputed(s: Split, cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Both splits with the non-finite cells of ``cols`` (default every column) imputed, and the
+    training split's mean and std."""
+    mean, std = finite_mean_std(s.X_train)
+    cols = np.ones(s.X_train.shape[1], bool) if cols is None else cols
+    return impute(s.X_train, cols, mean), impute(s.X_test, cols, mean), mean, std
+
+
+def _all_finite(s: Split, cols: np.ndarray) -> np.ndarray:
+    """Per column of ``cols``: whether every cell of both splits is finite."""
+    return np.isfinite(s.X_train[:, cols]).all(axis=0) & np.isfinite(s.X_test[:, cols]).all(axis=0)
+
+
+# --- the fixes ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Fix:
+    """Base of every fix object: frozen dataclasses whose fields are the fix's parameters."""
+
+    transforms_columns: ClassVar[bool] = True
+    order: ClassVar[tuple[str, str]] = ("shuffled", "shuffled")  # "file" or "shuffled", per variant
+    whole_epochs: ClassVar[bool] = False
+    transform_fields: ClassVar[tuple[str, ...] | None] = None  # the fields the transform reads (None: all)
+
+    @property
+    def family(self) -> str:
+        """The evidence's ``family``."""
+        raise NotImplementedError
+
+    @property
+    def as_is(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def fixed(self) -> str:
+        raise NotImplementedError
+
+    def key(self) -> str:
+        """The fix as a training sees it, for the cache key: its class and the fields its transform
+        reads (not how it chooses columns: the chosen columns are in the data)."""
+        names = [f.name for f in fields(self)] if self.transform_fields is None else list(self.transform_fields)
+        return type(self).__name__ + "(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
+
+    def head(self, task: str, n_out: int, eval_loss: str) -> tuple[int, str]:
+        """The output units and the held-out loss both variants train with."""
+        return n_out, eval_loss
+
+    def losses(self, eval_loss: str) -> tuple[str, str]:
+        """The training loss of the as-is and the fixed variant."""
+        return eval_loss, eval_loss
+
+    def variants(self, s: Split) -> Variants:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Standardize(Fix):
+    """Standardize the columns the rule names (``Rule.probe_columns``) with the training split's mean
+    and std."""
+
+    family = "scale"
+    transform_fields = ()
+
+    as_is = "raw features"
+    fixed = "flagged columns standardized (training-split mean and std)"
+
+    def variants(self, s: Split) -> Variants:
+        a_tr, a_te, mean, std = _imputed(s)
+        notes = () if _all_finite(s, ~s.flagged).all() else (
+            "non-finite cells imputed with the training mean in both variants",)
+        fixed = standardize(a_tr, s.flagged, mean, std), standardize(a_te, s.flagged, mean, std)
+        return Variants((a_tr, fixed[0]), (a_te, fixed[1]), s.flagged, notes)
+
+
+@dataclass(frozen=True)
+class DropColumns(Fix):
+    """Drop the (constant) columns, against standardizing every column naively, which divides by a
+    std of 0. Without flagged columns, the constant ones are dropped."""
+
+    family = "constant"
+    as_is = "(x - mean) / std on every column, a std of 0 included"
+    fixed = "constant columns dropped, the others standardized"
+
+    def variants(self, s: Split) -> Variants:
+        base_tr, base_te, _, std = _imputed(s)
+        flagged = s.flagged if s.flagged.any() else np.isfinite(s.X_train).any(axis=0) & (std == 0)
+        a_tr, a_te = naive_standardize(base_tr, base_te)
+        keep = ~flagged
+        f_tr, f_te = naive_standardize(base_tr[:, keep], base_te[:, keep])
+        # a dropped column is a column of zeros: no input, no gradient to its weights
+        full_tr, full_te = np.zeros_like(a_tr), np.zeros_like(a_te)
+        full_tr[:, keep], full_te[:, keep] = f_tr, f_te
+        return Variants((a_tr, full_tr), (a_te, full_te), flagged)
+
+
+@dataclass(frozen=True)
+class Impute(Fix):
+    """Replace the non-finite cells of the columns with the training split's ``statistic``, against
+    keeping them. Without flagged columns, every column holding a non-finite cell."""
+
+    statistic: str = "mean"  # the only one the probe computes
+    family = "nonfinite"
+    as_is = "rows with NaN/inf kept"
+
+    @property
+    def fixed(self) -> str:
+        return f"non-finite cells replaced by the training-split {self.statistic}"
+
+    def __post_init__(self) -> None:
+        if self.statistic != "mean":
+            raise ValueError(f"Impute({self.statistic!r}): the probe imputes the mean only")
+
+    def variants(self, s: Split) -> Variants:
+        flagged = s.flagged if s.flagged.any() else ~_all_finite(s, np.ones(s.X_train.shape[1], bool))
+        bad_tr = ~np.isfinite(s.X_train[:, flagged])
+        n = len(s.X_train)
+        if not bad_tr.any():
+            raise Skip("the sampled training rows hold no non-finite value in the flagged columns "
+                       f"({n} rows sampled of the file)")
+        a_tr, a_te, _, _ = _imputed(s, ~flagged)
+        f_tr, f_te, _, _ = _imputed(s)
+        rows_bad = int(bad_tr.any(axis=1).sum())
+        return Variants((a_tr, f_tr), (a_te, f_te), flagged,
+                        (f"{rows_bad} of {n} training rows hold a non-finite value",))
+
+
+@dataclass(frozen=True)
+class ShuffleRows(Fix):
+    """Shuffle the rows every epoch, against mini-batches in file order; whole epochs, as a training
+    loop over a loader runs. The features are standardized in both variants."""
+
+    family = "order"
+    transforms_columns = False
+    order = ("file", "shuffled")
+    whole_epochs = True
+    as_is = "mini-batches in file order"
+    fixed = "rows shuffled every epoch"
+
+    def variants(self, s: Split) -> Variants:
+        a_tr, a_te, mean, std = _imputed(s)
+        every = np.ones(s.X_train.shape[1], bool)
+        s_tr, s_te = standardize(a_tr, every, mean, std), standardize(a_te, every, mean, std)
+        return Variants((s_tr, s_tr), (s_te, s_te),
+                        notes=("features standardized in both variants, so only the row order differs",))
+
+
+# Output kinds a PF3xx rule can name: what the user wrote (the as-is variant's training loss is the
+# kind itself), and the stable loss on logits its fix uses.
+OUTPUT_KINDS: dict[str, str] = {
+    "sigmoid_bce": "sigmoid + BCELoss",
+    "softmax_ce": "softmax + CrossEntropyLoss",
+    "softmax_nll": "softmax + NLLLoss",
+}
+STABLE_LOSS: dict[str, str] = {"sigmoid_bce": "bce_logits", "softmax_ce": "ce_logits", "softmax_nll": "ce_logits"}
+STABLE_TEXT: dict[str, str] = {"bce_logits": "logits + BCEWithLogitsLoss", "ce_logits": "logits + CrossEntropyLoss"}
+
+
+@dataclass(frozen=True)
+class StableLoss(Fix):
+    """Logits with the matching stable loss, against the user's output activation and loss (``kind``,
+    a key of ``OUTPUT_KINDS``). The same features in both variants."""
+
+    kind: str
+    transforms_columns = False
+
+    @property
+    def family(self) -> str:
+        return f"output:{self.kind}"
+
+    @property
+    def as_is(self) -> str:
+        return OUTPUT_KINDS[self.kind]
+
+    @property
+    def fixed(self) -> str:
+        return STABLE_TEXT[STABLE_LOSS[self.kind]]
+
+    def head(self, task: str, n_out: int, eval_loss: str) -> tuple[int, str]:
+        if self.kind not in OUTPUT_KINDS:
+            raise Skip(f"unknown output kind {self.kind!r}; known: {', '.join(OUTPUT_KINDS)}")
+        if self.kind.startswith("sigmoid") and task != "binary":
+            raise Skip(f"{OUTPUT_KINDS[self.kind]} needs a binary target, this one is {task}")
+        if self.kind.startswith("softmax") and task == "regression":
+            raise Skip(f"{OUTPUT_KINDS[self.kind]} needs a class target, this one is regression")
+        if task == "binary" and self.kind.startswith("softmax"):
+            return 2, "ce_logits"  # a two-class softmax head
+        return n_out, eval_loss
+
+    def losses(self, eval_loss: str) -> tuple[str, str]:
+        return self.kind, STABLE_LOSS[self.kind]
+
+    def variants(self, s: Split) -> Variants:
+        a_tr, a_te, _, _ = _imputed(s)
+        return Variants((a_tr, a_tr), (a_te, a_te), notes=("the same features in both variants, as given",))
