@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-import tests.conftest as conftest
 from tests.conftest import check_golden
 
 
 def test_a_missing_golden_fails_and_is_not_written(tmp_path, monkeypatch):
-    monkeypatch.setattr(conftest, "UPDATE", False)
+    monkeypatch.setitem(check_golden.__globals__, "UPDATE", False)
     golden = tmp_path / "new.txt"
     with pytest.raises(pytest.fail.Exception, match="PREFLIGHT_UPDATE_GOLDEN=1"):
         check_golden(golden, "output\n")
@@ -17,7 +16,7 @@ def test_a_missing_golden_fails_and_is_not_written(tmp_path, monkeypatch):
 
 
 def test_a_drifted_golden_fails_and_is_left_as_it_was(tmp_path, monkeypatch):
-    monkeypatch.setattr(conftest, "UPDATE", False)
+    monkeypatch.setitem(check_golden.__globals__, "UPDATE", False)
     golden = tmp_path / "old.txt"
     golden.write_text("before\n", encoding="utf-8")
     with pytest.raises(AssertionError, match="drifted"):
@@ -27,7 +26,7 @@ def test_a_drifted_golden_fails_and_is_left_as_it_was(tmp_path, monkeypatch):
 
 
 def test_the_update_variable_writes_missing_and_drifted_goldens(tmp_path, monkeypatch):
-    monkeypatch.setattr(conftest, "UPDATE", True)
+    monkeypatch.setitem(check_golden.__globals__, "UPDATE", True)
     for golden in (tmp_path / "new.txt", tmp_path / "old.txt"):
         if golden.name == "old.txt":
             golden.write_text("before\n", encoding="utf-8")
