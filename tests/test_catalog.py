@@ -176,6 +176,7 @@ def test_live_recorded_output_does_not_drift(folder):
     check_golden(folder / "expected_live.txt", "".join(texts))
 
 
+@pytest.mark.slow  # runs tools/make_catalog.py in a subprocess
 def test_catalog_data_regenerates_identically(tmp_path):
     """tools/make_catalog.py is the source of the data examples: rerunning it changes nothing."""
     data = {p: p.read_bytes() for f in FOLDERS for p in f.iterdir() if p.suffix == ".csv"}
