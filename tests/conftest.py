@@ -43,12 +43,14 @@ def run_cli(args: list[str], cwd: Path | None = None) -> Result:
 
 
 def check_golden(path: Path, actual: str) -> None:
-    """Compare with a golden file; PREFLIGHT_UPDATE_GOLDEN=1 rewrites it."""
-    if UPDATE or not path.exists():
-        if not UPDATE and os.environ.get("CI"):
-            pytest.fail(f"golden file {path} is missing; run with PREFLIGHT_UPDATE_GOLDEN=1 and commit it")
+    """Compare with a golden file; PREFLIGHT_UPDATE_GOLDEN=1 rewrites it. A missing golden fails: writing
+    it and passing would make a new test pass whatever its output."""
+    if UPDATE:
         path.write_text(actual, encoding="utf-8")
         return
+    if not path.exists():
+        pytest.fail(f"golden file {path} is missing; rerun with PREFLIGHT_UPDATE_GOLDEN=1 to write it, "
+                    "read it, and commit it")
     expected = path.read_text(encoding="utf-8")
     assert actual == expected, f"{path} drifted; rerun with PREFLIGHT_UPDATE_GOLDEN=1 if the change is intended"
 

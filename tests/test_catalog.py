@@ -1,11 +1,13 @@
-"""The rule catalog is executable documentation: every rule has a folder, every bad example
-fires exactly its rule, every good example fires nothing, and the recorded output does not drift."""
+"""The rule catalog is executable documentation: every rule has a folder, every bad example fires
+exactly the (line, code) pairs its recorded transcript shows, counts included (pylint's message
+tests), every good example fires nothing, and the recorded output does not drift."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
@@ -32,18 +34,56 @@ def live_examples(folder, prefix):
     return sorted(p for p in folder.iterdir() if p.name.startswith(prefix) and p.name.endswith("_live.py"))
 
 
-def assert_verdict(where, bad, code, found):
-    """A bad example fires exactly its rule's code; a good one fires nothing."""
+# A finding line of a recorded transcript: ``path:line:col: CODE name ...`` for code, ``path: CODE name ...``
+# for data (no line); a file's summary line (``path: 600 rows x 2 columns; ...``) carries no code.
+FINDING = re.compile(r"^(?P<path>\S+?)(?::(?P<line>\d+):\d+)?: (?P<code>PF\d{3}) [a-z0-9-]+ ")
+LIVE_HEADER = re.compile(r"^# (?P<path>\S+):(?P<builder>\w+)\(\)$")
+FOUND = re.compile(r"^Found (\d+) problems? in ")
+
+
+def recorded(folder) -> dict[str, Counter]:
+    """(line, code) pairs with counts, per bad file, from the folder's recorded transcript ``expected.txt``
+    (line None for a data file); the transcript's ``Found N problems`` line checks the parse."""
+    text = (folder / "expected.txt").read_text(encoding="utf-8")
+    stdout = text.split("--- stdout\n", 1)[1].split("--- stderr\n", 1)[0]
+    pairs: dict[str, Counter] = {}
+    for line in stdout.splitlines():
+        if m := FINDING.match(line):
+            pairs.setdefault(m["path"], Counter())[(int(m["line"]) if m["line"] else None, m["code"])] += 1
+    total = [int(m[1]) for m in map(FOUND.match, stdout.splitlines()) if m]
+    assert total == [sum(sum(c.values()) for c in pairs.values())], f"{folder.name}/expected.txt: parse drift"
+    return pairs
+
+
+def recorded_live(folder) -> dict[str, Counter]:
+    """Codes with counts per ``path:builder`` from ``expected_live.txt`` (live findings have no line)."""
+    pairs: dict[str, Counter] = {}
+    where = None
+    for line in (folder / "expected_live.txt").read_text(encoding="utf-8").splitlines():
+        if m := LIVE_HEADER.match(line):
+            where = f"{m['path']}:{m['builder']}"
+            pairs[where] = Counter()
+        elif m := re.match(r"^\S.*?: (PF\d{3}) [a-z0-9-]+ ", line):
+            pairs[where][m[1]] += 1
+    return pairs
+
+
+def assert_verdict(where, bad, code, found: Counter, expected: Counter | None):
+    """A bad example fires exactly its recorded findings, counts included, all of its rule's code;
+    a good one fires nothing."""
     if bad:
-        assert found == [code], f"{where} fired {found}, expected exactly [{code}]"
+        assert expected, f"{where} has no recorded findings (rerun with PREFLIGHT_UPDATE_GOLDEN=1?)"
+        assert {k[-1] if isinstance(k, tuple) else k for k in expected} == {code}, (where, expected)
+        assert found == expected, (f"{where} fired {sorted(found.items(), key=str)}, "
+                                   f"expected {sorted(expected.items(), key=str)}")
     else:
-        assert found == [], f"{where} should stay silent, fired {found}"
+        assert found == Counter(), f"{where} should stay silent, fired {sorted(found.items(), key=str)}"
 
 
-def codes_found(path):
+def pairs_found(path) -> Counter:
     report = check_paths([path], Config(), RunOptions(probe=False))
     assert not report.errors, report.errors
-    return sorted({f.code for f in report.findings})
+    return Counter((f.location.line, f.code) for f in report.findings)
 
 
 def test_every_rule_has_a_folder_and_every_folder_a_rule():
@@ -75,7 +115,8 @@ CASES = [(f, p) for f in FOLDERS for p in examples(f, "bad") + examples(f, "good
 @pytest.mark.parametrize("folder,path", CASES, ids=lambda v: getattr(v, "name", str(v)))
 def test_bad_fires_exactly_its_code_and_good_fires_nothing(folder, path):
     code = folder.name.split("-")[0]
-    assert_verdict(str(path.relative_to(ROOT)), path.name.startswith("bad"), code, codes_found(path))
+    where, bad = str(path.relative_to(ROOT)), path.name.startswith("bad")
+    assert_verdict(where, bad, code, pairs_found(path), recorded(folder).get(where) if bad else None)
 
 
 @pytest.mark.parametrize("folder", [f for f in FOLDERS if examples(f, "bad")], ids=lambda p: p.name)
@@ -116,8 +157,9 @@ def test_live_bad_fires_exactly_its_code_and_live_good_fires_nothing(folder, pat
 
     code = folder.name.split("-")[0]
     report = preflight.check(**getattr(_load(path), builder)(), probe=False)
-    assert_verdict(f"{path.relative_to(ROOT)}:{builder}", path.name.startswith("bad"), code,
-                   sorted({f.code for f in report.findings}))
+    where, bad = f"{path.relative_to(ROOT)}:{builder}", path.name.startswith("bad")
+    assert_verdict(where, bad, code, Counter(f.code for f in report.findings),
+                   recorded_live(folder).get(where) if bad else None)
 
 
 @pytest.mark.parametrize("folder", [f for f in FOLDERS if live_examples(f, "bad")], ids=lambda p: p.name)
@@ -134,6 +176,7 @@ def test_live_recorded_output_does_not_drift(folder):
     check_golden(folder / "expected_live.txt", "".join(texts))
 
 
+@pytest.mark.slow  # runs tools/make_catalog.py in a subprocess
 def test_catalog_data_regenerates_identically(tmp_path):
     """tools/make_catalog.py is the source of the data examples: rerunning it changes nothing."""
     data = {p: p.read_bytes() for f in FOLDERS for p in f.iterdir() if p.suffix == ".csv"}

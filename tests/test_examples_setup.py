@@ -45,8 +45,8 @@ def _run_guard(*args):
                           text=True, env=env, cwd=ROOT, timeout=300)
 
 
+@pytest.mark.slow  # a subprocess that imports torch and builds a live setup
 def test_guard_stops_a_bad_setup_with_a_readable_message():
-    pytest.importorskip("torch")
     out = _run_guard()
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
@@ -57,8 +57,8 @@ def test_guard_stops_a_bad_setup_with_a_readable_message():
     assert out.stdout == ""  # not one training step
 
 
+@pytest.mark.slow  # trains three epochs in a subprocess
 def test_guard_trains_a_fixed_setup():
-    pytest.importorskip("torch")
     out = _run_guard("--fixed")
     assert out.returncode == 0, out.stderr
     epochs = [ln for ln in out.stdout.splitlines() if ln.startswith("epoch ")]

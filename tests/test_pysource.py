@@ -508,6 +508,7 @@ def test_cli_exit_codes_for_python_files(tmp_path):
     assert run_cli(["check", "--no-probe", str(good)]).code == 0
 
 
+@pytest.mark.slow  # a 60,000-line file; its scaling is measured in bench/scaling.py
 def test_huge_file_stays_linear(tmp_path):
     """200k lines of a training-script shape: read and checked in bounded time (not quadratic)."""
     import time

@@ -120,6 +120,7 @@ programs = st.builds(lambda imps, body: "\n".join(imps + body) + "\n",
                      st.lists(st.sampled_from(IMPORTS), max_size=4), blocks(3))
 
 
+@pytest.mark.slow  # 300 generated programs
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(programs)
 def test_training_shaped_programs_never_crash(source):
@@ -140,6 +141,7 @@ def test_the_grammar_reaches_findings():
 
 
 
+@pytest.mark.slow  # 150 grammar-generated programs
 @pytest.mark.skipif(__import__("importlib").util.find_spec("hypothesmith") is None,
                     reason="hypothesmith is not installed (pip install hypothesmith)")
 def test_grammar_generated_python_never_crashes():

@@ -8,11 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from sklearn import datasets  # a declared test dependency (extra "test"): missing, it fails
 
 import preflight
 from preflight.checks.scale import fmt
-
-datasets = pytest.importorskip("sklearn.datasets")
 
 
 def codes(df: pd.DataFrame, target: str | None = "target", **kw) -> set[str]:

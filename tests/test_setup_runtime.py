@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
-from torch import nn  # noqa: E402
-from torch.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler,  # noqa: E402
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler,
                               TensorDataset)
-from torch.utils.data.distributed import DistributedSampler  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+from torch.utils.data.distributed import DistributedSampler
 
-import preflight  # noqa: E402
-from preflight.errors import FindingsError  # noqa: E402
-from preflight.inputs.torch_objects import batch_labels, describe_sampler  # noqa: E402
-from preflight.stats.batches import binom_sf, order_runs, pure_batch_probability, purity  # noqa: E402
+import preflight
+from preflight.errors import FindingsError
+from preflight.inputs.torch_objects import batch_labels, describe_sampler
+from preflight.stats.batches import binom_sf, order_runs, pure_batch_probability, purity
 
 
 def sorted_ds(n=1024, classes=2, d=8):
