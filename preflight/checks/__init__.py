@@ -11,6 +11,7 @@ from preflight.checks.activation import (
     SoftmaxBeforeNLLLoss,
 )
 from preflight.checks.base import Option, Rule
+from preflight.checks.identifiers import IdLikeColumn
 from preflight.checks.loader import SingleClassBatches, UnshuffledTrainingLoader
 from preflight.checks.order import LabelSortedRows, TargetSortedRows
 from preflight.checks.scale import ConstantFeature, MixedFeatureScales, NonFiniteValues, UnnormalizedFeature
@@ -20,6 +21,7 @@ ALL_RULES: tuple[Rule, ...] = (
     MixedFeatureScales(),
     ConstantFeature(),
     NonFiniteValues(),
+    IdLikeColumn(),
     LabelSortedRows(),
     TargetSortedRows(),
     UnshuffledTrainingLoader(),

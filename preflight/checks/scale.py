@@ -30,11 +30,15 @@ def fmt(x: float) -> str:
 # --- measure ---------------------------------------------------------------------------------
 
 def feature_scales(subject: TableSubject) -> list[tuple[str, float, float]]:
-    """(name, mean, std) of every numeric, non-binary, non-constant feature with finite values."""
+    """(name, mean, std) of every numeric, non-binary, non-constant feature with finite values,
+    row identifiers (PF105's) left out."""
+    from preflight.checks.identifiers import IdLikeColumn, id_like_columns
+
     stats = subject.stats
+    ids = {ev.name for ev in id_like_columns(subject, IdLikeColumn.defaults())}
     out = []
     for c in subject.features:
-        if c.kind != "numeric":
+        if c.kind != "numeric" or c.name in ids:
             continue
         s = stats.column(c.name)
         if s["n"] > 0 and s["std"] > 0:

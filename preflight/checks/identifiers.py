@@ -1,0 +1,146 @@
+"""PF105: a column that identifies rows (a row counter, a patient number) fed as a feature."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from preflight.checks.base import Option, Rule
+from preflight.findings import Finding
+from preflight.inputs.subject import TableSubject
+
+# Names that say "this identifies a row": id, index, rownames, Unnamed: 0 (pandas' saved index),
+# patient_id, customerID, PatientId, record_no, ...
+ID_NAME = re.compile(
+    r"^(id|idx|index|rownames?|row|row[_ ]?(id|no|nr|num|number|index)|unnamed: ?\d+|\.\.\.\d+)$"
+    r"|[_ .\-](id|idx|no|nr)$"
+    r"|^(patient|subject|customer|client|user|sample|record|case|person|participant|member|account)"
+    r"[_ ]?(no|nr|num|number|code|key)?$",
+    re.IGNORECASE,
+)
+CAMEL_ID = re.compile(r"[a-z0-9](Id|ID|No|Nr)$")  # PatientId, customerID, caseNo: case-sensitive
+# Words of time columns: an increasing `year`, `day_of_year` or `monthsSinceY2K` is a time axis, not
+# an identifier. Matched against the name's words (snake_case, camelCase, spaces).
+TIME_WORDS = frozenset({"t", "time", "times", "timestamp", "date", "datetime", "year", "years", "yr", "quarter",
+                        "qtr", "month", "months", "week", "weeks", "day", "days", "hour", "hours", "minute",
+                        "minutes", "second", "seconds", "step", "steps", "epoch", "epochs", "period", "periods",
+                        "season", "episode", "frame", "tick", "age", "generation", "wave", "visit"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def is_time_name(name: str) -> bool:
+    return any(w.lower() in TIME_WORDS for w in _WORD.findall(name))
+
+
+@dataclass(frozen=True)
+class IdEvidence:
+    """What makes a column look like a row identifier."""
+
+    name: str
+    unique_share: float  # distinct values / finite values, in the ordered sample
+    counter: bool  # the value is the row number (counted from 0 or 1) in every sampled row
+    named: bool  # the name reads as an identifier
+
+
+# --- measure ---------------------------------------------------------------------------------
+
+def id_evidence(name: str, values: np.ndarray, rows: np.ndarray) -> IdEvidence | None:
+    """``values``: the column's sampled values in file order, ``rows``: their 0-based file rows.
+    None unless every finite value is an integer."""
+    ok = np.isfinite(values)
+    v, r = values[ok], rows[ok]
+    if v.size == 0 or not np.all(v == np.round(v)):
+        return None
+    unique_share = float(np.unique(v).size / v.size)
+    offset = v - r
+    counter = bool(v.size == values.size and np.all(offset == offset[0]) and offset[0] in (0, 1))
+    return IdEvidence(name, unique_share, counter, bool(ID_NAME.search(name) or CAMEL_ID.search(name)))
+
+
+def id_like_columns(subject: TableSubject, opts: Mapping[str, Any]) -> list[IdEvidence]:
+    """The numeric features of ``subject`` that look like row identifiers under ``opts``."""
+    sample = subject.sample
+    if sample is None or sample.X is None or len(sample.rows) < int(opts["min_rows"]):
+        return []
+    out = []
+    for j, name in enumerate(sample.features):
+        if name == subject.target or name == subject.time_column or is_time_name(name):
+            continue
+        ev = id_evidence(name, sample.X[:, j], sample.rows)
+        if ev is not None and is_id_like(ev, opts):
+            out.append(ev)
+    return out
+
+
+# --- judge -----------------------------------------------------------------------------------
+
+def is_id_like(ev: IdEvidence, opts: Mapping[str, Any]) -> bool:
+    if ev.unique_share < float(opts["min_unique_share"]):
+        return False
+    return ev.named or ev.counter
+
+
+def describe(ev: IdEvidence) -> str:
+    if ev.counter:
+        return "its value is the row number in every row (a saved index or a row counter)"
+    share = "all" if ev.unique_share == 1 else f"{ev.unique_share:.1%}"
+    return f"named like an identifier, and {share} of its sampled values are distinct integers"
+
+
+class IdLikeColumn(Rule):
+    """
+    ## What it does
+    Flags a numeric feature that identifies rows rather than measuring them: unique integers that
+    count up with the row number (a saved index, `Unnamed: 0`), or unique integers under an
+    identifier's name (`patient_id`, `customerID`, `rownames`).
+
+    ## Why is this bad?
+    An identifier carries no information about the target that holds beyond the training split:
+    the network either treats a row number of 1,000s as a huge-scale feature (slowing every
+    other weight's learning, as PF101 describes) or memorises it, and a held-out row has an ID the
+    model never saw. When rows are ordered by the target, the ID even leaks the order. Standardizing
+    it, the usual advice for an unscaled column, keeps the problem.
+
+    ## Example
+    ```csv
+    patient_id,age_z,bp_z,label
+    1001,0.12,-1.3,0
+    1002,-0.8,0.4,1
+    ```
+
+    ## How to fix
+    Drop the column before training (`df.drop(columns=["patient_id"])`); keep it beside the
+    features only to join or to split by patient.
+
+    ## Options
+    - `min_unique_share` (default 0.99): fire only when at least this share of the sampled values
+      are distinct.
+    - `min_rows` (default 20): sampled rows needed before judging.
+    Time columns (a datetime column, or a name such as `year`, `month`, `t`, `step`) never fire:
+    an increasing year is a time axis. Non-integer values never fire: a unique float measurement
+    is a feature. PF101 and PF102 leave an identifier to this rule, so it is not also told to be
+    standardized. Calibrated on scikit-learn's bundled tables (wine, iris, breast cancer, diabetes,
+    digits: no column fires) and on the catalog's traps: a count of children (0-5, not unique),
+    a unique float measurement and a yearly series stay silent.
+
+    ## References
+    - Kaufman et al., *Leakage in Data Mining*, ACM TKDD 2012 (identifiers as leaks).
+    """
+
+    code = "PF105"
+    name = "id-like-column"
+    summary = "A numeric feature is a row identifier (unique integers, a row counter or an ID name)."
+    subject = TableSubject
+    fix = "drop the column: an identifier is not a feature"
+    options = (
+        Option("min_unique_share", 0.99, "fire only when at least this share of sampled values are distinct"),
+        Option("min_rows", 20, "sampled rows needed before judging"),
+    )
+
+    def check(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
+        for ev in id_like_columns(subject, opts):
+            yield self.finding(f"looks like a row identifier: {describe(ev)}", path=subject.display,
+                               column=ev.name, fix=f"drop {ev.name}: an identifier is not a feature")
