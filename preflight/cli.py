@@ -185,7 +185,7 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, se
         chosen = [f.location.column for f in rule.check(subject, config.options_for(rule)) if f.location.column]
         if not chosen:
             raise PreflightError(f"{code} flags no column here; name the columns with --column")
-    evidence = run_probe(subject, code, fix, rule.probe_columns(subject, chosen), settings)
+    evidence = run_probe(subject, rule, chosen, settings)
     if plot is not None:
         from preflight.report.curves import loss_curves_svg
 

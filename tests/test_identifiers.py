@@ -42,7 +42,8 @@ def test_non_integers_and_repeated_values_are_not_identifiers():
 
 def test_names():
     assert all(id_evidence(n, np.arange(1, 31, dtype=float) * 7, rows(30)).named
-               for n in ("id", "ID", "patient_id", "customerID", "PatientId", "rownames", "Unnamed: 0", "record no"))
+               for n in ("id", "ID", "patient_id", "customerID", "PatientId", "rownames", "Unnamed: 0", "record no",
+                         "pid", "caseid", "studyid", "schid", "uid"))
     assert not any(id_evidence(n, np.arange(1, 31, dtype=float) * 7, rows(30)).named
                    for n in ("kid", "acid", "fluid", "paid", "width", "video"))
     assert is_time_name("year") and is_time_name("day_of_year") and is_time_name("monthsSinceY2K")

@@ -52,11 +52,16 @@ def test_npz_with_named_arrays(tmp_path, heart):
 
 
 def test_npy_matrix_without_labels_runs_target_free_rules(tmp_path):
-    X = np.column_stack([np.arange(500.0), np.zeros(500), np.random.default_rng(0).normal(size=500)])
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(90, 300, 500), np.zeros(500), rng.normal(size=500)])
     np.save(tmp_path / "m.npy", X)
     report = preflight.check(str(tmp_path / "m.npy"), probe=False)
     assert sorted((f.code, f.location.column) for f in report.findings) == [
         ("PF101", "x0"), ("PF102", "x0"), ("PF103", "x1")]
+    # a column that is the row number (an index saved with the matrix) is PF105's, not an unscaled feature
+    np.save(tmp_path / "indexed.npy", np.column_stack([np.arange(500.0), X[:, 2]]))
+    report = preflight.check(str(tmp_path / "indexed.npy"), probe=False)
+    assert [(f.code, f.location.column) for f in report.findings] == [("PF105", "x0")]
 
 
 def test_pickled_npy_is_refused_not_loaded(tmp_path):

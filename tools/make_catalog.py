@@ -96,6 +96,19 @@ def main() -> None:
                  [[str(t) for t in days], *[[_cell(v) for v in col] for col in X[:n, :2].T],
                   [_cell(v) for v in trend]])
 
+    # PF105, with its own generator so that the rules above keep their bytes
+    rng = np.random.default_rng(105)
+    d = folder("PF105-id-like-column")
+    X = standardized(rng, n, 3)
+    y = (X[:, 0] + 0.5 * X[:, 1] - X[:, 2] + 0.5 * rng.normal(size=n) > 0).astype(int)
+    names = ["age_z", "bp_z", "chol_z", "label"]
+    write(d / "bad.csv", ["patient_id", *names], [np.arange(1001, 1001 + n), *X.T, y])
+    write(d / "bad_saved_index.csv", ["Unnamed: 0", *names], [np.arange(n), *X.T, y])  # df.to_csv() kept the index
+    # traps: a count (children, 0-5: repeats) and a unique float measurement stay silent
+    children = rng.integers(0, 6, n)
+    mass = np.round(rng.normal(0, 1, n), 6)
+    write(d / "good.csv", ["children", "mass_z", *names], [children, mass, *X.T, y])
+
 
 def _cell(v: float) -> str:
     return f"{float(v):.4f}".rstrip("0").rstrip(".")

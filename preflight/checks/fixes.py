@@ -185,6 +185,26 @@ class DropColumns(Fix):
 
 
 @dataclass(frozen=True)
+class DropIdentifiers(Fix):
+    """Drop the identifier columns, against feeding them with the other features; every feature is
+    standardized in both variants (the identifier too in the as-is one, as "standardize it" advises),
+    so only the identifier's presence differs, not the scale."""
+
+    family = "identifier"
+    as_is = "every feature standardized, the identifier included"
+    fixed = "the identifier dropped, the other features standardized"
+
+    def variants(self, s: Split) -> Variants:
+        a_tr, a_te, mean, std = _imputed(s)
+        every = np.ones(s.X_train.shape[1], bool)
+        s_tr, s_te = standardize(a_tr, every, mean, std), standardize(a_te, every, mean, std)
+        # a dropped column is a column of zeros: no input, no gradient to its weights
+        f_tr, f_te = s_tr.copy(), s_te.copy()
+        f_tr[:, s.flagged], f_te[:, s.flagged] = 0.0, 0.0
+        return Variants((s_tr, f_tr), (s_te, f_te), s.flagged)
+
+
+@dataclass(frozen=True)
 class Impute(Fix):
     """Replace the non-finite cells of the columns with the training split's ``statistic``, against
     keeping them. Without flagged columns, every column holding a non-finite cell."""

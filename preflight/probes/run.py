@@ -196,15 +196,19 @@ def _train(data: ProbeData, steps: int | None, epochs: int | None, settings: Pro
 
 # --- public entry points -----------------------------------------------------------------------
 
-def run_probe(subject: Any, code: str, fix: Fix, columns: Sequence[str] = (),
+def run_probe(subject: Any, rule: Any, flagged: Sequence[str] = (),
               settings: ProbeSettings = ProbeSettings(), trained: Trained | None = None) -> Evidence:
-    """Probe rule ``code``'s ``fix`` on a table subject, transforming ``columns`` (the rule's
-    ``probe_columns``). ``trained``: see ``run_on_table``."""
+    """Probe ``rule``'s fix object on a table subject, over the columns the rule's fix covers given
+    the ``flagged`` ones (``Rule.probe_columns``: PF102's covers every feature it compared).
+    ``trained``: see ``run_on_table``."""
+    fix = fix_of(rule)
+    if fix is None:
+        raise ValueError(f"{rule.code} names no fix object, so it has no probe")
     try:
         table = table_from_subject(subject, settings.max_rows)
     except Skip as e:
-        return skipped(str(e), rule=code, family=fix.family)
-    return run_on_table(table, code, fix, columns, settings, trained=trained)
+        return skipped(str(e), rule=rule.code, family=fix.family)
+    return run_on_table(table, rule.code, fix, rule.probe_columns(subject, flagged), settings, trained=trained)
 
 
 def probe_arrays(X: np.ndarray, y: np.ndarray, task: str, code: str, fix: Fix,
@@ -287,7 +291,7 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
         ev: Evidence | None
         if is_table:
             flagged = list(dict.fromkeys(findings[i].location.column for i in idx if findings[i].location.column))
-            ev = run_probe(subject, code, fix, rule.probe_columns(subject, flagged), settings, trained)
+            ev = run_probe(subject, rule, flagged, settings, trained)
         else:  # code, not data: the fix's recorded evidence on its catalog example or reference data
             ev = reference_evidence(code, fix)
         if ev is None:

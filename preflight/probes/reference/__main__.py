@@ -42,7 +42,7 @@ def fresh_catalog(code: str, folder: Path) -> Evidence:
     assert rule.fix_object is not None, code
     subject = read_path(folder / "bad.csv", ReadOptions())
     columns = [f.location.column for f in rule.check(subject, Config().options_for(rule)) if f.location.column]
-    ev = run_probe(subject, code, rule.fix_object, columns, SETTINGS)
+    ev = run_probe(subject, rule, columns, SETTINGS)
     # seconds and cached are not recorded: they differ between runs
     return replace(ev, about=f"the catalog's bad example, rules/{folder.name}/bad.csv", seconds=None, cached=None)
 
