@@ -32,7 +32,7 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]  # one line for `preflight rules`
     severity: ClassVar[Severity] = Severity.WARNING
-    subject: ClassVar[type]  # the subject type this rule reads (TableSubject, CodeSubject, ...)
+    subject: ClassVar[type | tuple[type, ...]]  # the subject type(s) this rule reads (TableSubject, CodeSubject, ...)
     fix: ClassVar[str]  # the fix, in words, for messages
     fix_object: ClassVar[Fix | None] = None  # the transform the probe applies to measure the fix (None: no probe)
     options: ClassVar[tuple[Option, ...]] = ()
