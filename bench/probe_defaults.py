@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 from sklearn.datasets import make_circles, make_classification, make_moons, make_regression
 
 from preflight.checks.fixes import finite_mean_std

@@ -117,7 +117,7 @@ def rules_cmd() -> None:
 
     width = max(len(r.name) for r in ALL_RULES)
     for r in ALL_RULES:
-        click.echo(f"{r.code}  {r.name:<{width}}  {str(r.severity):<7}  {r.summary}")
+        click.echo(f"{r.code}  {r.name:<{width}}  {r.severity!s:<7}  {r.summary}")
 
 
 @cli.command()

@@ -33,9 +33,10 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from preflight.errors import PreflightError
 
@@ -63,7 +64,7 @@ class Config:
         object.__setattr__(self, "rule_options", _validated_rule_options(self.rule_options, source))
 
     def with_overrides(self, *, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
-                       target: str | None = None, target_source: str = "--target") -> "Config":
+                       target: str | None = None, target_source: str = "--target") -> Config:
         out = self
         if select:
             out = _replace(out, select=tuple(validate_codes(select, "--select")))

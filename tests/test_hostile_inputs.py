@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 60  # seconds per case; a hang fails the case instead of the suite
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from preflight.findings import Evidence
 from preflight.checks.fixes import OUTPUT_KINDS, ShuffleRows, StableLoss, Standardize
+from preflight.findings import Evidence
 from preflight.probes import ProbeSettings, probe_arrays, probe_output
 from preflight.probes.data import batch_plan
 from preflight.probes.reference import reference_evidence

@@ -11,9 +11,9 @@ from __future__ import annotations
 import ast
 import glob
 import sysconfig
+import warnings
 
 import pytest
-import warnings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -6,7 +6,8 @@ PF204 needs the batches themselves, so it is runtime only.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from preflight.checks.base import Option, Rule
 from preflight.checks.fixes import DropColumns, Impute, Standardize

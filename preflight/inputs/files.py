@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import csv
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, TypeAlias
+from typing import TypeAlias
 
 import numpy as np
 import polars as pl
 import polars.selectors as cs
 
 from preflight.errors import PreflightError
-from preflight.inputs.subject import TableSubject
 from preflight.inputs.options import ReadOptions
+from preflight.inputs.subject import TableSubject
 from preflight.inputs.tabular import MAX_COLUMNS, scan_table, too_many_columns
 
 SNIFF_BYTES = 64 * 1024
@@ -321,7 +322,7 @@ def _read_npz(path: Path, display: str, options: ReadOptions) -> TableSubject:
 MAX_NPZ_BYTES = 1 << 30  # .npz members are decompressed into memory; a .npy is memory-mapped instead
 
 
-def _check_npz_member(npz: "np.lib.npyio.NpzFile", key: str, display: str) -> None:
+def _check_npz_member(npz: np.lib.npyio.NpzFile, key: str, display: str) -> None:
     """Refuse a member whose header promises more than MAX_NPZ_BYTES before numpy allocates it.
 
     A compressed .npz of zeros is a zip bomb: a few MB on disk, any size in memory.

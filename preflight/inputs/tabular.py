@@ -10,7 +10,8 @@ sample, whatever the file's length.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import polars as pl

@@ -14,8 +14,9 @@ Non-finite numbers never reach JSON: they become ``null`` with ``failed: true`` 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -116,7 +117,7 @@ class Measurements:
                 "seconds": float(self.seconds)}
 
     @classmethod
-    def from_json(cls, obj: Any, models: int) -> "Measurements | None":
+    def from_json(cls, obj: Any, models: int) -> Measurements | None:
         """The measurements of ``models`` models stored by ``to_json``, or None when ``obj`` is not
         that (a damaged or foreign cache entry is a miss, never an error)."""
         try:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from preflight.findings import Evidence, Variant
 from preflight.report.evidence import fmt_number as _fmt

@@ -7,7 +7,7 @@ Pure string building from the value; no torch, and numpy only inside ``sparkline
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from preflight.findings import SKIPPED, Evidence, Variant
 
