@@ -141,7 +141,8 @@ def explain(code: str) -> None:
 
 @cli.command()
 @click.argument("path", type=click.Path(path_type=str))
-@click.option("--rule", "code", required=True, metavar="CODE", help="The rule whose fix to measure (PF101, PF201, ...).")
+@click.option("--rule", "code", required=True, metavar="CODE",
+              help="The rule whose fix to measure (PF101, PF201, ...).")
 @click.option("--column", "columns", multiple=True, metavar="NAME",
               help="Columns the fix applies to (default: the ones the rule flags; "
                    "PF102 always standardizes every numeric feature).")

@@ -245,8 +245,8 @@ def test_library_config_errors_raise_one_line(tmp_path):
         preflight.check(data, probe=False, config={"select": "PF1"})
     assert bad.value.format_message() == ('config=: [tool.preflight] select must be a list of rule codes in quotes, '
                                           'like select = ["PF1"]; not "PF1"')
-    with pytest.raises(PreflightError, match="config= must be a Config, a .tool.preflight.-style mapping or the "
-                                             "path of a TOML file, not int"):
+    with pytest.raises(PreflightError, match=r"config= must be a Config, a .tool.preflight.-style mapping or the "
+                                             r"path of a TOML file, not int"):
         preflight.check(data, probe=False, config=3)  # type: ignore[arg-type]
     with pytest.raises(PreflightError, match="no such config file"):
         preflight.check(data, probe=False, config=tmp_path / "missing.toml")

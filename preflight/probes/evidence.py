@@ -6,8 +6,9 @@ The cache holds a training's ``Measurements`` (curves, failures, lengths), never
 verdict is judged from them on every read, so a changed threshold applies to cached runs too.
 
 The verdict is ``confirmed`` when, in every seed, the fixed variant's best held-out loss is at most
-``CONFIRM_RATIO`` times the as-is variant's and at least ``MIN_DIFFERENCE`` lower, or the as-is run failed (its loss became NaN/inf)
-while the fixed one did not; ``not_reproduced`` otherwise; ``skipped`` when no probe ran.
+``CONFIRM_RATIO`` times the as-is variant's and at least ``MIN_DIFFERENCE`` lower, or the as-is run
+failed (its loss became NaN/inf) while the fixed one did not; ``not_reproduced`` otherwise;
+``skipped`` when no probe ran.
 Non-finite numbers never reach JSON: they become ``null`` with ``failed: true`` and a reason.
 """
 

@@ -121,8 +121,8 @@ def training_key(data: ProbeData, steps: int | None, epochs: int | None, setting
         h.update(a.tobytes())
     meta = {"family": data.fix.family, "fix": data.fix.key(), "task": data.task, "n_out": data.n_out,
             "losses": list(data.losses), "eval_loss": data.eval_loss, "order": list(data.fix.order),
-            "batch": data.batch_size, "steps": steps, "epochs": epochs, "settings": settings.key(), "probe_version": PROBE_VERSION,
-            "preflight": preflight_version(), **library_versions()}
+            "batch": data.batch_size, "steps": steps, "epochs": epochs, "settings": settings.key(),
+            "probe_version": PROBE_VERSION, "preflight": preflight_version(), **library_versions()}
     h.update(json.dumps(meta, sort_keys=True).encode())
     return h.hexdigest()
 

@@ -243,7 +243,7 @@ def _polyline(values: Sequence[float | None], xs: Sequence[float], px: Callable[
     """One <path> per unbroken run of finite points (a lone point is drawn as a dot)."""
     out: list[str] = []
     run: list[tuple[float, float]] = []
-    for x, v in list(zip(xs, values)) + [(None, None)]:
+    for x, v in [*zip(xs, values), (None, None)]:
         if v is not None and x is not None:
             run.append((px(x), py(v)))
             continue
