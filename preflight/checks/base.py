@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, ClassVar
 
 from preflight.checks.fixes import Fix
@@ -19,11 +19,18 @@ from preflight.findings import Finding, Location, Severity
 
 @dataclass(frozen=True)
 class Option:
-    """A named threshold that ``[tool.preflight.<CODE>]`` can set."""
+    """A named threshold that ``[tool.preflight.<CODE>]`` can set.
+
+    ``low`` and ``high`` bound a numeric option's value, both included (None: no bound); the config
+    refuses a value outside them when it loads (``Option("purity", 0.9, "...", low=0.0, high=1.0)``).
+    """
 
     name: str
     default: Any
     help: str
+    _: KW_ONLY
+    low: float | None = None
+    high: float | None = None
 
 
 class Rule:
