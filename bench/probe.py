@@ -53,7 +53,8 @@ def main() -> None:
         variant = [0, 0, 0, 1, 1, 1]
         args = (y[:n], Xte, y[n:])
         t = time.perf_counter()
-        together = fit(Xtr, *args, plan, variant, seeds + seeds, ("bce_logits",) * 2, "bce_logits", "binary", 1, 32, 1e-2)
+        together = fit(Xtr, *args, plan, variant, seeds + seeds, ("bce_logits",) * 2, "bce_logits", "binary", 1, 32,
+                       1e-2)
         batched = time.perf_counter() - t
         t = time.perf_counter()
         finals = []
@@ -79,7 +80,8 @@ def main() -> None:
                "    try: main()\n"
                "    except SystemExit: pass\n"
                "import json; ev=json.loads(buf.getvalue()); "
-               "print(f'{sys.argv[2]:>8} {sys.argv[4]}: import torch {i:.2f}s, probe {time.perf_counter()-t:.2f}s wall, "
+               "print(f'{sys.argv[2]:>8} {sys.argv[4]}: import torch {i:.2f}s, "
+               "probe {time.perf_counter()-t:.2f}s wall, "
                "training {ev[\"seconds\"]:.2f}s, {ev[\"verdict\"]}')", *args]
         out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         print(out.stdout.strip() or out.stderr.strip())

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 from sklearn.datasets import make_circles, make_classification, make_moons, make_regression
 
 from preflight.checks.fixes import finite_mean_std
@@ -23,11 +23,11 @@ from preflight.probes.data import batch_plan, split
 from preflight.probes.train import fit
 
 SETS = {
-    "moons": lambda: make_moons(4000, noise=0.2, random_state=1) + ("binary", 1),
-    "circles": lambda: make_circles(4000, noise=0.1, factor=0.5, random_state=1) + ("binary", 1),
-    "classif3": lambda: make_classification(4000, n_features=20, n_informative=6, n_classes=3,
-                                            random_state=1) + ("multiclass", 3),
-    "regression": lambda: make_regression(4000, n_features=10, noise=10, random_state=1) + ("regression", 1),
+    "moons": lambda: (*make_moons(4000, noise=0.2, random_state=1), "binary", 1),
+    "circles": lambda: (*make_circles(4000, noise=0.1, factor=0.5, random_state=1), "binary", 1),
+    "classif3": lambda: (*make_classification(4000, n_features=20, n_informative=6, n_classes=3, random_state=1),
+                         "multiclass", 3),
+    "regression": lambda: (*make_regression(4000, n_features=10, noise=10, random_state=1), "regression", 1),
 }
 CANDIDATES = [(1e-3, 600), (3e-3, 600), (1e-2, 600), (3e-2, 600), (1e-2, 300), (1e-3, 5000)]
 

@@ -62,8 +62,10 @@ def main() -> None:
     print(f"preflight startup on {args.file} ({args.runs} runs each, {sys.version.split()[0]}, {os.cpu_count()} cpus)")
     print(f"  python -c pass                          {summary(bare)}")
     print(f"  python -m preflight check --no-probe    {summary(cli)}")
-    print(f"  same, in-process entry point            {summary(runs)}   torch imported: {', '.join(sorted(torch_seen))}")
-    print(f"  preflight's own cost (median - python)  {(statistics.median(cli) - statistics.median(bare)) * 1000:6.0f} ms")
+    print(f"  same, in-process entry point            {summary(runs)}   "
+          f"torch imported: {', '.join(sorted(torch_seen))}")
+    own_ms = (statistics.median(cli) - statistics.median(bare)) * 1000
+    print(f"  preflight's own cost (median - python)  {own_ms:6.0f} ms")
 
     with tempfile.TemporaryDirectory() as cache:
         probe_env = {**env, "PREFLIGHT_CACHE_DIR": cache}

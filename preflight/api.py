@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -12,14 +13,14 @@ from preflight import config as cfg
 from preflight.engine import RunOptions, check_paths, check_subjects
 from preflight.errors import PreflightError
 from preflight.findings import Report
-from preflight.inputs.frame import frame_subject
 from preflight.inputs.files import array_subject
+from preflight.inputs.frame import frame_subject
 from preflight.inputs.options import ReadOptions
 
 
 def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, probe: bool = True,
           select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
-          config: "cfg.Config | Mapping[str, Any] | str | os.PathLike | None" = None) -> Report:
+          config: cfg.Config | Mapping[str, Any] | str | os.PathLike | None = None) -> Report:
     """Check ``obj`` and return a ``Report``.
 
     ``obj`` is a path or a list of paths (files or directories), a pandas DataFrame (``target=`` a

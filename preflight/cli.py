@@ -117,7 +117,7 @@ def rules_cmd() -> None:
 
     width = max(len(r.name) for r in ALL_RULES)
     for r in ALL_RULES:
-        click.echo(f"{r.code}  {r.name:<{width}}  {str(r.severity):<7}  {r.summary}")
+        click.echo(f"{r.code}  {r.name:<{width}}  {r.severity!s:<7}  {r.summary}")
 
 
 @cli.command()
@@ -141,7 +141,8 @@ def explain(code: str) -> None:
 
 @cli.command()
 @click.argument("path", type=click.Path(path_type=str))
-@click.option("--rule", "code", required=True, metavar="CODE", help="The rule whose fix to measure (PF101, PF201, ...).")
+@click.option("--rule", "code", required=True, metavar="CODE",
+              help="The rule whose fix to measure (PF101, PF201, ...).")
 @click.option("--column", "columns", multiple=True, metavar="NAME",
               help="Columns the fix applies to (default: the ones the rule flags; "
                    "PF102 always standardizes every numeric feature).")

@@ -33,11 +33,15 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from preflight.errors import PreflightError
+
+if TYPE_CHECKING:
+    from preflight.checks.base import Option
 
 KNOWN_KEYS = {"select", "ignore", "per-file-ignores", "target", "fail-on", "probe", "extend-select"}
 
@@ -63,7 +67,7 @@ class Config:
         object.__setattr__(self, "rule_options", _validated_rule_options(self.rule_options, source))
 
     def with_overrides(self, *, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
-                       target: str | None = None, target_source: str = "--target") -> "Config":
+                       target: str | None = None, target_source: str = "--target") -> Config:
         out = self
         if select:
             out = _replace(out, select=tuple(validate_codes(select, "--select")))
@@ -190,12 +194,13 @@ def _validated_rule_options(tables: Any, source: str) -> dict[str, dict[str, Any
 def validate_rule_options(rule: Any, given: Any, source: str) -> dict[str, Any]:
     """``[tool.preflight.<CODE>]``: option name (``_`` spelling) -> value, typed as the rule's default.
 
-    A number must be finite; a threshold whose default is not negative must not be negative, and a
-    share or probability (``UNIT_OPTIONS``) lies in [0, 1]; true/false is not a number."""
+    A number must be finite and lie within the option's bounds (``Option.low`` / ``Option.high``:
+    a share or probability in [0, 1], most thresholds 0 or more); true/false is not a number."""
     where = f"{source}: [tool.preflight.{rule.code}]"
     if not isinstance(given, Mapping):
         raise PreflightError(f"{where} must be a table of option = value, not {_shown(given)}")
     defaults = rule.defaults()
+    options = {o.name: o for o in rule.options}
     out: dict[str, Any] = {}
     for key, value in given.items():
         name = str(key).replace("-", "_")
@@ -208,25 +213,25 @@ def validate_rule_options(rule: Any, given: Any, source: str) -> dict[str, Any]:
             out[name] = typed(value, float if isinstance(default, float) else type(default))
         except TypeError as exc:
             raise PreflightError(f"{where} {key} must be {exc}, not {_shown(value)}") from None
-        problem = _option_range(name, default, out[name])
+        problem = _option_range(options[name], out[name])
         if problem is not None:
             raise PreflightError(f"{where} {key} must be {problem}, not {_shown(value)}")
     return out
 
 
-# Rule options that are a share or a probability, so lie in [0, 1] (the rest of the numeric options are
-# thresholds: not negative, unless their default is, like a z-score below 0).
-UNIT_OPTIONS = frozenset({"purity", "min_share", "max_p_value", "max_rank_correlation"})
-
-
-def _option_range(name: str, default: Any, value: Any) -> str | None:
+def _option_range(option: Option, value: Any) -> str | None:
+    """Why ``value`` lies outside ``option``'s bounds (``Option.low`` / ``Option.high``, both included),
+    as the end of "must be ..."; None when it lies inside them or is not a number."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if name in UNIT_OPTIONS and not 0 <= value <= 1:
-        return "between 0 and 1"
-    if default >= 0 and value < 0:
-        return "0 or more"
-    return None
+    low, high = option.low, option.high
+    if (low is None or value >= low) and (high is None or value <= high):
+        return None
+    if low is not None and high is not None:
+        return f"between {low:g} and {high:g}"
+    if low is not None:
+        return f"{low:g} or more"
+    return f"{high:g} or less"
 
 
 def _per_file_ignores(pfi: Any, source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:

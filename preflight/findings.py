@@ -11,8 +11,9 @@ from __future__ import annotations
 import enum
 import json
 import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from preflight.errors import FindingsError, PreflightError
 
@@ -30,7 +31,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
     @classmethod
-    def parse(cls, value: "str | Severity") -> "Severity":
+    def parse(cls, value: str | Severity) -> Severity:
         if isinstance(value, Severity):
             return value
         try:
@@ -90,7 +91,7 @@ class Variant:
         return out
 
     @classmethod
-    def from_dict(cls, d: Any, metric: str) -> "Variant | None":
+    def from_dict(cls, d: Any, metric: str) -> Variant | None:
         if not isinstance(d, Mapping):
             return None
         curves = tuple(_curve(c) for c in d.get("curves") or () if isinstance(c, (list, tuple)))
@@ -123,7 +124,7 @@ class Gap:
                 "difference": self.difference, "as_is_reaches_fixed_at": self.as_is_reaches_fixed_at}
 
     @classmethod
-    def from_dict(cls, d: Any) -> "Gap | None":
+    def from_dict(cls, d: Any) -> Gap | None:
         if d is None:
             return None
         if not isinstance(d, Mapping):  # a bare number: the difference
@@ -171,7 +172,7 @@ class Evidence:
     def skipped(self) -> bool:
         return self.verdict == SKIPPED
 
-    def with_notes(self, *notes: str) -> "Evidence":
+    def with_notes(self, *notes: str) -> Evidence:
         return replace(self, notes=self.notes + notes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -199,7 +200,7 @@ class Evidence:
         return out
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Evidence":
+    def from_dict(cls, d: Mapping[str, Any]) -> Evidence:
         """Evidence from its JSON (a recorded file, a hand-written example); missing keys take defaults."""
         metric = str(d.get("metric") or "accuracy")
         rows = d.get("rows")
@@ -246,7 +247,7 @@ class Finding:
     location: Location = field(default_factory=Location)
     probe: Evidence | None = None
 
-    def with_probe(self, probe: Evidence | None, severity: Severity | None = None) -> "Finding":
+    def with_probe(self, probe: Evidence | None, severity: Severity | None = None) -> Finding:
         return replace(self, probe=probe, severity=self.severity if severity is None else severity)
 
     def to_dict(self) -> dict[str, Any]:
@@ -278,7 +279,7 @@ class Report:
 
     @classmethod
     def build(cls, findings: Iterable[Finding], summary: Mapping[str, Any] | None = None,
-              errors: Iterable[str] = ()) -> "Report":
+              errors: Iterable[str] = ()) -> Report:
         ordered = sorted(findings, key=_sort_key)
         summary = dict(summary or {})
         summary["counts"] = {str(s): sum(f.severity == s for f in ordered) for s in Severity}
@@ -289,7 +290,7 @@ class Report:
         """True when nothing at warning or above was found and every input was read."""
         return not self.errors and not self.at_or_above(Severity.WARNING)
 
-    def at_or_above(self, severity: "str | Severity") -> list[Finding]:
+    def at_or_above(self, severity: str | Severity) -> list[Finding]:
         level = Severity.parse(severity)
         return [f for f in self.findings if f.severity >= level]
 
@@ -303,7 +304,7 @@ class Report:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=_json_default)
 
-    def raise_for_findings(self, min_severity: "str | Severity" = "warning") -> None:
+    def raise_for_findings(self, min_severity: str | Severity = "warning") -> None:
         """Raise ``PreflightError`` when any finding is at ``min_severity`` or above."""
         bad = self.at_or_above(min_severity)
         if bad or self.errors:

@@ -8,6 +8,7 @@ import pytest
 
 from preflight import config as cfg
 from preflight.checks import RULES_BY_CODE
+from preflight.checks.base import Option
 from preflight.errors import PreflightError
 from tests.conftest import ROOT, run_cli
 
@@ -211,6 +212,30 @@ def test_validated_config_is_typed_and_option_lookups_cannot_fail():
     assert cfg.from_table({"PF201": {"max_runs_z": -8}}).rule_options["PF201"] == {"max_runs_z": -8.0}  # z below 0
 
 
+def test_every_rule_option_states_its_range_and_its_default_lies_in_it():
+    """No range is inferred from the default's sign: an option that cannot be negative says so (low=0)."""
+    for rule in RULES_BY_CODE.values():
+        for o in rule.options:
+            if isinstance(o.default, bool) or not isinstance(o.default, (int, float)):
+                continue
+            if o.default >= 0:
+                assert o.low is not None, f"{rule.code} {o.name}: a non-negative default and no low= bound"
+            assert o.low is None or o.low <= o.default, (rule.code, o)
+            assert o.high is None or o.default <= o.high, (rule.code, o)
+
+
+def test_option_bounds_are_inclusive_and_word_the_error():
+    assert cfg.from_table({"PF204": {"purity": 0, "max_p_value": 1}}).rule_options["PF204"] == {
+        "purity": 0.0, "max_p_value": 1.0}
+    with pytest.raises(PreflightError, match=r"\[tool.preflight.PF202\] max_rank_correlation must be between "
+                                             r"0 and 1, not 1.5$"):
+        cfg.from_table({"PF202": {"max_rank_correlation": 1.5}})
+    with pytest.raises(PreflightError, match=r"\[tool.preflight.PF202\] min_z must be 0 or more, not -1$"):
+        cfg.from_table({"PF202": {"min_z": -1}})
+    assert cfg._option_range(Option("x", 1.0, "", high=2.0), 2.5) == "2 or less"
+    assert cfg._option_range(Option("x", 1.0, "", low=0.5, high=2.0), 1e-3) == "between 0.5 and 2"
+
+
 def test_probe_keys_name_probe_settings_fields():
     from dataclasses import fields
 
@@ -245,8 +270,8 @@ def test_library_config_errors_raise_one_line(tmp_path):
         preflight.check(data, probe=False, config={"select": "PF1"})
     assert bad.value.format_message() == ('config=: [tool.preflight] select must be a list of rule codes in quotes, '
                                           'like select = ["PF1"]; not "PF1"')
-    with pytest.raises(PreflightError, match="config= must be a Config, a .tool.preflight.-style mapping or the "
-                                             "path of a TOML file, not int"):
+    with pytest.raises(PreflightError, match=r"config= must be a Config, a .tool.preflight.-style mapping or the "
+                                             r"path of a TOML file, not int"):
         preflight.check(data, probe=False, config=3)  # type: ignore[arg-type]
     with pytest.raises(PreflightError, match="no such config file"):
         preflight.check(data, probe=False, config=tmp_path / "missing.toml")

@@ -8,6 +8,7 @@ process (so an import-time or interpreter-level failure shows), several at a tim
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -19,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 60  # seconds per case; a hang fails the case instead of the suite
@@ -46,10 +46,8 @@ def _case_list():
         finally:
             for p in Path(tmp).rglob("*"):  # chmod 000 files must be removable as non-root
                 if not p.is_symlink():
-                    try:
+                    with contextlib.suppress(OSError):
                         os.chmod(p, 0o700)
-                    except OSError:
-                        pass
 
 
 CASES = _case_list()
@@ -130,7 +128,7 @@ def test_corpus_is_large_enough():
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_hostile_input(case, ran):
-    root, _, results = ran
+    _, _, results = ran
     if case.needs == "non-root" and IS_ROOT:
         pytest.skip("runs as root, and root reads a chmod 000 file anyway; "
                     "test_permission_denied_is_one_line simulates it")

@@ -79,7 +79,8 @@ def test_user_controlled_text_is_escaped_end_to_end(tmp_path: Path) -> None:
 
 def test_probe_text_and_paths_are_escaped() -> None:
     f = Finding("PF101", "unnormalized-feature", Severity.WARNING, f"message {XSS}", f"fix {XSS}",
-                Location(path=f"dir/{XSS}.csv", column=XSS), Evidence.from_dict({**probe_dict(), "reason": XSS, "model": XSS}))
+                Location(path=f"dir/{XSS}.csv", column=XSS),
+                Evidence.from_dict({**probe_dict(), "reason": XSS, "model": XSS}))
     html = render_html(report_with([f], [{"path": f"dir/{XSS}.csv", "rows": 1, "columns": 1, "target": XSS}]))
     assert "<script" not in html.lower()
     assert html.count("&lt;script&gt;") >= 8

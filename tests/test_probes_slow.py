@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from preflight.findings import Evidence
 from preflight.checks.fixes import OUTPUT_KINDS, ShuffleRows, StableLoss, Standardize
+from preflight.findings import Evidence
 from preflight.probes import ProbeSettings, probe_arrays, probe_output
 from preflight.probes.data import batch_plan
 from preflight.probes.reference import reference_evidence
@@ -115,7 +115,7 @@ def test_nan_producing_as_is_runs_fail_honestly(code):
     assert ev.verdict == "confirmed"
     assert ev.as_is.failed and ev.as_is.best is None and "NaN" in ev.as_is.failure
     assert not ev.fixed.failed and ev.fixed.score > 0.9
-    json.dumps(ev.to_dict(), allow_nan=False)  # the JSON a report writes holds no NaN or inf
+    json.dumps(ev.to_dict(), allow_nan=False)  # a failed run is null in JSON, never NaN
 
 
 def test_output_probe_on_well_scaled_data_finds_no_gap_for_sigmoid_bce():

@@ -486,14 +486,16 @@ def test_unreadable_sources_are_one_clear_line(tmp_path, data, expected):
 
 
 def test_pep263_latin1_source_is_decoded(tmp_path):
-    src = "# -*- coding: latin-1 -*-\nimport torch, torch.nn as nn\nname = 'caf\xe9'; l = nn.BCELoss()(torch.sigmoid(z), y)\n"
+    src = ("# -*- coding: latin-1 -*-\nimport torch, torch.nn as nn\n"
+           "name = 'caf\xe9'; l = nn.BCELoss()(torch.sigmoid(z), y)\n")
     report = _check_files(tmp_path, {"latin.py": src.encode("latin-1")})
     assert report.errors == ()
     assert [(f.code, f.location.line, f.location.col) for f in report.findings] == [("PF301", 3, 20)]
 
 
 def test_bom_source_is_decoded(tmp_path):
-    report = _check_files(tmp_path, {"bom.py": b"\xef\xbb\xbfimport torch\nl = torch.nn.BCELoss()(torch.sigmoid(z), y)\n"})
+    src = b"\xef\xbb\xbfimport torch\nl = torch.nn.BCELoss()(torch.sigmoid(z), y)\n"
+    report = _check_files(tmp_path, {"bom.py": src})
     assert [(f.code, f.location.line) for f in report.findings] == [("PF301", 2)]
 
 
@@ -502,7 +504,8 @@ def test_cli_exit_codes_for_python_files(tmp_path):
     bad.write_bytes(b"def f(:\n")
     result = run_cli(["check", "--no-probe", str(bad)])
     assert result.code == 2
-    assert result.stderr.strip() == f"error: {bad}:1: syntax error: invalid syntax; fix it (or exclude the file) to have it checked"
+    assert result.stderr.strip() == (f"error: {bad}:1: syntax error: invalid syntax; "
+                                     "fix it (or exclude the file) to have it checked")
     good = tmp_path / "ok.py"
     good.write_text("import torch\nx = torch.zeros(3)\n")
     assert run_cli(["check", "--no-probe", str(good)]).code == 0

@@ -11,9 +11,10 @@ from __future__ import annotations
 import ast
 import glob
 import sysconfig
+import warnings
+from pathlib import Path
 
 import pytest
-import warnings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -158,13 +159,14 @@ def test_grammar_generated_python_never_crashes():
 
 # --- real files ----------------------------------------------------------------------------------
 
-CORPUS = sorted(str(p) for p in (ROOT / "rules").glob("*/*.py")) + sorted(str(p) for p in (ROOT / "examples").glob("*.py"))
+CORPUS = (sorted(str(p) for p in (ROOT / "rules").glob("*/*.py"))
+          + sorted(str(p) for p in (ROOT / "examples").glob("*.py")))
 STDLIB = sorted(glob.glob(sysconfig.get_paths()["stdlib"] + "/*.py"))[::7]
 
 
 @pytest.mark.parametrize("path", CORPUS + STDLIB, ids=lambda p: p.rsplit("/", 2)[-2] + "/" + p.rsplit("/", 1)[-1])
 def test_real_files_never_crash(path):
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     try:
         subject = code_subject(data, display=path)
     except PreflightError:

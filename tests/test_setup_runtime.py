@@ -7,8 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler,
-                              TensorDataset)
+from torch.utils.data import BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
 import preflight
@@ -230,7 +229,7 @@ def test_dataset_gives_the_forward_batch():
 
 
 def test_bad_model_argument_raises_one_line():
-    with pytest.raises(preflight.PreflightError, match="model= must be a torch.nn.Module"):
+    with pytest.raises(preflight.PreflightError, match=r"model= must be a torch\.nn\.Module"):
         preflight.check(loader2(), model="resnet", loss=nn.BCELoss(), probe=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -81,7 +82,7 @@ def test_runs_merge_from_any_chunking_equals_the_whole(labels, cuts):
     assert merged == Runs.from_labels(y)
     # brute force: runs and the longest run
     runs, longest, cur = 1, 1, 1
-    for prev, nxt in zip(labels, labels[1:]):
+    for prev, nxt in itertools.pairwise(labels):
         cur = cur + 1 if nxt == prev else 1
         runs += nxt != prev
         longest = max(longest, cur)
@@ -154,6 +155,6 @@ def test_ordered_sample_does_not_alias_alternating_labels():
     for offset in range(0, len(labels), 10_000):
         keep = s.take(offset, 10_000)
         s.add(offset + keep, labels[offset + keep][:, None])
-    rows, block = s.result()
+    _, block = s.result()
     assert s.step >= 256
     assert 0.35 < block[:, 0].mean() < 0.65  # both classes, in about their share

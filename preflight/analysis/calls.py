@@ -5,6 +5,7 @@ number of bindings and levels)."""
 from __future__ import annotations
 
 import ast
+import contextlib
 from collections.abc import Callable, Iterator
 
 from preflight.analysis.scope import ClassInfo, Frame, FuncInfo, bind
@@ -69,10 +70,8 @@ class Calls(FlowState):
         if frame is None:
             return
         frame.collect_attrs = collected
-        try:
+        with contextlib.suppress(RecursionError):
             self.exec_block(mnode.body, frame)
-        except RecursionError:
-            pass
 
     def _method_frame(self, cinfo: ClassInfo, node: FunctionNode, self_val: Val, args: list[Val],
                       kwargs: dict[str, Val], call_depth: int) -> Frame | None:

@@ -227,8 +227,8 @@ _STATEMENTS: dict[type[ast.stmt], _StmtHandler] = {
     ast.TryStar: Statements._try,
     ast.Match: Statements._match,
     ast.Delete: Statements._delete,
-    **{t: Statements._stmt_children for t in (ast.Global, ast.Nonlocal, ast.Pass, ast.Break, ast.Continue,
-                                         ast.Raise, ast.Assert)},
+    **dict.fromkeys((ast.Global, ast.Nonlocal, ast.Pass, ast.Break, ast.Continue, ast.Raise, ast.Assert),
+                    Statements._stmt_children),
 }
 
 _TargetHandler = Callable[[Statements, Any, Val, Frame], None]

@@ -12,7 +12,7 @@ def source_of(node: ast.AST) -> str:
     """The expression as written, cut to 60 characters."""
     try:
         text = ast.unparse(node)
-    except Exception:  # noqa: BLE001  # pragma: no cover - unparse of odd nodes: any failure shows <expr>
+    except Exception:  # pragma: no cover - unparse of odd nodes: any failure shows <expr>
         return "<expr>"
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -7,13 +7,14 @@ forward pass). PF306 needs the model's output width, so it is runtime only.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
+from preflight.analysis import names
 from preflight.checks.base import Rule
 from preflight.checks.fixes import StableLoss
 from preflight.findings import Finding, Severity
 from preflight.inputs.subject import CodeSubject, SetupSubject
-from preflight.analysis import names
 
 _STATIC_SCOPE = """
     In a `.py` file (read statically, never imported or run) the prediction passed to the loss is

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass
+from typing import Any, ClassVar
 
 from preflight.checks.fixes import Fix
 from preflight.findings import Finding, Location, Severity
@@ -18,11 +19,18 @@ from preflight.findings import Finding, Location, Severity
 
 @dataclass(frozen=True)
 class Option:
-    """A named threshold that ``[tool.preflight.<CODE>]`` can set."""
+    """A named threshold that ``[tool.preflight.<CODE>]`` can set.
+
+    ``low`` and ``high`` bound a numeric option's value, both included (None: no bound); the config
+    refuses a value outside them when it loads (``Option("purity", 0.9, "...", low=0.0, high=1.0)``).
+    """
 
     name: str
     default: Any
     help: str
+    _: KW_ONLY
+    low: float | None = None
+    high: float | None = None
 
 
 class Rule:
@@ -32,7 +40,7 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]  # one line for `preflight rules`
     severity: ClassVar[Severity] = Severity.WARNING
-    subject: ClassVar[type]  # the subject type this rule reads (TableSubject, CodeSubject, ...)
+    subject: ClassVar[type | tuple[type, ...]]  # the subject type(s) this rule reads (TableSubject, CodeSubject, ...)
     fix: ClassVar[str]  # the fix, in words, for messages
     fix_object: ClassVar[Fix | None] = None  # the transform the probe applies to measure the fix (None: no probe)
     options: ClassVar[tuple[Option, ...]] = ()

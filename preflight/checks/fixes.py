@@ -22,7 +22,7 @@ their values (non-finite cells imputed alike, so that only the fix differs).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Sequence
+from typing import ClassVar
 
 import numpy as np
 

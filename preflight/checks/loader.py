@@ -6,7 +6,8 @@ PF204 needs the batches themselves, so it is runtime only.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -88,7 +89,7 @@ class UnshuffledTrainingLoader(Rule):
     fix_object = ShuffleRows()
     options = (
         Option("max_runs_z", -5.0, "runtime: fire only when the runs test's z-score is below this"),
-        Option("max_runs_ratio", 0.5, "runtime: and only when observed / expected label runs is below this"),
+        Option("max_runs_ratio", 0.5, "runtime: and only when observed / expected label runs is below this", low=0.0),
     )
 
     def check(self, subject: Any, opts: Mapping[str, Any]) -> Iterable[Finding]:
@@ -198,11 +199,11 @@ class SingleClassBatches(Rule):
     fix = "shuffle the training loader: DataLoader(..., shuffle=True) (or mix classes in the batch sampler)"
     fix_object = ShuffleRows()
     options = (
-        Option("max_batches", 64, "read at most this many batches"),
-        Option("purity", 0.9, "a batch is pure when its majority class holds at least this share"),
-        Option("min_share", 0.5, "fire when at least this share of batches are pure"),
-        Option("max_p_value", 1e-6, "and that count is this unlikely from a shuffled loader"),
-        Option("min_batches", 4, "judge only after this many batches of two rows or more"),
+        Option("max_batches", 64, "read at most this many batches", low=0),
+        Option("purity", 0.9, "a batch is pure when its majority class holds at least this share", low=0.0, high=1.0),
+        Option("min_share", 0.5, "fire when at least this share of batches are pure", low=0.0, high=1.0),
+        Option("max_p_value", 1e-6, "and that count is this unlikely from a shuffled loader", low=0.0, high=1.0),
+        Option("min_batches", 4, "judge only after this many batches of two rows or more", low=0),
     )
 
     def check(self, subject: SetupSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from preflight.checks.base import Option, Rule
 from preflight.checks.fixes import ShuffleRows
@@ -58,7 +59,7 @@ class LabelSortedRows(Rule):
     fix_object = ShuffleRows()
     options = (
         Option("max_runs_z", -5.0, "fire only when the runs test's z-score is below this"),
-        Option("max_runs_ratio", 0.2, "and only when observed runs / expected runs is below this"),
+        Option("max_runs_ratio", 0.2, "and only when observed runs / expected runs is below this", low=0.0),
     )
 
     def check(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
@@ -119,8 +120,9 @@ class TargetSortedRows(Rule):
     fix = "shuffle the rows (DataLoader(..., shuffle=True), or shuffle the file once)"
     fix_object = ShuffleRows()
     options = (
-        Option("max_rank_correlation", 0.5, "fire when |Spearman rho| between row and target exceeds this"),
-        Option("min_z", 5.0, "and only when |rho| * sqrt(n - 1) exceeds this"),
+        Option("max_rank_correlation", 0.5, "fire when |Spearman rho| between row and target exceeds this",
+               low=0.0, high=1.0),
+        Option("min_z", 5.0, "and only when |rho| * sqrt(n - 1) exceeds this", low=0.0),
     )
 
     def check(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from preflight.checks.base import Option, Rule
 from preflight.checks.fixes import DropColumns, Impute, Standardize
@@ -102,10 +103,10 @@ class UnnormalizedFeature(Rule):
     fix = "standardize the feature ((x - mean) / std, statistics from the training split) or put nn.BatchNorm1d first"
     fix_object = Standardize()
     options = (
-        Option("max_abs_mean", 5.0, "fire when |mean| exceeds this"),
-        Option("max_std", 10.0, "fire when the standard deviation exceeds this"),
-        Option("min_std", 1e-3, "fire when a non-constant feature's standard deviation is below this"),
-        Option("max_columns", 10, "report this many columns one by one, the rest in one finding"),
+        Option("max_abs_mean", 5.0, "fire when |mean| exceeds this", low=0.0),
+        Option("max_std", 10.0, "fire when the standard deviation exceeds this", low=0.0),
+        Option("min_std", 1e-3, "fire when a non-constant feature's standard deviation is below this", low=0.0),
+        Option("max_columns", 10, "report this many columns one by one, the rest in one finding", low=0),
     )
 
     def check(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
@@ -176,7 +177,7 @@ class MixedFeatureScales(Rule):
     subject = TableSubject
     fix = "standardize every numeric feature with training-split statistics, or put nn.BatchNorm1d first"
     fix_object = Standardize()
-    options = (Option("max_scale_ratio", 100.0, "fire when the largest std over the smallest exceeds this"),)
+    options = (Option("max_scale_ratio", 100.0, "fire when the largest std over the smallest exceeds this", low=0.0),)
 
     def probe_columns(self, subject: Any, flagged: Sequence[str]) -> list[str]:
         """Every feature this rule compared (numeric, not constant), whatever its finding names: the fix

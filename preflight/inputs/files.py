@@ -8,23 +8,26 @@ from __future__ import annotations
 
 import csv
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TypeAlias
 
 import numpy as np
 import polars as pl
 import polars.selectors as cs
 
 from preflight.errors import PreflightError
-from preflight.inputs.subject import TableSubject
 from preflight.inputs.options import ReadOptions
+from preflight.inputs.subject import TableSubject
 from preflight.inputs.tabular import MAX_COLUMNS, scan_table, too_many_columns
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = ",;\t|"
 BATCH_ROWS = 100_000
 MAX_FIELD_BYTES = 64 * 1024 * 1024  # one line longer than this is refused, not read into memory
+# A polars dtype as polars takes it: an instance (pl.Datetime("us")) or the class itself (pl.String).
+Dtype: TypeAlias = pl.DataType | type[pl.DataType]
 
 
 def read_csv(path: Path, options: ReadOptions) -> TableSubject:
@@ -51,7 +54,7 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
                              "one line; convert the line ends to LF or CRLF", display)
     sep = sniff_delimiter(text)
     _check_width(path, sep, display)
-    overrides: dict[str, pl.DataType] = {}
+    overrides: dict[str, Dtype] = {}
     promoted = False
     decimal_comma = False
     for _ in range(64):  # each retry turns one mixed column into text
@@ -87,7 +90,7 @@ class _MixedColumn(Exception):
         self.column = column
 
 
-def _retry_or_error(exc: Exception, overrides: dict[str, pl.DataType], path: Path, display: str,
+def _retry_or_error(exc: Exception, overrides: dict[str, Dtype], path: Path, display: str,
                     sep: str) -> PreflightError:
     """Raise ``_MixedColumn`` when one column failed to parse as a number (read it as text and
     try again); else return the error to show."""
@@ -120,13 +123,13 @@ def _decimal_comma_columns(lf: pl.LazyFrame) -> list[str]:
     return out
 
 
-def _float_columns(lf: pl.LazyFrame, rows: int = 10_000) -> dict[str, pl.DataType]:
+def _float_columns(lf: pl.LazyFrame, rows: int = 10_000) -> dict[str, Dtype]:
     """Text columns whose every value in the first rows parses as a float (nan, inf included)."""
     head = _text_head(lf, rows)
     if head is None:
         return {}
     text = head.columns
-    out: dict[str, pl.DataType] = {}
+    out: dict[str, Dtype] = {}
     for name in text:
         col = head.get_column(name).alias("value")  # Series methods may run as pl.col(name): a regex
         present = col.len() - col.null_count()
@@ -319,13 +322,16 @@ def _read_npz(path: Path, display: str, options: ReadOptions) -> TableSubject:
 MAX_NPZ_BYTES = 1 << 30  # .npz members are decompressed into memory; a .npy is memory-mapped instead
 
 
-def _check_npz_member(npz: "np.lib.npyio.NpzFile", key: str, display: str) -> None:
+def _check_npz_member(npz: np.lib.npyio.NpzFile, key: str, display: str) -> None:
     """Refuse a member whose header promises more than MAX_NPZ_BYTES before numpy allocates it.
 
     A compressed .npz of zeros is a zip bomb: a few MB on disk, any size in memory.
     """
+    archive = npz.zip
+    if archive is None:  # a closed NpzFile; np.load reports it
+        return
     try:
-        with npz.zip.open(key + ".npy") as fh:
+        with archive.open(key + ".npy") as fh:
             version = np.lib.format.read_magic(fh)
             read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
             shape, _, dtype = read(fh)
@@ -344,11 +350,35 @@ def array_subject(X: np.ndarray, y: np.ndarray | None, *, display: str, path: st
     """A 2-D array (and optional labels) as a table, read in row blocks."""
     X = np.asarray(X) if not isinstance(X, np.memmap) else X
     if X.dtype.names:  # structured array: fields are columns
-        names = list(X.dtype.names)
-        schema = pl.Schema({n: _pl_dtype(X.dtype[n]) for n in names})
-        blocks = (pl.DataFrame({n: np.asarray(X[n][i:i + BATCH_ROWS]) for n in names})
-                  for i in range(0, len(X), BATCH_ROWS))
-        return scan_table(blocks, schema, path=path, display=display, options=options)
+        return _structured_subject(X, list(X.dtype.names), display=display, path=path, options=options)
+    X = _table_array(X, y, display)
+    names = feature_names or [f"x{i}" for i in range(X.shape[1])]
+    if y is not None and label_name in names:
+        label_name = label_name + "_label"
+    schema_items = {n: _pl_dtype(X.dtype) for n in names}
+    if y is not None:
+        y = np.asarray(y).reshape(len(y), -1)[:, 0] if np.ndim(y) > 1 else np.asarray(y)
+        schema_items[label_name] = _pl_dtype(y.dtype)
+    schema = pl.Schema(schema_items)
+    target = options.target if options.target is not None else (label_name if y is not None else None)
+    subject = scan_table(_array_blocks(X, y, names, label_name, schema), schema, path=path, display=display,
+                         options=ReadOptions(target=target, on_rows=options.on_rows))
+    if options.target is None and y is not None:
+        subject.target_reason = f"the labels array {label_name!r} given with the features"
+    return subject
+
+
+def _structured_subject(X: np.ndarray, names: list[str], *, display: str, path: str | None,
+                        options: ReadOptions) -> TableSubject:
+    """A structured array (its fields ``names`` are the columns) as a table, read in row blocks."""
+    schema = pl.Schema({n: _pl_dtype(X.dtype[n]) for n in names})
+    blocks = (pl.DataFrame({n: np.asarray(X[n][i:i + BATCH_ROWS]) for n in names})
+              for i in range(0, len(X), BATCH_ROWS))
+    return scan_table(blocks, schema, path=path, display=display, options=options)
+
+
+def _table_array(X: np.ndarray, y: np.ndarray | None, display: str) -> np.ndarray:
+    """``X`` as a 2-D numeric array (a 1-D array is one column); refuse any other shape or dtype."""
     if X.ndim == 1:
         X = X.reshape(-1, 1)
     if X.ndim != 2:
@@ -360,32 +390,21 @@ def array_subject(X: np.ndarray, y: np.ndarray | None, *, display: str, path: st
         raise PreflightError(f"holds a {X.dtype} array; preflight checks numeric arrays", display)
     if y is not None and len(y) != len(X):
         raise PreflightError(f"has {len(X)} rows of features but {len(y)} labels", display)
-    names = feature_names or [f"x{i}" for i in range(X.shape[1])]
-    if y is not None and label_name in names:
-        label_name = label_name + "_label"
-    schema_items = {n: _pl_dtype(X.dtype) for n in names}
-    if y is not None:
-        y = np.asarray(y).reshape(len(y), -1)[:, 0] if np.ndim(y) > 1 else np.asarray(y)
-        schema_items[label_name] = _pl_dtype(y.dtype)
-    schema = pl.Schema(schema_items)
-    target = options.target if options.target is not None else (label_name if y is not None else None)
-
-    def blocks() -> Iterator[pl.DataFrame]:
-        for i in range(0, len(X), BATCH_ROWS):
-            block = np.asarray(X[i:i + BATCH_ROWS])
-            cols = {n: block[:, j] for j, n in enumerate(names)}
-            if y is not None:
-                cols[label_name] = y[i:i + BATCH_ROWS]
-            yield pl.DataFrame(cols, schema=schema)
-
-    subject = scan_table(blocks(), schema, path=path, display=display,
-                         options=ReadOptions(target=target, on_rows=options.on_rows))
-    if options.target is None and y is not None:
-        subject.target_reason = f"the labels array {label_name!r} given with the features"
-    return subject
+    return X
 
 
-def _pl_dtype(dtype: np.dtype) -> pl.DataType:
+def _array_blocks(X: np.ndarray, y: np.ndarray | None, names: list[str], label_name: str,
+                  schema: pl.Schema) -> Iterator[pl.DataFrame]:
+    """The rows of ``X`` (and the labels ``y``) as DataFrames of BATCH_ROWS rows."""
+    for i in range(0, len(X), BATCH_ROWS):
+        block = np.asarray(X[i:i + BATCH_ROWS])
+        cols = {n: block[:, j] for j, n in enumerate(names)}
+        if y is not None:
+            cols[label_name] = y[i:i + BATCH_ROWS]
+        yield pl.DataFrame(cols, schema=schema)
+
+
+def _pl_dtype(dtype: np.dtype) -> Dtype:
     kind = np.dtype(dtype).kind
     if kind == "b":
         return pl.Boolean

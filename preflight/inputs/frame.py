@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from preflight.errors import PreflightError
-from preflight.inputs.subject import TableSubject
 from preflight.inputs.options import ReadOptions
+from preflight.inputs.subject import TableSubject
 from preflight.inputs.tabular import batched, scan_table
 
 BATCH_ROWS = 100_000
@@ -26,9 +27,7 @@ def to_polars(df: Any) -> pl.DataFrame:
     cols = {}
     for name, (_, series) in zip(names, df.items()):
         values = series.to_numpy()
-        if values.dtype.kind in "biuf":
-            cols[name] = pl.Series(name, values)
-        elif values.dtype.kind == "M":
+        if values.dtype.kind in "biufM":  # numbers, booleans and datetimes
             cols[name] = pl.Series(name, values)
         else:  # object, strings, categoricals, pandas nullable types
             try:

@@ -8,8 +8,9 @@ the concrete type they declare (``Rule.subject``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Protocol, TypedDict, Union, runtime_checkable
+from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class SetupSummary(TypedDict):
     notes: list[str]
 
 
-Summary = Union[TableSummary, CodeSummary, SetupSummary]
+Summary = TableSummary | CodeSummary | SetupSummary
 
 
 @runtime_checkable

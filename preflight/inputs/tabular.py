@@ -10,7 +10,8 @@ sample, whatever the file's length.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -19,7 +20,7 @@ import polars.selectors as cs
 from preflight.errors import PreflightError
 from preflight.inputs.options import ReadOptions
 from preflight.inputs.subject import Column, ColumnKind, TableSample, TableSubject, Task
-from preflight.stats.batch_moments import batch_moments, column, moment_plan
+from preflight.stats.batch_moments import Plan, batch_moments, column, moment_plan
 from preflight.stats.moments import Moments
 from preflight.stats.table import TableStats
 
@@ -86,19 +87,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
             n = batch.height
             if n == 0:
                 continue
-            if numeric:
-                moments = batch_moments(batch, plan, numeric)
-                stats.moments = stats.moments.merge(moments)
-                _track_bad_rows(batch, numeric, moments, stats, offset)
-            if target is not None:
-                col = column(batch, target)
-                missing = col.is_null().to_numpy()
-                if target_is_float:
-                    missing = missing | col.is_nan().fill_null(False).to_numpy()
-                stats.add_target(_labels(col), missing)
-            keep = stats.sample.take(offset, n)
-            if len(keep):
-                stats.sample.add(offset + keep, _sample_block(batch, features, target, keep))
+            _add_batch(batch, offset, stats, plan, numeric, features, target, target_is_float)
             offset += n
             if options.on_rows is not None:
                 options.on_rows(n)
@@ -115,10 +104,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
     columns = [Column(n, _refine_kind(n, kinds[n], stats), str(schema[n])) for n in names]
     subject = TableSubject(path=path, display=display, columns=columns, stats=stats, target=target,
                            target_reason=reason, notes=list(notes or []))
-    subject.time_column = next((c.name for c in columns if c.kind == "datetime"), None)
-    subject.task = _task(subject, schema)
-    subject.sample = _finish_sample(subject)
-    subject.fingerprint = _fingerprint(subject)
+    _finish_subject(subject, schema)
     return subject
 
 
@@ -128,6 +114,24 @@ def too_many_columns(n: int, display: str) -> PreflightError:
 
 
 # --- per batch ---------------------------------------------------------------------------
+
+def _add_batch(batch: pl.DataFrame, offset: int, stats: TableStats, plan: Plan, numeric: list[str],
+               features: list[str], target: str | None, target_is_float: bool) -> None:
+    """Merge one non-empty batch (its first row is row ``offset`` of the table) into ``stats``."""
+    if numeric:
+        moments = batch_moments(batch, plan, numeric)
+        stats.moments = stats.moments.merge(moments)
+        _track_bad_rows(batch, numeric, moments, stats, offset)
+    if target is not None:
+        col = column(batch, target)
+        missing = col.is_null().to_numpy()
+        if target_is_float:
+            missing = missing | col.is_nan().fill_null(False).to_numpy()
+        stats.add_target(_labels(col), missing)
+    keep = stats.sample.take(offset, batch.height)
+    if len(keep):
+        stats.sample.add(offset + keep, _sample_block(batch, features, target, keep))
+
 
 def _track_bad_rows(batch: pl.DataFrame, numeric: list[str], m: Moments, stats: TableStats,
                     offset: int) -> None:
@@ -170,6 +174,14 @@ def _as_float(col: pl.Series) -> np.ndarray:
 
 
 # --- after the pass --------------------------------------------------------------------------
+
+def _finish_subject(subject: TableSubject, schema: pl.Schema) -> None:
+    """Set what is judged from the whole table: the time column, the task, the sample, the fingerprint."""
+    subject.time_column = next((c.name for c in subject.columns if c.kind == "datetime"), None)
+    subject.task = _task(subject, schema)
+    subject.sample = _finish_sample(subject)
+    subject.fingerprint = _fingerprint(subject)
+
 
 def _refine_kind(name: str, kind: ColumnKind, stats: TableStats) -> ColumnKind:
     if kind not in ("numeric", "binary") or not stats.has(name):

@@ -125,7 +125,7 @@ def _tree_tail(model: Any) -> tuple[str | None, int | None]:
         last = children[-1]
         if act is None and _module_activation(last) is not None:
             act = _module_activation(last)
-            rest = [c for c in children[:-1]]
+            rest = list(children[:-1])
             for c in reversed(rest):
                 if isinstance(c, nn.Linear):
                     width = c.out_features

@@ -18,7 +18,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import random
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -87,8 +88,15 @@ def setup_subject(obj: Any = None, *, model: Any = None, loss: Any = None, max_b
 
 def describe_sampler(loader: Any) -> tuple[str, bool | None]:
     """The sampler's name and whether it shuffles (None: unknown, custom, or an IterableDataset)."""
-    from torch.utils.data import (BatchSampler, DistributedSampler, IterableDataset, RandomSampler,
-                                  SequentialSampler, SubsetRandomSampler, WeightedRandomSampler)
+    from torch.utils.data import (
+        BatchSampler,
+        DistributedSampler,
+        IterableDataset,
+        RandomSampler,
+        SequentialSampler,
+        SubsetRandomSampler,
+        WeightedRandomSampler,
+    )
 
     if isinstance(loader.dataset, IterableDataset):
         return f"IterableDataset {type(loader.dataset).__name__} (orders itself)", None

@@ -14,8 +14,15 @@ from __future__ import annotations
 from preflight.checks.fixes import OUTPUT_KINDS
 from preflight.probes.evidence import CONFIRMED, NOT_REPRODUCED, SKIPPED
 from preflight.probes.reference import reference_evidence
-from preflight.probes.run import (attach_probes, fix_of, make_hook, probe_arrays, probe_output, run_probe,
-                                  settings_from_config)
+from preflight.probes.run import (
+    attach_probes,
+    fix_of,
+    make_hook,
+    probe_arrays,
+    probe_output,
+    run_probe,
+    settings_from_config,
+)
 from preflight.probes.settings import CONFIRM_RATIO, ProbeSettings
 
 __all__ = [

@@ -10,6 +10,7 @@ directory is ``PREFLIGHT_CACHE_DIR``, else ``$XDG_CACHE_HOME/preflight``, else `
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -57,10 +58,8 @@ def put(key: str, measurements: dict[str, Any], override: str | None = None) -> 
                 json.dump({"key": key, "measurements": measurements}, fh, allow_nan=False)
             os.replace(tmp, path)
         except BaseException:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             raise
     except (OSError, ValueError, TypeError):
         return False

@@ -15,14 +15,14 @@ both splits cover every class, and training never sees it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from preflight.checks.fixes import Fix, Skip, Split
-from preflight.probes.settings import (MIN_HELDOUT_ROWS, MIN_TRAIN_ROWS, ORDER_BATCH, DEFAULT_BATCH,
-                                       ProbeSettings)
+from preflight.probes.settings import DEFAULT_BATCH, MIN_HELDOUT_ROWS, MIN_TRAIN_ROWS, ORDER_BATCH, ProbeSettings
 
 HELDOUT_EVERY = 4  # every fourth sampled row is held out
 EVAL_LOSS = {"binary": "bce_logits", "multiclass": "ce_logits", "regression": "mse"}  # the held-out loss, by task

@@ -6,16 +6,18 @@ The cache holds a training's ``Measurements`` (curves, failures, lengths), never
 verdict is judged from them on every read, so a changed threshold applies to cached runs too.
 
 The verdict is ``confirmed`` when, in every seed, the fixed variant's best held-out loss is at most
-``CONFIRM_RATIO`` times the as-is variant's and at least ``MIN_DIFFERENCE`` lower, or the as-is run failed (its loss became NaN/inf)
-while the fixed one did not; ``not_reproduced`` otherwise; ``skipped`` when no probe ran.
+``CONFIRM_RATIO`` times the as-is variant's and at least ``MIN_DIFFERENCE`` lower, or the as-is run
+failed (its loss became NaN/inf) while the fixed one did not; ``not_reproduced`` otherwise;
+``skipped`` when no probe ran.
 Non-finite numbers never reach JSON: they become ``null`` with ``failed: true`` and a reason.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -116,7 +118,7 @@ class Measurements:
                 "seconds": float(self.seconds)}
 
     @classmethod
-    def from_json(cls, obj: Any, models: int) -> "Measurements | None":
+    def from_json(cls, obj: Any, models: int) -> Measurements | None:
         """The measurements of ``models`` models stored by ``to_json``, or None when ``obj`` is not
         that (a damaged or foreign cache entry is a miss, never an error)."""
         try:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -15,11 +16,19 @@ from preflight.checks.fixes import Fix, StableLoss
 from preflight.findings import Evidence
 from preflight.inputs.subject import TableSubject
 from preflight.probes import cache as probe_cache
-from preflight.probes.data import (ProbeData, Skip, Table, batch_plan, build, no_rows_reason, table_from_arrays,
-                                   table_from_subject)
+from preflight.probes.data import (
+    ProbeData,
+    Skip,
+    Table,
+    batch_plan,
+    build,
+    no_rows_reason,
+    table_from_arrays,
+    table_from_subject,
+)
 from preflight.probes.evidence import Measurements, build_evidence, skipped
 from preflight.probes.reference import reference_evidence
-from preflight.probes.settings import (CURVE_POINTS, DEFAULT_STEPS, MIN_STEPS, PROBE_VERSION, ProbeSettings)
+from preflight.probes.settings import CURVE_POINTS, DEFAULT_STEPS, MIN_STEPS, PROBE_VERSION, ProbeSettings
 
 # Cost model for the budget, calibrated on a 2-core x86 CPU with one torch thread
 # (bench/probe.py prints predicted against measured; it errs on the slow side): seconds per step =
@@ -82,7 +91,7 @@ def preflight_version() -> str:
     return __version__
 
 
-@lru_cache(maxsize=None)
+@cache
 def library_versions() -> dict[str, str]:
     """The versions of the libraries whose numerics a training depends on. torch's is read from its
     installed metadata (the same string as ``torch.__version__``), so that a cache hit does not
@@ -112,8 +121,8 @@ def training_key(data: ProbeData, steps: int | None, epochs: int | None, setting
         h.update(a.tobytes())
     meta = {"family": data.fix.family, "fix": data.fix.key(), "task": data.task, "n_out": data.n_out,
             "losses": list(data.losses), "eval_loss": data.eval_loss, "order": list(data.fix.order),
-            "batch": data.batch_size, "steps": steps, "epochs": epochs, "settings": settings.key(), "probe_version": PROBE_VERSION,
-            "preflight": preflight_version(), **library_versions()}
+            "batch": data.batch_size, "steps": steps, "epochs": epochs, "settings": settings.key(),
+            "probe_version": PROBE_VERSION, "preflight": preflight_version(), **library_versions()}
     h.update(json.dumps(meta, sort_keys=True).encode())
     return h.hexdigest()
 

@@ -33,7 +33,7 @@ table, the catalog's bad examples, the acceptance data sets):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 CONFIRM_RATIO = 0.8  # fixed held-out loss <= CONFIRM_RATIO x as-is held-out loss, every seed
@@ -79,7 +79,7 @@ class ProbeSettings:
             d.pop(k)
         return d
 
-    def but(self, **changes: Any) -> "ProbeSettings":
+    def but(self, **changes: Any) -> ProbeSettings:
         return replace(self, **changes)
 
 
@@ -87,7 +87,7 @@ class ProbeSettings:
 # key a field of ProbeSettings, plain data: config imports neither this package nor torch); only
 # whether torch has the device here waits for the probe (``settings_from_config``).
 
-@lru_cache(maxsize=None)
+@cache
 def device_problem(device: str) -> str | None:
     """Why torch cannot train on ``device`` here, or None. Imports torch only for a device other than cpu."""
     if device == "cpu":

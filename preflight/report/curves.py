@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from preflight.findings import Evidence, Variant
 from preflight.report.evidence import fmt_number as _fmt
@@ -242,7 +243,7 @@ def _polyline(values: Sequence[float | None], xs: Sequence[float], px: Callable[
     """One <path> per unbroken run of finite points (a lone point is drawn as a dot)."""
     out: list[str] = []
     run: list[tuple[float, float]] = []
-    for x, v in list(zip(xs, values)) + [(None, None)]:
+    for x, v in [*zip(xs, values), (None, None)]:
         if v is not None and x is not None:
             run.append((px(x), py(v)))
             continue

@@ -7,7 +7,7 @@ Pure string building from the value; no torch, and numpy only inside ``sparkline
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from preflight.findings import SKIPPED, Evidence, Variant
 
@@ -69,7 +69,7 @@ def sparkline(values: Sequence[float | None], width: int = 16, lo: float | None 
         elif span <= 0:
             out.append(SPARKS[0])
         else:
-            i = int(round((min(max(v, lo), hi) - lo) / span * (len(SPARKS) - 1)))
+            i = int(round((min(max(v, lo), hi) - lo) / span * (len(SPARKS) - 1)))  # noqa: RUF046 - numpy 1.x rounds to a float
             out.append(SPARKS[i])
     return "".join(out)
 

@@ -11,8 +11,9 @@ HTML-escaped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
-from typing import Any, Iterable
+from typing import Any
 
 from preflight.findings import Evidence, Finding, Report, Severity
 from preflight.report.curves import has_curves, loss_curves_svg

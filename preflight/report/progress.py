@@ -13,7 +13,8 @@ import io
 import os
 import sys
 import time
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 
 def is_terminal(stream: TextIO) -> bool:
@@ -44,7 +45,7 @@ class Progress:
         self._drawn = 0  # width of what is on the line now
 
     @classmethod
-    def for_stderr(cls, *, quiet: bool = False) -> "Progress":
+    def for_stderr(cls, *, quiet: bool = False) -> Progress:
         return cls(sys.stderr, enabled=False if quiet else None)
 
     # --- callbacks ------------------------------------------------------------------------
@@ -85,7 +86,7 @@ class Progress:
             self.stream.flush()
             self._drawn = 0
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:

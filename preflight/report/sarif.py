@@ -21,8 +21,9 @@ import json
 import math
 import os
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 from preflight.findings import Finding, Report, Severity

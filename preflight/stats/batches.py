@@ -8,8 +8,8 @@ compared with the classes it *should* mix, not with the ones it happened to show
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 

@@ -26,13 +26,13 @@ class Moments:
     max: np.ndarray
 
     @classmethod
-    def empty(cls, k: int) -> "Moments":
+    def empty(cls, k: int) -> Moments:
         z = np.zeros(k, dtype=np.int64)
         nan = np.full(k, np.nan)
         return cls(z, z.copy(), z.copy(), z.copy(), z.copy(), np.zeros(k), np.zeros(k), nan, nan.copy())
 
     @classmethod
-    def from_array(cls, a: np.ndarray, missing: np.ndarray | None = None) -> "Moments":
+    def from_array(cls, a: np.ndarray, missing: np.ndarray | None = None) -> Moments:
         """Moments of each column of a 2-D float array. ``missing`` marks null cells (else none are)."""
         a = np.asarray(a, dtype=np.float64)
         if a.ndim == 1:
@@ -64,7 +64,7 @@ class Moments:
             max=hi,
         )
 
-    def merge(self, other: "Moments") -> "Moments":
+    def merge(self, other: Moments) -> Moments:
         n = self.n + other.n
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             delta = other.mean - self.mean
@@ -98,5 +98,5 @@ class Moments:
         """All cells: finite, missing and non-finite."""
         return self.n + self.missing + self.nonfinite
 
-    def take(self, idx: "list[int] | np.ndarray") -> "Moments":
+    def take(self, idx: list[int] | np.ndarray) -> Moments:
         return Moments(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ class Runs:
     longest: int = 0
 
     @classmethod
-    def from_labels(cls, labels: Sequence[Any] | np.ndarray) -> "Runs":
+    def from_labels(cls, labels: Sequence[Any] | np.ndarray) -> Runs:
         y = np.asarray(labels)
         n = len(y)
         if n == 0:
@@ -37,7 +38,7 @@ class Runs:
         return cls(n=n, runs=len(starts), first=_py(y[0]), last=_py(y[-1]), prefix=int(lengths[0]),
                    suffix=int(lengths[-1]), longest=int(lengths.max()))
 
-    def merge(self, other: "Runs") -> "Runs":
+    def merge(self, other: Runs) -> Runs:
         """Runs of ``self`` followed directly by ``other``."""
         if self.n == 0:
             return other

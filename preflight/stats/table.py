@@ -34,7 +34,7 @@ class TableStats:
     _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
-    def start(cls, numeric: list[str], sample_capacity: int = 8192) -> "TableStats":
+    def start(cls, numeric: list[str], sample_capacity: int = 8192) -> TableStats:
         return cls(numeric=list(numeric), moments=Moments.empty(len(numeric)),
                    sample=OrderedSample(sample_capacity))
 

@@ -26,48 +26,47 @@ class Hang(Exception):
     pass
 
 
-def _alarm(signum, frame):  # noqa: ARG001
+def _alarm(signum, frame):
     raise Hang()
 
 
 def run_one(argv: list[str], cwd: str) -> dict:
     from preflight.cli import main
 
-    out = tempfile.TemporaryFile()
-    err = tempfile.TemporaryFile()
-    saved = os.dup(1), os.dup(2)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.dup2(out.fileno(), 1)
-    os.dup2(err.fileno(), 2)
-    code: object = 0
-    note = ""
-    here = os.getcwd()
-    try:
-        os.chdir(cwd)
-        signal.alarm(TIMEOUT)
-        try:
-            main(argv, prog_name="preflight")
-        except SystemExit as exc:
-            code = exc.code if exc.code is not None else 0
-        except Hang:
-            code, note = "timeout", f"timed out after {TIMEOUT} s"
-        except BaseException:  # what the console script would have printed as a traceback
-            code, note = "crash", traceback.format_exc()
-        finally:
-            signal.alarm(0)
-    finally:
-        os.chdir(here)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        saved = os.dup(1), os.dup(2)
         sys.stdout.flush()
         sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        os.close(saved[0])
-        os.close(saved[1])
-    out.seek(0)
-    err.seek(0)
-    return {"rc": code, "stdout": out.read().decode("utf-8", "replace"),
-            "stderr": err.read().decode("utf-8", "replace") + note}
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        code: object = 0
+        note = ""
+        here = os.getcwd()
+        try:
+            os.chdir(cwd)
+            signal.alarm(TIMEOUT)
+            try:
+                main(argv, prog_name="preflight")
+            except SystemExit as exc:
+                code = exc.code if exc.code is not None else 0
+            except Hang:
+                code, note = "timeout", f"timed out after {TIMEOUT} s"
+            except BaseException:  # what the console script would have printed as a traceback
+                code, note = "crash", traceback.format_exc()
+            finally:
+                signal.alarm(0)
+        finally:
+            os.chdir(here)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+        out.seek(0)
+        err.seek(0)
+        return {"rc": code, "stdout": out.read().decode("utf-8", "replace"),
+                "stderr": err.read().decode("utf-8", "replace") + note}
 
 
 def main() -> None:
