@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -149,8 +150,9 @@ class IdLikeColumn(Rule):
     a time axis (`Game`, `Round`, `congress`, a trend `A`) and a `rank`. Requiring an unnamed counter
     to start at 0 or 1 (rather than any dense increasing run) silenced grouping features such as
     `Dist` 18..68; `kid` (a child's number in two mlmRev tables) is missed, as English words ending in
-    "id" are not read as identifiers. scikit-learn's bundled tables (wine, iris, breast cancer, diabetes, digits) and the
-    catalog's traps (a count of children, 0-5; a unique float measurement) stay silent.
+    "id" are not read as identifiers. scikit-learn's bundled tables (wine, iris, breast cancer,
+    diabetes, digits) and the catalog's traps (a count of children, 0-5; a unique float measurement)
+    stay silent.
 
     ## References
     - Kaufman et al., *Leakage in Data Mining*, ACM TKDD 2012 (identifiers as leaks).
@@ -163,8 +165,9 @@ class IdLikeColumn(Rule):
     fix = "drop the column: an identifier is not a feature"
     fix_object = DropIdentifiers()
     options = (
-        Option("min_unique_share", 0.99, "fire only when at least this share of sampled values are distinct"),
-        Option("min_rows", 20, "sampled rows needed before judging"),
+        Option("min_unique_share", 0.99, "fire only when at least this share of sampled values are distinct",
+               low=0.0, high=1.0),
+        Option("min_rows", 20, "sampled rows needed before judging", low=2),
     )
 
     def check(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
