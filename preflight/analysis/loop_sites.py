@@ -121,12 +121,7 @@ def accumulated_losses(m: lp.LoopModule) -> Iterator[tuple[ast.stmt | ast.Call, 
         if f.decorated_no_grad:
             continue
         backwarded = _backwarded(f)
-        sites: list[tuple[ast.stmt | ast.Call, str, ast.expr, tuple[int, ...]]] = [
-            (a.node, a.targets[0], a.value, a.loops) for a in f.assigns
-            if a.loops and not a.no_grad and isinstance(a.augmented, ast.Add) and a.targets]
-        sites += [(c.node, c.receiver, c.node.args[0], c.loops) for c in f.calls
-                  if c.loops and not c.no_grad and c.attr == "append" and c.receiver and len(c.node.args) == 1]
-        for node, acc, value, loops in sites:
+        for node, acc, value, loops in _accumulations(f):
             if acc in backwarded:
                 continue
             tensors = _loss_names(m, f, loops[-1], node.lineno)
@@ -136,6 +131,17 @@ def accumulated_losses(m: lp.LoopModule) -> Iterator[tuple[ast.stmt | ast.Call, 
             hits = [n.id for n in _undetached_names(value) if n.id in tensors]
             if hits:
                 yield node, acc, hits[0]
+
+
+def _accumulations(f: lp.FunctionFacts) -> list[tuple[ast.stmt | ast.Call, str, ast.expr, tuple[int, ...]]]:
+    """(statement, accumulator, value added, loops) of ``acc += value`` and ``acc.append(value)`` in
+    loops, outside no_grad."""
+    sites: list[tuple[ast.stmt | ast.Call, str, ast.expr, tuple[int, ...]]] = [
+        (a.node, a.targets[0], a.value, a.loops) for a in f.assigns
+        if a.loops and not a.no_grad and isinstance(a.augmented, ast.Add) and a.targets]
+    sites += [(c.node, c.receiver, c.node.args[0], c.loops) for c in f.calls
+              if c.loops and not c.no_grad and c.attr == "append" and c.receiver and len(c.node.args) == 1]
+    return sites
 
 
 def _undetached_names(e: ast.expr) -> list[ast.Name]:
@@ -179,13 +185,7 @@ def unrestored_train_mode(m: lp.LoopModule) -> Iterator[tuple[lp.CallFact, str]]
 def unset_sampler_epochs(m: lp.LoopModule) -> Iterator[lp.CallFact]:
     """PF505: DistributedSampler constructions (shuffling, not for evaluation) in a file with an epoch
     loop and no ``set_epoch`` call anywhere."""
-    if any(c.attr == "set_epoch" for f in m.functions for c in f.calls):
-        return
-    if any(q.split(".")[0] in ("lightning", "pytorch_lightning", "accelerate") for q in m.imports.values()):
-        return  # these loops set the epoch themselves
-    epoch_loop = any(lo.parent is not None or "epoch" in source_of(lo.node).split("\n")[0].lower()
-                     for f in m.functions for lo in f.loops)
-    if not epoch_loop:
+    if not _epochs_unset(m):
         return
     for f in m.functions:
         for c in f.calls:
@@ -197,6 +197,17 @@ def unset_sampler_epochs(m: lp.LoopModule) -> Iterator[lp.CallFact]:
             target = next((t for a in f.assigns for t in a.targets if _contains(a.value, c.node)), "")
             if not lp.eval_named(target) and not any(lp.eval_named(source_of(a)) for a in c.node.args):
                 yield c
+
+
+def _epochs_unset(m: lp.LoopModule) -> bool:
+    """The file has an epoch loop (a loop in a loop, or one over epochs) and calls set_epoch nowhere;
+    Lightning and accelerate, which set it themselves, are not used."""
+    if any(c.attr == "set_epoch" for f in m.functions for c in f.calls):
+        return False
+    if any(q.split(".")[0] in ("lightning", "pytorch_lightning", "accelerate") for q in m.imports.values()):
+        return False
+    return any(lo.parent is not None or "epoch" in source_of(lo.node).split("\n")[0].lower()
+               for f in m.functions for lo in f.loops)
 
 
 def _contains(e: ast.AST, node: ast.AST) -> bool:
@@ -221,15 +232,22 @@ def undivided_accumulation(m: lp.LoopModule) -> Iterator[tuple[lp.CallFact, str]
             for c in calls:
                 if c.attr not in lp.BACKWARD or c.modulo_if:
                     continue
-                arg = c.node.args[0] if c.attr != "backward" or c.receiver == "accelerator" else c.node.func
-                if isinstance(arg, ast.Attribute) and arg.attr == "backward":
-                    arg = arg.value
-                if isinstance(arg, ast.Call) and arg.args:  # scaler.scale(loss)
-                    arg = arg.args[0] if not _divided(arg) else arg
-                if _divided(arg):
-                    continue
-                name = source_of(arg)
-                if any(name in a.targets and (_divided(a.value) or isinstance(a.augmented, ast.Div))
-                       for a in f.assigns):
-                    continue
-                yield c, name
+                loss = _backwarded_value(c)
+                if not _divided(loss) and not _divided_by_assignment(f, source_of(loss)):
+                    yield c, source_of(loss)
+
+
+def _backwarded_value(c: lp.CallFact) -> ast.expr:
+    """The loss a backward call differentiates: ``loss`` in ``loss.backward()``,
+    ``scaler.scale(loss).backward()``, ``accelerator.backward(loss)``."""
+    func = c.node.func
+    arg = c.node.args[0] if c.node.args and (c.attr != "backward" or c.receiver == "accelerator") else func
+    if isinstance(arg, ast.Attribute) and arg.attr == "backward":
+        arg = arg.value
+    if isinstance(arg, ast.Call) and arg.args and not _divided(arg):  # scaler.scale(loss)
+        arg = arg.args[0]
+    return arg
+
+
+def _divided_by_assignment(f: lp.FunctionFacts, name: str) -> bool:
+    return any(name in a.targets and (_divided(a.value) or isinstance(a.augmented, ast.Div)) for a in f.assigns)

@@ -328,22 +328,26 @@ def _summaries(functions: list[FunctionFacts]) -> dict[str, Summary]:
                         s.backward or d.backward, s.restores or d.restores)
         out[name] = s
     for _ in range(4):
-        changed = False
-        for name, fs in by_name.items():
-            s = out[name]
-            for f in fs:
-                for c in f.calls:
-                    h = out.get(c.name) if (c.attr is None or c.receiver in ("self", "cls")) else None
-                    if h is None or h is s:
-                        continue
-                    new = (s.zero_grad or h.zero_grad, s.eval_mode or h.eval_mode, s.train_mode or h.train_mode,
-                           s.backward or h.backward)
-                    if new != (s.zero_grad, s.eval_mode, s.train_mode, s.backward):
-                        s.zero_grad, s.eval_mode, s.train_mode, s.backward = new
-                        changed = True
-        if not changed:
+        if not _fold(out, by_name):
             break
     return out
+
+
+def _fold(out: dict[str, Summary], by_name: dict[str, list[FunctionFacts]]) -> bool:
+    """Fold each called helper's summary into its callers' once; True when something changed."""
+    changed = False
+    for name, fs in by_name.items():
+        s = out[name]
+        for c in (c for f in fs for c in f.calls):
+            h = out.get(c.name) if (c.attr is None or c.receiver in ("self", "cls")) else None
+            if h is None or h is s:
+                continue
+            new = (s.zero_grad or h.zero_grad, s.eval_mode or h.eval_mode, s.train_mode or h.train_mode,
+                   s.backward or h.backward)
+            if new != (s.zero_grad, s.eval_mode, s.train_mode, s.backward):
+                s.zero_grad, s.eval_mode, s.train_mode, s.backward = new
+                changed = True
+    return changed
 
 
 def _optimized(functions: list[FunctionFacts], imports: dict[str, str]) -> frozenset[str]:
