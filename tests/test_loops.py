@@ -213,6 +213,14 @@ def test_pf506(div, backward, fires):
     assert codes(ACCUM.format(div=div, backward=backward)) == (["PF506"] if fires else [])
 
 
+def test_pf506_follows_apex_scale_loss_but_not_a_divided_input():
+    apex = "with amp.scale_loss(loss, optimizer) as scaled_loss:\n        scaled_loss.backward()"
+    assert codes(ACCUM.format(div=" / k", backward=apex)) == []
+    assert codes(ACCUM.format(div="", backward=apex)) == ["PF506"]
+    scaled_input = ACCUM.replace("    loss = F", "    x = x / 255.0\n    loss = F")
+    assert codes(scaled_input.format(div="", backward="loss.backward()")) == ["PF506"]
+
+
 # --- notebooks, facts, properties ----------------------------------------------------------------
 
 def test_loop_rules_read_notebooks_and_place_the_cell():

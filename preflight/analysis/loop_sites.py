@@ -249,5 +249,15 @@ def _backwarded_value(c: lp.CallFact) -> ast.expr:
     return arg
 
 
-def _divided_by_assignment(f: lp.FunctionFacts, name: str) -> bool:
-    return any(name in a.targets and (_divided(a.value) or isinstance(a.augmented, ast.Div)) for a in f.assigns)
+def _divided_by_assignment(f: lp.FunctionFacts, name: str, depth: int = 3) -> bool:
+    """``name`` is divided where it is assigned (``loss = loss / k``, ``loss /= k``), or is bound from
+    a divided name (``with amp.scale_loss(loss, opt) as scaled_loss``)."""
+    for a in f.assigns:
+        if name not in a.targets:
+            continue
+        if _divided(a.value) or isinstance(a.augmented, ast.Div):
+            return True
+        if depth and isinstance(a.node, (ast.With, ast.AsyncWith)) and any(isinstance(n, ast.Name) and n.id != name and _divided_by_assignment(f, n.id, depth - 1)
+                         for n in ast.walk(a.value)):
+            return True
+    return False

@@ -205,6 +205,9 @@ class _Pass(ast.NodeVisitor):
         grad_off = any(self._grad_off(item.context_expr) for item in node.items)
         for item in node.items:
             self.visit(item.context_expr)
+            if isinstance(item.optional_vars, ast.Name):  # ``with amp.scale_loss(loss, opt) as scaled:``
+                self.f.assigns.append(AssignFact(node, (item.optional_vars.id,), item.context_expr, None,
+                                                 tuple(self.loops), self.no_grad > 0))
         self.no_grad += grad_off
         for s in node.body:
             self.visit(s)
@@ -250,11 +253,20 @@ class _Pass(ast.NodeVisitor):
         return q in SET_GRAD and bool(e.args) and isinstance(e.args[0], ast.Constant) and e.args[0].value is False
 
 
+_WRAPPERS = frozenset({"enumerate", "tqdm", "zip", "iter", "list", "sorted", "reversed", "trange"})
+
+
 def _iterated(node: ast.expr) -> str:
-    """What a loop iterates, through ``enumerate``/``tqdm``/``zip`` wrappers: their first argument."""
-    while isinstance(node, ast.Call) and node.args and not isinstance(node.args[0], ast.Starred):
+    """What a loop iterates, through ``enumerate``/``tqdm``/``zip`` wrappers: their first argument
+    (``range(...)`` and other calls stay whole)."""
+    while (isinstance(node, ast.Call) and node.args and not isinstance(node.args[0], ast.Starred)
+           and (qualname_tail(node.func) in _WRAPPERS)):
         node = node.args[0]
     return source_of(node)
+
+
+def qualname_tail(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
 
 
 def _decorated_no_grad(node: ast.AST, imports: dict[str, str]) -> bool:
