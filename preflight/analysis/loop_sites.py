@@ -257,7 +257,8 @@ def _divided_by_assignment(f: lp.FunctionFacts, name: str, depth: int = 3) -> bo
             continue
         if _divided(a.value) or isinstance(a.augmented, ast.Div):
             return True
-        if depth and isinstance(a.node, (ast.With, ast.AsyncWith)) and any(isinstance(n, ast.Name) and n.id != name and _divided_by_assignment(f, n.id, depth - 1)
-                         for n in ast.walk(a.value)):
+        bound = isinstance(a.node, (ast.With, ast.AsyncWith))
+        if depth and bound and any(isinstance(n, ast.Name) and n.id != name
+                                   and _divided_by_assignment(f, n.id, depth - 1) for n in ast.walk(a.value)):
             return True
     return False
