@@ -257,7 +257,7 @@ STATEMENTS = st.sampled_from([
 ])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.lists(STATEMENTS, min_size=1, max_size=8), st.sampled_from(["loader", "val_loader", "range(3)"]))
 def test_no_rule_crashes_and_zeroing_first_silences_pf501(body, iterated):
     src = (f"model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.1))\nsampler = DistributedSampler(ds)\n"

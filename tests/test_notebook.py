@@ -161,7 +161,7 @@ def test_notebook_path_pickles_with_its_cells():
     assert Location(path="plain.py", line=4, col=2).cell is None
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["code", "markdown"]),
                           st.lists(st.sampled_from(["x = 1", "%time f()", "!ls", "", "# c", "y = x"]),
                                    max_size=5)), max_size=8))
