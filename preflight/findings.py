@@ -43,16 +43,35 @@ class Severity(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Location:
-    """Where a finding is: a file, and within it a column (data) or a line and column (code)."""
+    """Where a finding is: a file, and within it a column (data) or a line and column (code).
+
+    In a notebook ``line`` is the line of the joined code cells (what suppression and sorting use)
+    and ``cell`` / ``cell_line`` say where that is in the notebook (cells numbered from 1 over all
+    cells, lines from 1 within the cell). They are filled from ``path`` when it can place a line
+    (the notebook reader's path has a ``cell_of(line)`` method) and printed as
+    ``notebook.ipynb:cell 7:line 3``.
+    """
 
     path: str | None = None
     column: str | None = None
     line: int | None = None
     col: int | None = None
     end_line: int | None = None  # the last line of the code the finding points at (a multi-line call)
+    cell: int | None = None
+    cell_line: int | None = None
+
+    def __post_init__(self) -> None:
+        cell_of = getattr(self.path, "cell_of", None)
+        if self.cell is None and self.line is not None and callable(cell_of):
+            placed = cell_of(self.line)
+            if placed is not None:
+                object.__setattr__(self, "cell", placed[0])
+                object.__setattr__(self, "cell_line", placed[1])
 
     def __str__(self) -> str:
         where = self.path or "<object>"
+        if self.cell is not None:
+            return f"{where}:cell {self.cell}:line {self.cell_line}"
         if self.line is not None:
             where += f":{self.line}"
             if self.col is not None:
@@ -259,6 +278,8 @@ class Finding:
             "column": self.location.column,
             "line": self.location.line,
             "col": self.location.col,
+            **({"cell": self.location.cell, "cell_line": self.location.cell_line}
+               if self.location.cell is not None else {}),
             "message": self.message,
             "fix": self.fix,
             "probe": self.probe.to_dict() if self.probe is not None else None,

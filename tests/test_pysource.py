@@ -411,7 +411,8 @@ def test_pf203_helper_trained_on_in_a_function_and_as_self_attributes():
     dict(callers="loader_a = build(a_ds)\nval_loader = build(val_ds)", looped="val_loader"),  # loop says val
 ])
 def test_pf203_shared_helper_silent_cases(kw):
-    assert findings(_shared(**kw)) == []
+    # PF5xx ignored: the val loop here runs outside no_grad, which PF502 reports (at info)
+    assert findings(_shared(**kw), ignore=("PF5",)) == []
 
 
 def test_pf203_training_loop_does_not_override_an_eval_name_where_the_loader_is_built():

@@ -13,6 +13,14 @@ from preflight.checks.activation import (
 from preflight.checks.base import Option, Rule
 from preflight.checks.identifiers import IdLikeColumn
 from preflight.checks.loader import SingleClassBatches, UnshuffledTrainingLoader
+from preflight.checks.loops import (
+    GradientsNeverZeroed,
+    LossTensorAccumulated,
+    SamplerEpochNeverSet,
+    TrainModeNotRestored,
+    UndividedAccumulatedLoss,
+    UnguardedEvalLoop,
+)
 from preflight.checks.order import LabelSortedRows, TargetSortedRows
 from preflight.checks.scale import ConstantFeature, MixedFeatureScales, NonFiniteValues, UnnormalizedFeature
 
@@ -32,6 +40,12 @@ ALL_RULES: tuple[Rule, ...] = (
     SigmoidBeforeBCEWithLogits(),
     LogSoftmaxBeforeCrossEntropy(),
     SingleOutputCrossEntropy(),
+    GradientsNeverZeroed(),
+    UnguardedEvalLoop(),
+    LossTensorAccumulated(),
+    TrainModeNotRestored(),
+    SamplerEpochNeverSet(),
+    UndividedAccumulatedLoss(),
 )
 
 RULES_BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}

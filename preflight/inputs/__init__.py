@@ -42,6 +42,13 @@ def read_numpy(path: Path, options: ReadOptions) -> Any:
     return read(path, options)
 
 
+def read_ipynb(path: Path, options: ReadOptions) -> Any:
+    """Jupyter notebooks: the code cells read as one module (``preflight.inputs.notebook``)."""
+    from preflight.inputs.notebook import read_notebook
+
+    return read_notebook(path, options)
+
+
 READERS: dict[str, Reader] = {
     ".csv": read_csv,
     ".tsv": read_csv,
@@ -51,10 +58,12 @@ READERS: dict[str, Reader] = {
     ".npz": read_numpy,
     ".py": read_python,
     ".pyw": read_python,
+    ".ipynb": read_ipynb,
 }
 
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules", ".tox", ".mypy_cache",
-             ".pytest_cache", ".ruff_cache", "site-packages"}
+             ".pytest_cache", ".ruff_cache", "site-packages",
+             ".ipynb_checkpoints"}
 
 
 def reader_for(path: Path) -> Reader | None:

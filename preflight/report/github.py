@@ -7,6 +7,8 @@ the pull request's changed files, and in the run's summary. Values are escaped a
 ``@actions/core`` escapes them: ``%``, CR and LF in the message; also ``:`` and ``,`` in the
 properties (file, title). A data-file finding in a CSV/TSV points at line 1, the header row that
 names the column; a binary file (Parquet, NumPy) has no line, and its annotation names the file.
+A notebook finding names the file and starts its message with ``[cell 7, line 3]`` (no ``line=``:
+GitHub would place it on a line of the notebook's JSON text).
 """
 
 from __future__ import annotations
@@ -30,13 +32,15 @@ def annotation(f: Finding) -> str:
     loc = f.location
     if loc.path:
         props.append(("file", loc.path))
-        line = finding_line(f)
+        line = None if loc.cell is not None else finding_line(f)  # a notebook: the cell is in the message
         if line is not None:
             props.append(("line", str(line)))
             if loc.col is not None:
                 props.append(("col", str(loc.col)))
     props.append(("title", f"{f.code} {f.name}"))
     message = (f"[{loc.column}] " if loc.column else "") + f.message
+    if loc.cell is not None:
+        message = f"[cell {loc.cell}, line {loc.cell_line}] {message}"
     if f.fix:
         message += f"\nfix: {f.fix}"
     head = ",".join(f"{k}={escape_property(v)}" for k, v in props)

@@ -7,7 +7,10 @@ tools read it. Locations:
 - a finding in a CSV/TSV file points at line 1, the header row that names the column (code
   scanning shows an alert only where there is a line); the column is named in the message and
   in ``properties.column``;
-- a finding in a binary file (Parquet, NumPy) names the file only: a line would mean nothing.
+- a finding in a binary file (Parquet, NumPy) names the file only: a line would mean nothing;
+- a finding in a notebook (``.ipynb``) names the file and, as a logical location, its cell
+  (``cell 7``, fully qualified ``cell 7:line 3``; also ``properties.cell`` / ``cell_line``), and
+  has no region: a line of the joined code cells is no line of the notebook's JSON text.
 
 Paths a user gave relative to the working directory stay relative (``uriBaseId`` ``%SRCROOT%``,
 which ``originalUriBaseIds`` maps to that directory), so alerts keep their identity between runs
@@ -136,11 +139,13 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         region = _region(f)
         if region:
             physical["region"] = region
-        out["locations"] = [{"physicalLocation": physical}]
+        out["locations"] = [{"physicalLocation": physical, **_cell_location(f)}]
     out["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(f)}
     props: dict[str, Any] = {"severity": str(f.severity), "name": f.name}
     if loc.column is not None:
         props["column"] = loc.column
+    if loc.cell is not None:
+        props["cell"], props["cell_line"] = loc.cell, loc.cell_line
     if f.fix:
         props["fix"] = f.fix
     if f.probe is not None:
@@ -149,7 +154,18 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
     return out
 
 
+def _cell_location(f: Finding) -> dict[str, Any]:
+    """A notebook finding's cell, as a logical location (``cell 7``, fully qualified ``cell 7:line 3``)."""
+    loc = f.location
+    if loc.cell is None:
+        return {}
+    return {"logicalLocations": [{"name": f"cell {loc.cell}", "kind": "notebookCell",
+                                  "fullyQualifiedName": f"cell {loc.cell}:line {loc.cell_line}"}]}
+
+
 def _region(f: Finding) -> dict[str, Any] | None:
+    if f.location.cell is not None:  # a line of the joined cells is no line of the .ipynb's JSON text
+        return None
     line = finding_line(f)
     if line is None:
         return None
@@ -167,7 +183,8 @@ def _invocation(report: Report) -> dict[str, Any]:
 
 
 def _family(code: str) -> str:
-    return {"PF1": "feature-scale", "PF2": "row-order", "PF3": "model-output"}.get(code[:3], "other")
+    families = {"PF1": "feature-scale", "PF2": "row-order", "PF3": "model-output", "PF5": "training-loop"}
+    return families.get(code[:3], "other")
 
 
 def _jsonable(value: Any) -> Any:
