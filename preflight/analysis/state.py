@@ -29,11 +29,14 @@ class FlowState:
         self.module_env: Env = {}
         self.imports_torch = False
         self._loader_at: dict[tuple[int, int], int] = {}
-        self._attrs: dict[str, dict[str, Val]] = {}
-        self._attrs_busy: set[str] = set()
+        self._attrs: dict[tuple, dict[str, Val]] = {}
+        self._attrs_busy: set[tuple] = set()
         self._memo: dict[tuple, Val] = {}
         self._busy: set[tuple] = set()
         self._contexts: dict[str, int] = {}
+        # why the code being run is on an evaluation path ("" on a training path): under no_grad,
+        # after ``model.eval()``, in a function named for validation or testing
+        self.eval_ctx = ""
 
     # provided by preflight.analysis.statements
     def exec_block(self, body: list[ast.stmt], frame: Frame) -> None:
@@ -45,7 +48,13 @@ class FlowState:
     def assign(self, target: ast.expr, v: Val, f: Frame) -> None:
         raise NotImplementedError
 
+    def disables_grad(self, e: ast.expr, f: Frame) -> bool:
+        raise NotImplementedError
+
     # provided by preflight.analysis.expressions
+    def cheap(self, node: ast.expr, f: Frame) -> Val:
+        raise NotImplementedError
+
     def eval(self, e: ast.expr | None, f: Frame, depth: int = 0) -> Val:
         raise NotImplementedError
 
@@ -62,7 +71,10 @@ class FlowState:
     def has_method(self, cname: str, name: str) -> bool:
         raise NotImplementedError
 
-    def class_attr(self, cinfo: ClassInfo, attr: str) -> Val:
+    def has_attr(self, cinfo: ClassInfo, attr: str) -> bool:
+        raise NotImplementedError
+
+    def class_attr(self, cinfo: ClassInfo, attr: str, base: Val | None = None) -> Val:
         raise NotImplementedError
 
     def call_method(self, cinfo: ClassInfo, name: str, self_val: Val, args: list[Val], kwargs: dict[str, Val],
