@@ -160,10 +160,7 @@ class Expressions(FlowState):
             if k.arg is None:
                 self.eval(k.value, f, d)
         if isinstance(func, ast.Name) and func.id == "dict" and not callee.known and not args:
-            entries: dict[str, tuple[str, str]] | None = {}
-            for k in e.keywords:
-                entries = _add_entry(entries, k.arg, kwargs[k.arg] if k.arg else self.cheap(k.value, f))
-            return Val(entries=tuple((k, v, c) for k, (v, c) in entries.items())) if entries is not None else UNKNOWN
+            return self._dict_call(e, kwargs, f)
         if _is_loss(callee):  # a loss applied to a prediction
             self._check_loss_call(e, callee, f, d, args, kwargs)
             return UNKNOWN
@@ -173,6 +170,13 @@ class Expressions(FlowState):
             self._mode_change(func.attr, e, f)
             return self._call_method_of(recv, func.attr, callee, e, args, kwargs, f)
         return self.call_value(callee, e, args, kwargs, f)
+
+    def _dict_call(self, e: ast.Call, kwargs: dict[str, Val], f: Frame) -> Val:
+        """``dict(batch_size=64, shuffle=True, **common)``: its entries."""
+        entries: dict[str, tuple[str, str]] | None = {}
+        for k in e.keywords:
+            entries = _add_entry(entries, k.arg, kwargs[k.arg] if k.arg else self.cheap(k.value, f))
+        return Val(entries=tuple((k, v, c) for k, (v, c) in entries.items())) if entries is not None else UNKNOWN
 
     def _call_qualified(self, q: str, e: ast.Call, args: list[Val], kwargs: dict[str, Val], f: Frame,
                         d: int) -> Val:
@@ -218,21 +222,9 @@ class Expressions(FlowState):
         """``recv.name(...)``: a local method, a module's own method, or a tensor method."""
         if recv.cls is not None and self.has_method(recv.cls, name):
             return self.call_method(self.classes[recv.cls], name, recv, args, kwargs, f.call_depth)
-        if name in n.MODULE_SELF_METHODS and (recv.module is not None or recv.cls is not None or recv.loss is not None
-                                              or (recv.inst is not None and recv.inst != n.DATALOADER)):
-            return recv
-        if name in n.SETUP_METHODS and recv.inst is not None and n.canonical(recv.inst).startswith(n.SETUP_OWNERS):
-            if name in ("setup_module", "prepare_model") or len(args) == 1:
-                return args[0] if args else UNKNOWN
-            return Val(items=tuple(args))
-        if name == "update" and recv.entries is not None and isinstance(e.func, ast.Attribute) \
-                and isinstance(e.func.value, ast.Name):
-            new = {k: (v.const or "?", "") for k, v in kwargs.items()} if not args else (
-                {k: (v, c) for k, v, c in args[0].entries} if args[0].entries is not None else None)
-            if any(k.arg is None for k in e.keywords) or len(args) > 1:
-                new = None
-            f.env[e.func.value.id] = Val(entries=set_entries(recv.entries, new)) if new is not None else UNKNOWN
-            return UNKNOWN
+        wrapped = self._wrapping_method(recv, name, e, args, kwargs, f)
+        if wrapped is not None:
+            return wrapped
         if name == "forward" and recv.module is not None:
             return Val(act=recv.module)
         if callee.known:
@@ -246,6 +238,24 @@ class Expressions(FlowState):
         if name == "log":
             return _then_log(recv, " then .log()")
         return UNKNOWN
+
+    def _wrapping_method(self, recv: Val, name: str, e: ast.Call, args: list[Val], kwargs: dict[str, Val],
+                         f: Frame) -> Val | None:
+        """Methods that return their receiver or their arguments: ``loss.to(device)``, ``model.cuda()``,
+        ``fabric.setup(model, opt)``, ``accelerator.prepare(...)``; ``kw.update(...)`` on a dict."""
+        if name in n.MODULE_SELF_METHODS and (recv.module is not None or recv.cls is not None or recv.loss is not None
+                                              or (recv.inst is not None and recv.inst != n.DATALOADER)):
+            return recv
+        if name in n.SETUP_METHODS and recv.inst is not None and n.canonical(recv.inst).startswith(n.SETUP_OWNERS):
+            if name in ("setup_module", "prepare_model") or len(args) == 1:
+                return args[0] if args else UNKNOWN
+            return Val(items=tuple(args))
+        if name == "update" and recv.entries is not None and isinstance(e.func, ast.Attribute) \
+                and isinstance(e.func.value, ast.Name):
+            new = _update_entries(e, args, kwargs)
+            f.env[e.func.value.id] = Val(entries=set_entries(recv.entries, new)) if new is not None else UNKNOWN
+            return UNKNOWN
+        return None
 
     def call_value(self, callee: Val, e: ast.Call, args: list[Val], kwargs: dict[str, Val], f: Frame) -> Val:
         if callee.module is not None:
@@ -358,7 +368,10 @@ class Expressions(FlowState):
         return None
 
 
-def _add_entry(entries: dict[str, tuple[str, str]] | None, key: str | None, v: Val) -> dict[str, tuple[str, str]] | None:
+_Entries = dict[str, tuple[str, str]]
+
+
+def _add_entry(entries: _Entries | None, key: str | None, v: Val) -> _Entries | None:
     """One ``key: value`` (or ``**other`` when ``key`` is None) of a dict being built; None once unknown."""
     if entries is None:
         return None
@@ -369,6 +382,15 @@ def _add_entry(entries: dict[str, tuple[str, str]] | None, key: str | None, v: V
         return entries
     entries[key] = (v.const or "?", "")
     return entries
+
+
+def _update_entries(e: ast.Call, args: list[Val], kwargs: dict[str, Val]) -> _Entries | None:
+    """The keys ``d.update(other)`` / ``d.update(k=v)`` sets; None when they are not known."""
+    if any(k.arg is None for k in e.keywords) or len(args) > 1:
+        return None
+    if not args:
+        return {k: (v.const or "?", "") for k, v in kwargs.items()}
+    return {k: (v, c) for k, v, c in args[0].entries} if args[0].entries is not None else None
 
 
 _ExprHandler = Callable[[Expressions, Any, Frame, int], Val]

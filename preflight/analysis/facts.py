@@ -151,16 +151,9 @@ def shuffle_with_dicts(e: ast.Call, dicts: list[tuple[str, tuple[tuple[str, str,
     """``DataLoader(ds, **train_kwargs)`` with the dicts built in the code: ``("no", reason)`` when
     it certainly does not shuffle, or shuffles only on one branch (``shuffle=True`` set only when
     ``use_cuda``); ``dicts`` holds each ``**name`` and its entries (None: unknown)."""
-    if any(isinstance(a, ast.Starred) for a in e.args) or len(e.args) > 2 or any(d is None for _, d in dicts):
+    kw = _merged_keywords(e, dicts)
+    if kw is None or any(key in kw and kw[key][0] != "None" for key in ("sampler", "batch_sampler")):
         return "unknown", ""
-    kw = {k.arg: ((repr(k.value.value) if isinstance(k.value, ast.Constant) else "?"), "", "")
-          for k in e.keywords if k.arg is not None}
-    for name, entries in dicts:
-        for key, val, cond in entries or ():
-            kw[key] = (val, cond, name)
-    for key in ("sampler", "batch_sampler"):
-        if key in kw and kw[key][0] != "None":
-            return "unknown", ""
     names = ", ".join(f"`**{name}`" for name, _ in dicts)
     if "shuffle" not in kw:
         return "no", f"no shuffle in {names} and no sampler"
@@ -170,6 +163,19 @@ def shuffle_with_dicts(e: ast.Call, dicts: list[tuple[str, tuple[tuple[str, str,
     if val == "True" and cond:
         return "no", f"shuffle=True is set in `**{name}` {cond}; on the other branch it does not shuffle"
     return ("yes", "") if val == "True" else ("unknown", "")
+
+
+def _merged_keywords(e: ast.Call, dicts: list[tuple[str, tuple[tuple[str, str, str], ...] | None]]) \
+        -> dict[str, tuple[str, str, str]] | None:
+    """key -> (value as written, condition, the dict it comes from) over the call's keywords and dicts."""
+    if any(isinstance(a, ast.Starred) for a in e.args) or len(e.args) > 2 or any(d is None for _, d in dicts):
+        return None
+    kw = {k.arg: ((repr(k.value.value) if isinstance(k.value, ast.Constant) else "?"), "", "")
+          for k in e.keywords if k.arg is not None}
+    for name, entries in dicts:
+        for key, val, cond in entries or ():
+            kw[key] = (val, cond, name)
+    return kw
 
 
 def shuffle_of(e: ast.Call) -> tuple[str, str]:

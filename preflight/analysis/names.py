@@ -129,11 +129,13 @@ SEQUENTIAL = "torch.nn.Sequential"
 DATALOADER = "torch.utils.data.DataLoader"
 ITERABLE_DATASET = "torch.utils.data.IterableDataset"
 # Calls that return the module they wrap (its output is the wrapped module's).
-WRAPPERS = frozenset({"torch.nn.DataParallel", "torch.nn.parallel.DataParallel",
-                      "torch.nn.parallel.DistributedDataParallel", "torch.nn.parallel.distributed.DistributedDataParallel",
-                      "torch.nn.parallel.data_parallel.DataParallel", "torch.compile", "torch.jit.script",
-                      "torch.nn.SyncBatchNorm.convert_sync_batchnorm", "torch.distributed.fsdp.FullyShardedDataParallel",
-                      "apex.parallel.DistributedDataParallel", "apex.parallel.convert_syncbn_model"})
+WRAPPERS = frozenset({
+    "torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.nn.parallel.DistributedDataParallel",
+    "torch.nn.parallel.distributed.DistributedDataParallel", "torch.nn.parallel.data_parallel.DataParallel",
+    "torch.compile", "torch.jit.script", "torch.nn.SyncBatchNorm.convert_sync_batchnorm",
+    "torch.distributed.fsdp.FullyShardedDataParallel", "apex.parallel.DistributedDataParallel",
+    "apex.parallel.convert_syncbn_model",
+})
 # ``nn.parallel.data_parallel(module, input)``: the module applied to the input.
 APPLY_FUNCS = frozenset({"torch.nn.parallel.data_parallel", "torch.nn.parallel.data_parallel.data_parallel"})
 # Objects whose methods return the module(s) they are given: ``fabric.setup(model, opt)``,

@@ -236,7 +236,8 @@ class Statements(FlowState):
         base = self.eval(target.value, f)
         key = str_constant(target.slice)
         if base.entries is not None and isinstance(target.value, ast.Name):
-            f.env[target.value.id] = Val(entries=set_entries(base.entries, {key: (v.const or "?", "")} if key else None))
+            new = {key: (v.const or "?", "")} if key else None
+            f.env[target.value.id] = Val(entries=set_entries(base.entries, new))
         if v.loader is None:
             return
         if key is not None:
