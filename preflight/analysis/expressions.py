@@ -12,6 +12,7 @@ from typing import Any
 
 from preflight.analysis import names as n
 from preflight.analysis.facts import LossPair, call_hint
+from preflight.analysis.project import MODULE_REF
 from preflight.analysis.scope import Frame
 from preflight.analysis.state import MAX_DEPTH, FlowState
 from preflight.analysis.syntax import kw_true, source_of, str_constant
@@ -117,6 +118,8 @@ class Expressions(FlowState):
                     self._check_loss_call(node, callee, f, MAX_DEPTH)
 
     def attr_of(self, base: Val, attr: str, f: Frame) -> Val:
+        if base.qual is not None and base.qual.startswith(MODULE_REF):
+            return self.module_attr(base.qual[len(MODULE_REF):], attr)
         if base.qual is not None:
             return Val(qual=f"{base.qual}.{attr}")
         if base.cls is not None:
@@ -182,9 +185,9 @@ class Expressions(FlowState):
                         d: int) -> Val:
         """A call of something outside the file, by its canonical qualified name."""
         if q in n.ACTIVATION_FUNCS:
-            return Val(act=Act(n.ACTIVATION_FUNCS[q], e.lineno, e.col_offset, n.short(q)))
+            return Val(act=Act(n.ACTIVATION_FUNCS[q], e.lineno, e.col_offset, n.short(q), self.file_of(f)))
         if q in n.ACTIVATION_MODULES:
-            return Val(module=Act(n.ACTIVATION_MODULES[q], e.lineno, e.col_offset, n.short(q)))
+            return Val(module=Act(n.ACTIVATION_MODULES[q], e.lineno, e.col_offset, n.short(q), self.file_of(f)))
         if q in n.LOSS_MODULES:
             return Val(loss=n.LOSS_MODULES[q], loss_name=n.short(q))
         if n.OTHER_LOSS_RE.match(q):
@@ -232,7 +235,7 @@ class Expressions(FlowState):
         if recv.cls is not None or recv.module is not None or recv.loss is not None or recv.ctor is not None:
             return UNKNOWN
         if name in n.ACTIVATION_METHODS:
-            return Val(act=Act(n.ACTIVATION_METHODS[name], e.lineno, e.col_offset, f".{name}()"))
+            return Val(act=Act(n.ACTIVATION_METHODS[name], e.lineno, e.col_offset, f".{name}()", self.file_of(f)))
         if name in n.SHAPE_METHODS and recv.act is not None:
             return Val(act=recv.act)
         if name == "log":
@@ -300,11 +303,13 @@ class Expressions(FlowState):
             pred = kwargs.get("input", UNKNOWN) if kwargs is not None else self.eval(node, f, d)
         if pred.act is None or node is None:
             return
-        self.record_pair(pred, kind, name, e, source_of(node))
+        self.record_pair(pred, kind, name, e, source_of(node), f)
 
-    def record_pair(self, pred: Val, kind: str, name: str, e: ast.Call, arg: str) -> None:
-        """A loss fed an activation at call ``e``; on an evaluation path only until a training path reaches it."""
-        assert pred.act is not None
+    def record_pair(self, pred: Val, kind: str, name: str, e: ast.Call, arg: str, f: Frame) -> None:
+        """A loss fed an activation at call ``e``; on an evaluation path only until a training path reaches it.
+        A loss called in an imported module's code is that module's finding, not this file's."""
+        if pred.act is None or not self.own(f):
+            return
         key = (e.lineno, e.col_offset, pred.act.kind + kind)
         old = self.pairs.get(key)
         if old is None:
@@ -329,10 +334,10 @@ class Expressions(FlowState):
         if out.act is None:
             return
         if loss.loss is not None and loss.loss != n.OTHER_LOSS:
-            self.record_pair(out, loss.loss, loss.loss_name or loss.loss, e, f"{source_of(e.func)}(...) output")
+            self.record_pair(out, loss.loss, loss.loss_name or loss.loss, e, f"{source_of(e.func)}(...) output", f)
         elif loss.qual is not None and n.canonical(loss.qual) in n.LOSS_FUNCS:
             q = n.canonical(loss.qual)
-            self.record_pair(out, n.LOSS_FUNCS[q], n.short(q), e, f"{source_of(e.func)}(...) output")
+            self.record_pair(out, n.LOSS_FUNCS[q], n.short(q), e, f"{source_of(e.func)}(...) output", f)
         elif loss.func is not None and loss.func in self.funcs:
             self.call_function(self.funcs[loss.func], [out, UNKNOWN], {}, f.call_depth)
 

@@ -53,6 +53,7 @@ class LoaderFact:
     trained_via: str = ""  # the expression that loop iterates it through (``train_loader``)
     trained_outside: bool = False  # that loop is outside the function that builds it (a caller's)
     role: str | None = None  # "train" / "eval" / None
+    foreign: bool = False  # built in an imported module's code (that module's finding, not this file's)
     # loops that iterate it without training, each with its evaluation context ("" when none):
     # a loader only iterated under ``no_grad`` (feature extraction) is not a training loader
     iterated: list[str] = field(default_factory=list)

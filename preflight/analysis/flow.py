@@ -4,13 +4,16 @@ its own, then each loader's role decided."""
 from __future__ import annotations
 
 import ast
+import os
+from pathlib import Path
 
 from preflight.analysis.calls import Calls
 from preflight.analysis.expressions import Expressions
 from preflight.analysis.loaders import Loaders
+from preflight.analysis.project import MODULE_REF, MODULES, resolve_module, submodule
 from preflight.analysis.scope import EMPTY_SCOPE, Frame
 from preflight.analysis.statements import Statements
-from preflight.analysis.values import Val
+from preflight.analysis.values import UNKNOWN, Val
 
 
 class ModuleFlow(Statements, Expressions, Calls, Loaders):
@@ -30,7 +33,31 @@ class ModuleFlow(Statements, Expressions, Calls, Loaders):
             fact.role = fact.decide_role()
         return self
 
+    def resolve_import(self, module: str | None, level: int) -> str | None:
+        return resolve_module(self.path, module, level)
 
-def analyse(tree: ast.Module) -> ModuleFlow:
-    """Run the flow analysis over a parsed module."""
+    def module_attr(self, ref: str, attr: str) -> Val:
+        """A name of a project module (``ref``: its file, or a namespace folder): what its code binds
+        to ``attr``, else its submodule ``attr``; unknown otherwise."""
+        if os.path.isfile(ref):
+            dep = MODULES.get(ref, lambda tree: ModuleFlow(tree, Path(ref)).run())
+            if dep is not None:
+                self.deps[dep.tag] = dep
+                self.deps.update(dep.deps)
+                if attr in dep.module_env:
+                    return dep.module_env[attr]
+            if not ref.endswith("__init__.py"):
+                return UNKNOWN
+        sub = submodule(ref, attr)
+        return Val(qual=MODULE_REF + sub) if sub is not None else UNKNOWN
+
+
+def analyse(tree: ast.Module, path: str | os.PathLike[str] | None = None) -> ModuleFlow:
+    """Run the flow analysis over a parsed module; with its ``path`` its imports of the project's
+    modules are followed and the walk is kept for other files that import it."""
+    if path is not None:
+        full = os.path.abspath(path)
+        flow = MODULES.get(full, lambda t: ModuleFlow(t, Path(full)).run(), tree)
+        if isinstance(flow, ModuleFlow):
+            return flow
     return ModuleFlow(tree).run()

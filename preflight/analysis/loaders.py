@@ -14,7 +14,7 @@ from preflight.analysis.values import UNKNOWN, Val
 
 
 def _short_name(func_name: str) -> str:
-    return func_name.rsplit(".", 1)[-1]
+    return func_name.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
 
 
 class Loaders(FlowState):
@@ -36,7 +36,7 @@ class Loaders(FlowState):
                 dicts.append((source_of(node), v.entries))
             shuffle, reason = shuffle_with_dicts(e, dicts)
         fact = LoaderFact(e.lineno, e.col_offset, getattr(e, "end_lineno", e.lineno) or e.lineno,
-                          shuffle, reason, built_in=f.func_name)
+                          shuffle, reason, built_in=f.func_name, foreign=not self.own(f))
         if not f.at_module:
             fact.context = _short_name(f.func_name)
             fact.hints.append(fact.context)

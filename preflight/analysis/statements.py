@@ -10,6 +10,7 @@ from typing import Any
 
 from preflight.analysis import names as n
 from preflight.analysis.names import imports_torch
+from preflight.analysis.project import MODULE_REF
 from preflight.analysis.scope import ClassInfo, Frame, FuncInfo, Scope
 from preflight.analysis.state import FlowState
 from preflight.analysis.syntax import always_returns, source_of, str_constant
@@ -35,13 +36,21 @@ class Statements(FlowState):
         for a in s.names:
             if imports_torch(a.name):
                 self.imports_torch = True
-            if a.asname:
-                f.env[a.asname] = Val(qual=a.name)
+            bound = a.asname or a.name.split(".")[0]
+            local = self.resolve_import(a.name if a.asname else bound, 0)
+            if local is not None:  # a module of the project: its names are followed
+                f.env[bound] = Val(qual=MODULE_REF + local)
             else:
-                top = a.name.split(".")[0]
-                f.env[top] = Val(qual=top)
+                f.env[bound] = Val(qual=a.name if a.asname else bound)
 
     def _import_from(self, s: ast.ImportFrom, f: Frame) -> None:
+        local = self.resolve_import(s.module, s.level)
+        if local is not None:
+            for a in s.names:
+                if a.name == "*":
+                    continue
+                f.env[a.asname or a.name] = self.module_attr(local, a.name)
+            return
         if s.level or not s.module:
             for a in s.names:
                 f.env[a.asname or a.name] = UNKNOWN
@@ -62,7 +71,7 @@ class Statements(FlowState):
         bases = [self.eval(b, f) for b in s.bases]
         methods = {}
         body_env: Env = {}
-        cframe = Frame(env=body_env, globals=Scope(f), func_name=s.name)
+        cframe = Frame(env=body_env, globals=Scope(f), func_name=key)
         for stmt in s.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 methods[stmt.name] = stmt
@@ -72,7 +81,7 @@ class Statements(FlowState):
         f.env[s.name] = Val(ctor=key)
 
     def _func_key(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, f: Frame) -> str:
-        prefix = "" if f.at_module else f"{f.func_name}."
+        prefix = self.tag if f.at_module else f"{f.func_name}."
         key = f"{prefix}{node.name}"
         existing = self.funcs.get(key) or self.classes.get(key)
         if existing is not None and existing.node is not node:

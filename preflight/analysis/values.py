@@ -21,6 +21,7 @@ class Act:
     line: int
     col: int
     how: str  # "torch.sigmoid", "nn.Sigmoid", ".softmax()"
+    path: str = ""  # the file, when it is another module of the project than the one checked
 
 
 @dataclass(frozen=True)

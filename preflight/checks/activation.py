@@ -60,7 +60,8 @@ class _ActivationLoss(Rule):
             for pair in flow.pairs.values():
                 if pair.act.kind != self.act or pair.loss != self.loss or pair.eval_only:
                     continue
-                where = "in the call" if pair.act.line == pair.line else f"at line {pair.act.line}"
+                where = f"at {pair.act.path}:{pair.act.line}" if pair.act.path else \
+                    "in the call" if pair.act.line == pair.line else f"at line {pair.act.line}"
                 yield self.finding(
                     f"`{pair.arg}` passes through {pair.act.how} ({where}) before {pair.loss_name}: {self.why}",
                     path=subject.display, line=pair.line, col=subject.column(pair.line, pair.col),

@@ -103,7 +103,7 @@ class UnshuffledTrainingLoader(Rule):
         if flow is None:
             return
         for fact in flow.loaders:
-            if fact.shuffle != "no" or fact.role != "train" or fact.iterable:
+            if fact.shuffle != "no" or fact.role != "train" or fact.iterable or fact.foreign:
                 continue
             context = _describe(fact)
             yield self.finding(f"{context} does not shuffle: {fact.reason}", path=subject.display,
