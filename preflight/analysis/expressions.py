@@ -119,6 +119,8 @@ class Expressions(FlowState):
 
     def attr_of(self, base: Val, attr: str, f: Frame) -> Val:
         if base.qual is not None and base.qual.startswith(MODULE_REF):
+            base = self.resolve_ref(base)
+        if base.qual is not None and base.qual.startswith(MODULE_REF):
             return self.module_attr(base.qual[len(MODULE_REF):], attr)
         if base.qual is not None:
             return Val(qual=f"{base.qual}.{attr}")
@@ -157,6 +159,7 @@ class Expressions(FlowState):
         recv = self.eval(func.value, f, d) if isinstance(func, ast.Attribute) else None
         callee = self.attr_of(recv, func.attr, f) if isinstance(func, ast.Attribute) and recv is not None \
             else self.eval(func, f, d)
+        callee = self.resolve_ref(callee)
         args = [self._arg(a, f, d) for a in e.args]
         kwargs = {k.arg: self.eval(k.value, f, d) for k in e.keywords if k.arg is not None}
         for k in e.keywords:

@@ -125,6 +125,13 @@ SHAPE_FUNCS = frozenset({
 MODULE_SELF_METHODS = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half",
                                  "requires_grad_", "type", "bfloat16"})
 
+# The cheap text test: a file can hold a PF203 or PF3xx finding only when it names a framework and
+# one of the losses the rules pair or a DataLoader (a file read from a folder without both is not
+# parsed; ``preflight.inputs.pysource.might_hold_finding``).
+FRAMEWORK_TEXT_RE = re.compile(rb"\b(?:torch|lightning|pytorch_lightning|ignite|transformers)\b")
+TRAINING_TEXT_RE = re.compile(rb"BCELoss|BCEWithLogitsLoss|CrossEntropyLoss|NLLLoss|cross_entropy|nll_loss"
+                              rb"|DataLoader")
+
 SEQUENTIAL = "torch.nn.Sequential"
 DATALOADER = "torch.utils.data.DataLoader"
 ITERABLE_DATASET = "torch.utils.data.IterableDataset"

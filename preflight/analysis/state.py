@@ -73,6 +73,9 @@ class FlowState:
     def module_attr(self, ref: str, attr: str) -> Val:
         raise NotImplementedError
 
+    def resolve_ref(self, v: Val) -> Val:
+        raise NotImplementedError
+
     def resolve_import(self, module: str | None, level: int) -> str | None:
         raise NotImplementedError
 

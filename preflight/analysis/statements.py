@@ -49,7 +49,7 @@ class Statements(FlowState):
             for a in s.names:
                 if a.name == "*":
                     continue
-                f.env[a.asname or a.name] = self.module_attr(local, a.name)
+                f.env[a.asname or a.name] = Val(qual=f"{MODULE_REF}{local}\0{a.name}")  # looked up when used
             return
         if s.level or not s.module:
             for a in s.names:
@@ -68,7 +68,7 @@ class Statements(FlowState):
 
     def _class(self, s: ast.ClassDef, f: Frame) -> None:
         key = self._func_key(s, f)
-        bases = [self.eval(b, f) for b in s.bases]
+        bases = [self.resolve_ref(self.eval(b, f)) for b in s.bases]
         methods = {}
         body_env: Env = {}
         cframe = Frame(env=body_env, globals=Scope(f), func_name=key)

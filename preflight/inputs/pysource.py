@@ -31,6 +31,29 @@ def read_python(path: Path, options: Any = None) -> CodeSubject:
     return code_subject(data, display=str(path), path=str(path), project=True)
 
 
+def might_hold_finding(data: bytes) -> bool:
+    """The cheap text test: a framework's name and a loss the rules pair (or a DataLoader) both appear."""
+    from preflight.analysis.names import FRAMEWORK_TEXT_RE, TRAINING_TEXT_RE
+
+    return TRAINING_TEXT_RE.search(data) is not None and FRAMEWORK_TEXT_RE.search(data) is not None
+
+
+def read_python_prefiltered(path: Path, options: Any = None) -> CodeSubject:
+    """The reader for ``.py`` files found by walking a folder: a file that fails the cheap text test
+    is decoded (an unreadable file is still reported) but neither parsed nor analysed."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise PreflightError(f"could not be read ({exc.strerror or exc})", path) from None
+    if might_hold_finding(data):
+        return code_subject(data, display=str(path), path=str(path), project=True)
+    text = decode_source(data, str(path))
+    if "\x00" in text:
+        raise PreflightError("is not Python source (it holds NUL bytes: a binary file?); exclude it from the check",
+                             str(path))
+    return CodeSubject(path=str(path), display=str(path), source=text, tree=None, lines=text.splitlines())
+
+
 def code_subject(source: str | bytes, display: str = "<string>", path: str | None = None,
                  project: bool = False) -> CodeSubject:
     """Parse Python source (bytes are decoded as Python would: BOM, PEP 263 coding line, else UTF-8).
