@@ -311,7 +311,7 @@ class Expressions(FlowState):
     def record_pair(self, pred: Val, kind: str, name: str, e: ast.Call, arg: str, f: Frame) -> None:
         """A loss fed an activation at call ``e``; on an evaluation path only until a training path reaches it.
         A loss called in an imported module's code is that module's finding, not this file's."""
-        if pred.act is None or not self.own(f):
+        if pred.act is None or not self.own(f) or (e.lineno, e.col_offset) in self.metric_sites():
             return
         key = (e.lineno, e.col_offset, pred.act.kind + kind)
         old = self.pairs.get(key)

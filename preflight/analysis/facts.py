@@ -53,6 +53,8 @@ class LoaderFact:
     trained_via: str = ""  # the expression that loop iterates it through (``train_loader``)
     trained_outside: bool = False  # that loop is outside the function that builds it (a caller's)
     role: str | None = None  # "train" / "eval" / None
+    # built under ``if __name__ == "__main__":`` in a file that never trains (a module's smoke test)
+    smoke_test: bool = False
     foreign: bool = False  # built in an imported module's code (that module's finding, not this file's)
     # loops that iterate it without training, each with its evaluation context ("" when none):
     # a loader only iterated under ``no_grad`` (feature extraction) is not a training loader
@@ -65,7 +67,7 @@ class LoaderFact:
         if (self.trained_on is not None and role_of(self.trained_via) != "eval"
                 and "eval" not in [role_of(h) for h in self.own_hints]):
             return "train"
-        if self.trained_on is None and self.iterated and all(self.iterated):
+        if self.trained_on is None and (self.smoke_test or (self.iterated and all(self.iterated))):
             return None  # only ever iterated on evaluation paths: whatever its name, not trained on
         roles = [role_of(h) for h in self.hints]
         if "eval" in roles:

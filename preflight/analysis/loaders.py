@@ -36,7 +36,8 @@ class Loaders(FlowState):
                 dicts.append((source_of(node), v.entries))
             shuffle, reason = shuffle_with_dicts(e, dicts)
         fact = LoaderFact(e.lineno, e.col_offset, getattr(e, "end_lineno", e.lineno) or e.lineno,
-                          shuffle, reason, built_in=f.func_name, foreign=not self.own(f))
+                          shuffle, reason, built_in=f.func_name, foreign=not self.own(f),
+                          smoke_test=self.in_main and f.at_module and not self.trains_anywhere())
         if not f.at_module:
             fact.context = _short_name(f.func_name)
             fact.hints.append(fact.context)

@@ -42,6 +42,24 @@ class FlowState:
         # why the code being run is on an evaluation path ("" on a training path): under no_grad,
         # after ``model.eval()``, in a function named for validation or testing
         self.eval_ctx = ""
+        self.in_main = False  # walking the body of ``if __name__ == "__main__":``
+        self._metric_sites: set[tuple[int, int]] | None = None
+        self._trains: bool | None = None
+
+    def trains_anywhere(self) -> bool:
+        if self._trains is None:
+            from preflight.analysis.syntax import trains_anywhere
+
+            self._trains = trains_anywhere(self.tree)
+        return self._trains
+
+    def metric_sites(self) -> set[tuple[int, int]]:
+        """Loss calls whose value is read as a number, logged or differentiated for an input (not trained)."""
+        if self._metric_sites is None:
+            from preflight.analysis.syntax import metric_loss_sites
+
+            self._metric_sites = metric_loss_sites(self.tree)
+        return self._metric_sites
 
     # provided by preflight.analysis.statements
     def exec_block(self, body: list[ast.stmt], frame: Frame) -> None:

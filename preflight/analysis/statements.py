@@ -13,7 +13,7 @@ from preflight.analysis.names import imports_torch
 from preflight.analysis.project import MODULE_REF
 from preflight.analysis.scope import ClassInfo, Frame, FuncInfo, Scope
 from preflight.analysis.state import FlowState
-from preflight.analysis.syntax import always_returns, source_of, str_constant
+from preflight.analysis.syntax import always_returns, is_main_guard, source_of, str_constant
 from preflight.analysis.values import BRANCH, UNKNOWN, Env, Val, join_envs, set_entries
 
 _NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
@@ -123,6 +123,11 @@ class Statements(FlowState):
 
     def _if(self, s: ast.If, f: Frame) -> None:
         self.eval(s.test, f)
+        if f.at_module and is_main_guard(s.test):
+            self.in_main = True
+            self.branch([s.body, s.orelse], f, source_of(s.test))
+            self.in_main = False
+            return
         self.branch([s.body, s.orelse], f, source_of(s.test))
 
     def _for(self, s: ast.For | ast.AsyncFor, f: Frame) -> None:
