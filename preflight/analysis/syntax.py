@@ -147,7 +147,7 @@ def _metric_uses(n: ast.AST) -> list[ast.expr]:
         return []
     if name == "grad" and "autograd" not in source_of(n.func):
         return []
-    return [n.args[-1] if name in ("log", "add_scalar") and len(n.args) > 1 else n.args[0]]
+    return [n.args[1] if name in ("log", "add_scalar") and len(n.args) > 1 else n.args[0]]
 
 
 def trains_anywhere(tree: ast.AST) -> bool:
