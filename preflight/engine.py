@@ -33,6 +33,7 @@ from preflight.inputs.subject import CodeSubject, Subject, Summary, Suppressions
 
 PARALLEL_MIN_FILES = 48  # fewer Python files than this are checked here: a worker's start costs more
 PY_SUFFIXES = (".py", ".pyw")
+LARGE_FILE_BYTES = 64_000  # a Python file this large is a worker's task on its own
 
 # Called with (findings, subject, config) after the rules ran on a subject; returns the findings
 # with probe evidence attached. Set by the probe package; None means no probing. A hook may say
@@ -179,8 +180,7 @@ def _static_in_parallel(files: list[tuple[Path, bool]], config: Config) -> dict[
     jobs = min(jobs_for(len(py)), len(py))
     if jobs <= 1:
         return {}
-    size = max(4, len(py) // (jobs * 8))
-    slices = [py[k:k + size] for k in range(0, len(py), size)]
+    slices = _slices(py, files, jobs)
     # fork is cheap and safe while torch is not loaded here; with torch loaded, start clean workers
     method = "spawn" if "torch" in sys.modules or sys.platform == "win32" else "fork"
     out: dict[int, Prechecked | str] = {}
@@ -195,6 +195,23 @@ def _static_in_parallel(files: list[tuple[Path, bool]], config: Config) -> dict[
     except (OSError, ImportError, RuntimeError):  # no process pool here (a sandbox): check them serially
         return {}
     return out
+
+
+def _slices(py: list[int], files: list[tuple[Path, bool]], jobs: int) -> list[list[int]]:
+    """Work for the workers, largest first so that one big file does not finish last: each large file
+    alone, the others in consecutive slices (the files of a folder share a worker's module cache)."""
+    def size(i: int) -> int:
+        try:
+            return files[i][0].stat().st_size
+        except OSError:
+            return 0
+
+    sizes = {i: size(i) for i in py}
+    big = [[i] for i in py if sizes[i] >= LARGE_FILE_BYTES]
+    rest = [i for i in py if sizes[i] < LARGE_FILE_BYTES]
+    step = max(4, len(rest) // (jobs * 8))
+    slices = big + [rest[k:k + step] for k in range(0, len(rest), step)]
+    return sorted(slices, key=lambda s: -sum(sizes[i] for i in s))
 
 
 def _stub(path: Path, display: str) -> CodeSubject:

@@ -7,8 +7,9 @@ one module imports from another (``Val(ctor="~3:Net")``) find their definitions 
 
 Resolution follows Python's rules for a script run from its folder: ``from models import Net`` is
 looked up in the importing file's folder and then in each folder above it that is a package (has
-an ``__init__.py``) and the folder holding the top package; ``from .models import Net`` relative to
-the file's package. A module that is not found is what it was before: a qualified name.
+an ``__init__.py``) and the folder holding the top package (unless that is ``site-packages``: the
+installed environment is not the project); ``from .models import Net`` relative to the file's
+package. A module that is not found is what it was before: a qualified name.
 
 Flows are kept in a bounded cache keyed by the file's path, modification time and size, so a file
 both checked and imported by another is walked once; a cycle of imports stops where it closes
@@ -34,6 +35,7 @@ MODULE_REF = "\u00a7"  # ``Val(qual="§/abs/path/models.py")``: a module of the 
 MAX_SOURCE_BYTES = 2_000_000  # larger files are not followed as imports
 MAX_CACHED = 2048
 MAX_PACKAGE_DEPTH = 12
+ENVIRONMENT_DIRS = frozenset({"site-packages", "dist-packages"})
 
 V = TypeVar("V")
 
@@ -116,7 +118,8 @@ def import_roots(importer: Path) -> list[Path]:
             break
         d = d.parent
         roots.append(d)
-    return roots
+    # an installed package's neighbours are the environment, not the project: never followed
+    return [r for r in roots if r.name not in ENVIRONMENT_DIRS]
 
 
 def _find(base: Path, parts: list[str]) -> str | None:
