@@ -2,23 +2,38 @@
 
 Inputs are read one at a time, so a directory of large files never holds more than one file's
 statistics. A file that cannot be read becomes one error line; the others are still checked.
+
+Python files are static checks with no shared state but the module cache: when a run holds many
+(``PARALLEL_MIN_FILES``) and the machine has several cores, they are read and checked in worker
+processes (``PREFLIGHT_JOBS`` sets how many; 1 runs them here), in consecutive slices so the files
+of one folder, which import one another, share a worker's cache; the report lists them in the same
+order as a serial run, and the probe evidence is attached here. A ``.py`` file found by walking a
+folder that fails the cheap text test (no framework or no loss / DataLoader named) is not parsed.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from preflight.checks import ALL_RULES, Rule
 from preflight.config import Config
 from preflight.errors import PreflightError
 from preflight.findings import Finding, Report
-from preflight.inputs import expand, read_path
+from preflight.inputs import expand_walked, read_path, read_walked
 from preflight.inputs.options import ReadOptions
-from preflight.inputs.subject import Subject, Summary, Suppressions, TableSubject
+from preflight.inputs.subject import CodeSubject, Subject, Summary, Suppressions, TableSubject
+
+PARALLEL_MIN_FILES = 48  # fewer Python files than this are checked here: a worker's start costs more
+PY_SUFFIXES = (".py", ".pyw")
+LARGE_FILE_BYTES = 64_000  # a Python file this large is a worker's task on its own
 
 # Called with (findings, subject, config) after the rules ran on a subject; returns the findings
 # with probe evidence attached. Set by the probe package; None means no probing. A hook may say
@@ -51,13 +66,22 @@ def suppressed(finding: Finding, comments: Suppressions) -> bool:
     return False
 
 
-def check_subject(subject: Subject, config: Config, options: RunOptions = RunOptions()) -> list[Finding]:
+def rule_findings(subject: Subject, config: Config) -> list[Finding]:
+    """The rules' findings on a subject, suppressions applied (no probe)."""
     findings: list[Finding] = []
     for rule in rules_for(subject, config):
         findings.extend(rule.check(subject, config.options_for(rule)))
     comments = subject.suppressions()
     if comments:
         findings = [f for f in findings if not suppressed(f, comments)]
+    return findings
+
+
+def check_subject(subject: Subject, config: Config, options: RunOptions = RunOptions()) -> list[Finding]:
+    return with_probes(rule_findings(subject, config), subject, config, options)
+
+
+def with_probes(findings: list[Finding], subject: Subject, config: Config, options: RunOptions) -> list[Finding]:
     if options.probe and options.probe_hook is not None and findings:
         if options.on_probe is not None:
             n = probe_trainings(options.probe_hook, findings, subject, config)
@@ -86,10 +110,11 @@ def check_paths(paths: Sequence[str | os.PathLike], config: Config, options: Run
     Progress callbacks: ``on_read(path, index, total)`` before each file is read, ``on_rows(n)`` as
     rows are read, ``on_file(name)`` after a file was read.
     """
-    files = expand(list(paths))
+    files = expand_walked(list(paths))
     read = ReadOptions(target=config.target, target_source=config.target_source, on_rows=on_rows)
-    return check_subjects((_lazy(f, read, on_read, i, len(files)) for i, f in enumerate(files)), config, options,
-                          on_file=on_file)
+    done = _static_in_parallel(files, config)
+    makers = (_lazy(f, read, on_read, i, len(files), walked, done.get(i)) for i, (f, walked) in enumerate(files))
+    return check_subjects(makers, config, options, on_file=on_file)
 
 
 def check_subjects(subjects: Iterable[Callable[[], Subject]], config: Config, options: RunOptions = RunOptions(),
@@ -103,8 +128,12 @@ def check_subjects(subjects: Iterable[Callable[[], Subject]], config: Config, op
             subject = make()
             if on_file is not None:
                 on_file(subject.display)
-            found = check_subject(subject, config, options)
-            summary = subject.summary()
+            if isinstance(subject, Prechecked):  # checked by a worker: only the probe evidence is left
+                found = with_probes(list(subject.findings), subject.stub, config, options)
+                summary = subject.summary_
+            else:
+                found = check_subject(subject, config, options)
+                summary = subject.summary()
         except PreflightError as exc:
             errors.append(exc.format_message())
             continue
@@ -120,12 +149,103 @@ def check_subjects(subjects: Iterable[Callable[[], Subject]], config: Config, op
     return Report.build(findings, meta, errors)
 
 
+@dataclass(frozen=True)
+class Prechecked:
+    """A Python file a worker process read and checked: its findings, summary, and a stand-in
+    subject (no syntax tree) for the probe hook, which attaches recorded evidence to code findings."""
+
+    stub: CodeSubject
+    findings: tuple[Finding, ...]
+    summary_: Summary
+    display: str
+
+
+# (display, findings, summary, error line): what a worker sends back for one file
+_WorkerResult = tuple[str, list[Finding], Any, str | None]
+
+
+def jobs_for(n_python: int) -> int:
+    """Worker processes for ``n_python`` Python files: ``PREFLIGHT_JOBS``, else one per core (at most 8)."""
+    env = os.environ.get("PREFLIGHT_JOBS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    if n_python < PARALLEL_MIN_FILES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _static_in_parallel(files: list[tuple[Path, bool]], config: Config) -> dict[int, Prechecked | str]:
+    """Check the Python files in worker processes, when it pays; index -> result (or an error line)."""
+    py = [i for i, (f, _) in enumerate(files) if f.suffix.lower() in PY_SUFFIXES]
+    jobs = min(jobs_for(len(py)), len(py))
+    if jobs <= 1:
+        return {}
+    slices = _slices(py, files, jobs)
+    # fork is cheap and safe while torch is not loaded here; with torch loaded, start clean workers
+    method = "spawn" if "torch" in sys.modules or sys.platform == "win32" else "fork"
+    out: dict[int, Prechecked | str] = {}
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method)) as pool:
+            batches = pool.map(_check_python_files, [[(str(files[i][0]), files[i][1]) for i in s] for s in slices],
+                               [config] * len(slices))
+            for s, results in zip(slices, batches):
+                for i, (display, found, summary, error) in zip(s, results):
+                    out[i] = error if error is not None else Prechecked(_stub(files[i][0], display), tuple(found),
+                                                                        summary, display)
+    except (OSError, ImportError, RuntimeError):  # no process pool here (a sandbox): check them serially
+        return {}
+    return out
+
+
+def _slices(py: list[int], files: list[tuple[Path, bool]], jobs: int) -> list[list[int]]:
+    """Work for the workers, largest first so that one big file does not finish last: each large file
+    alone, the others in consecutive slices (the files of a folder share a worker's module cache)."""
+    def size(i: int) -> int:
+        try:
+            return files[i][0].stat().st_size
+        except OSError:
+            return 0
+
+    sizes = {i: size(i) for i in py}
+    big = [[i] for i in py if sizes[i] >= LARGE_FILE_BYTES]
+    rest = [i for i in py if sizes[i] < LARGE_FILE_BYTES]
+    step = max(4, len(rest) // (jobs * 8))
+    slices = big + [rest[k:k + step] for k in range(0, len(rest), step)]
+    return sorted(slices, key=lambda s: -sum(sizes[i] for i in s))
+
+
+def _stub(path: Path, display: str) -> CodeSubject:
+    return CodeSubject(path=str(path), display=display, source="", tree=None, lines=[])
+
+
+def _check_python_files(items: list[tuple[str, bool]], config: Config) -> list[_WorkerResult]:
+    """In a worker: read and check each Python file; never raises (an error is one line)."""
+    out: list[_WorkerResult] = []
+    read = ReadOptions(target=config.target, target_source=config.target_source)
+    for raw, walked in items:
+        path = Path(raw)
+        try:
+            subject = read_walked(path, read) if walked else read_path(path, read)
+            out.append((subject.display, rule_findings(subject, config), subject.summary(), None))
+        except PreflightError as exc:
+            out.append((raw, [], None, exc.format_message()))
+        except Exception as exc:  # a bug met on one input: the same line a serial run gives
+            out.append((raw, [], None, f"{raw}: internal error: {type(exc).__name__}: {exc} (a bug in preflight; "
+                                       "rerun with PREFLIGHT_DEBUG=1 for the traceback and report it)"))
+    return out
+
+
 def _lazy(path: Path, read: ReadOptions, on_read: Callable[[str, int, int], None] | None = None,
-          index: int = 0, total: int = 1) -> Callable[[], Subject]:
-    def make() -> Subject:
+          index: int = 0, total: int = 1, walked: bool = False, done: Prechecked | str | None = None) \
+        -> Callable[[], Any]:
+    def make() -> Any:
         if on_read is not None:
             on_read(str(path), index, total)
-        return read_path(path, read)
+        if isinstance(done, str):
+            raise PreflightError(done)
+        if done is not None:
+            return done
+        return read_walked(path, read) if walked else read_path(path, read)
 
     make.display = str(path)  # type: ignore[attr-defined]  # names the input in an internal-error line
     return make

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -23,9 +24,20 @@ FOLDERS = sorted(p for p in RULES_DIR.iterdir() if p.is_dir() and CODE_RE.match(
 
 
 def examples(folder, prefix):
-    """Static examples: files the CLI reads (``*_live.py`` build live objects and are run by their own test)."""
-    return sorted(p for p in folder.iterdir() if p.name.startswith(prefix) and p.suffix in DATA_SUFFIXES
-                  and not p.name.endswith("_live.py"))
+    """Static examples: files the CLI reads (``*_live.py`` build live objects and are run by their own test),
+    and project folders (``bad_project/``, ``good_project/``: several files read as one input)."""
+    return sorted(p for p in folder.iterdir() if p.name.startswith(prefix) and (
+        (p.suffix in DATA_SUFFIXES and not p.name.endswith("_live.py")) or is_project(p)))
+
+
+def is_project(p) -> bool:
+    """A project example: a folder named ``bad_project*``/``good_project*`` of Python files only (strict:
+    anything else in it is a mistake in the catalog)."""
+    if not (p.is_dir() and p.name.startswith(("bad_project", "good_project"))):
+        return False
+    files = [f for f in p.rglob("*") if f.is_file() and "__pycache__" not in f.parts]
+    assert files and all(f.suffix == ".py" for f in files), f"{p}: a project example holds only .py files"
+    return True
 
 
 def live_examples(folder, prefix):
@@ -116,6 +128,13 @@ CASES = [(f, p) for f in FOLDERS for p in examples(f, "bad") + examples(f, "good
 def test_bad_fires_exactly_its_code_and_good_fires_nothing(folder, path):
     code = folder.name.split("-")[0]
     where, bad = str(path.relative_to(ROOT)), path.name.startswith("bad")
+    if path.is_dir():  # a project: its files' findings, keyed by file and line
+        found = Counter((str(Path(f.location.path).relative_to(ROOT)), f.location.line, f.code)
+                        for f in check_paths([path], Config(), RunOptions(probe=False)).findings)
+        expected = Counter({(p, *k): n for p, c in recorded(folder).items() if p.startswith(where + "/")
+                            for k, n in c.items()})
+        assert_verdict(where, bad, code, found, expected if bad else None)
+        return
     assert_verdict(where, bad, code, pairs_found(path), recorded(folder).get(where) if bad else None)
 
 

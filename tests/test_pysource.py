@@ -461,14 +461,17 @@ def _check_files(tmp_path, files: dict[str, bytes]):
     return check_paths([tmp_path], Config(), RunOptions(probe=False))
 
 
+TRAINING = b"from torch.utils.data import DataLoader\n"  # passes the cheap text test: the file is parsed
+
+
 def test_syntax_error_is_one_line_and_other_files_are_still_checked(tmp_path):
     report = _check_files(tmp_path, {
-        "broken.py": b"import torch\ndef f(:\n    pass\n",
+        "broken.py": b"import torch\nloss = torch.nn.BCELoss()\ndef f(:\n    pass\n",
         "train.py": b"import torch, torch.nn as nn\nl = nn.BCELoss()(torch.sigmoid(z), y)\n",
     })
     assert [(f.code, f.location.line) for f in report.findings] == [("PF301", 2)]
     assert len(report.errors) == 1
-    assert report.errors[0].startswith(f"{tmp_path / 'broken.py'}:2: syntax error")
+    assert report.errors[0].startswith(f"{tmp_path / 'broken.py'}:3: syntax error")
     assert "\n" not in report.errors[0] and "Traceback" not in report.errors[0]
 
 
@@ -476,14 +479,31 @@ def test_syntax_error_is_one_line_and_other_files_are_still_checked(tmp_path):
     (b"\x7fELF\x02\x01\x01\x00\x00\x00\x00binary", "is not Python source"),
     (b"x = 1\ny = '\xff\xfe'\n", ":2: is not valid utf-8 (byte 0xff)"),
     (b"# -*- coding: klingon -*-\nx = 1\n", "bad encoding declaration"),
-    (b"x = " + b"-" * 200000 + b"1\n", "nested too deeply"),
-    (b"x = " + b"a." * 100000 + b"b\n", "nested too deeply"),
+    (TRAINING + b"x = " + b"-" * 200000 + b"1\n", "nested too deeply"),
+    (TRAINING + b"x = " + b"a." * 100000 + b"b\n", "nested too deeply"),
 ])
 def test_unreadable_sources_are_one_clear_line(tmp_path, data, expected):
     report = _check_files(tmp_path, {"bad.py": data})
     assert report.findings == () and len(report.errors) == 1
     assert expected in report.errors[0], report.errors[0]
     assert "\n" not in report.errors[0]
+
+
+def test_walked_file_without_training_vocabulary_is_not_parsed_but_a_named_one_is(tmp_path):
+    # no framework and no loss/DataLoader named: a folder's file that cannot hold a finding is skipped
+    # after the text test (its syntax error is not ours to report); named on the command line it is read
+    report = _check_files(tmp_path, {"util.py": b"import os\ndef f(:\n", "model.py": b"import torch\ndef g(:\n"})
+    assert report.errors == () and report.findings == ()
+    assert [s["path"] for s in report.summary["files"]] == [str(tmp_path / "model.py"), str(tmp_path / "util.py")]
+    named = check_paths([tmp_path / "util.py"], Config(), RunOptions(probe=False))
+    assert len(named.errors) == 1 and "syntax error" in named.errors[0]
+    # the text test itself: a framework and a training word, both needed
+    from preflight.inputs.pysource import might_hold_finding
+    assert might_hold_finding(b"import torch\nl = nn.CrossEntropyLoss()")
+    assert might_hold_finding(b"from lightning import LightningModule\nF.binary_cross_entropy(p, y)")
+    assert not might_hold_finding(b"import torch\nx = torch.zeros(3)")
+    assert not might_hold_finding(b"def cross_entropy(p, q): ...")
+    assert not might_hold_finding(b"import torchvision_like_name\nDataLoader")
 
 
 def test_pep263_latin1_source_is_decoded(tmp_path):

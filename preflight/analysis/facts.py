@@ -26,6 +26,9 @@ class LossPair:
     col: int
     end_line: int
     arg: str  # the prediction argument as written
+    # why it is only ever reached on an evaluation path ("under `torch.no_grad()`", "in `validate()`",
+    # "after `model.eval()`"); "" when a training path reaches it
+    eval_only: str = ""
 
 
 @dataclass
@@ -50,6 +53,12 @@ class LoaderFact:
     trained_via: str = ""  # the expression that loop iterates it through (``train_loader``)
     trained_outside: bool = False  # that loop is outside the function that builds it (a caller's)
     role: str | None = None  # "train" / "eval" / None
+    # built under ``if __name__ == "__main__":`` in a file that never trains (a module's smoke test)
+    smoke_test: bool = False
+    foreign: bool = False  # built in an imported module's code (that module's finding, not this file's)
+    # loops that iterate it without training, each with its evaluation context ("" when none):
+    # a loader only iterated under ``no_grad`` (feature extraction) is not a training loader
+    iterated: list[str] = field(default_factory=list)
 
     def decide_role(self) -> str | None:
         # A training loop that iterates it makes it a training loader, whatever names other callers
@@ -58,6 +67,8 @@ class LoaderFact:
         if (self.trained_on is not None and role_of(self.trained_via) != "eval"
                 and "eval" not in [role_of(h) for h in self.own_hints]):
             return "train"
+        if self.trained_on is None and (self.smoke_test or (self.iterated and all(self.iterated))):
+            return None  # only ever iterated on evaluation paths: whatever its name, not trained on
         roles = [role_of(h) for h in self.hints]
         if "eval" in roles:
             return "eval"
@@ -79,6 +90,19 @@ def role_of(name: str) -> str | None:
     if any(t.startswith("train") or t in ("trn", "tr") for t in tokens):
         return "train"
     return None
+
+
+def is_eval_name(name: str) -> bool:
+    """A function named for evaluation: ``validation_step``, ``evaluate``, ``test``, ``val_epoch``
+    (and not for training too: ``train_and_eval`` is not)."""
+    tokens = [t.lower() for t in _TOKEN_RE.findall(name)]
+    if any(t.startswith("train") for t in tokens):
+        return False
+    return any(t in _EVAL_WORDS or t.startswith("eval") for t in tokens)
+
+
+_EVAL_WORDS = frozenset({"val", "valid", "validate", "validation", "validating", "test", "testing", "tests",
+                         "predict", "prediction", "inference", "infer", "score", "dev"})
 
 
 def call_hint(e: ast.Call) -> str | None:
@@ -123,6 +147,38 @@ def names_in(node: ast.expr) -> list[str]:
                 out.extend(names_in(a))
         return out
     return []
+
+
+def shuffle_with_dicts(e: ast.Call, dicts: list[tuple[str, tuple[tuple[str, str, str], ...] | None]]) \
+        -> tuple[str, str]:
+    """``DataLoader(ds, **train_kwargs)`` with the dicts built in the code: ``("no", reason)`` when
+    it certainly does not shuffle, or shuffles only on one branch (``shuffle=True`` set only when
+    ``use_cuda``); ``dicts`` holds each ``**name`` and its entries (None: unknown)."""
+    kw = _merged_keywords(e, dicts)
+    if kw is None or any(key in kw and kw[key][0] != "None" for key in ("sampler", "batch_sampler")):
+        return "unknown", ""
+    names = ", ".join(f"`**{name}`" for name, _ in dicts)
+    if "shuffle" not in kw:
+        return "no", f"no shuffle in {names} and no sampler"
+    val, cond, name = kw["shuffle"]
+    if val == "False" and not cond:
+        return "no", f"shuffle=False in `**{name}`" if name else "shuffle=False"
+    if val == "True" and cond:
+        return "no", f"shuffle=True is set in `**{name}` {cond}; on the other branch it does not shuffle"
+    return ("yes", "") if val == "True" else ("unknown", "")
+
+
+def _merged_keywords(e: ast.Call, dicts: list[tuple[str, tuple[tuple[str, str, str], ...] | None]]) \
+        -> dict[str, tuple[str, str, str]] | None:
+    """key -> (value as written, condition, the dict it comes from) over the call's keywords and dicts."""
+    if any(isinstance(a, ast.Starred) for a in e.args) or len(e.args) > 2 or any(d is None for _, d in dicts):
+        return None
+    kw = {k.arg: ((repr(k.value.value) if isinstance(k.value, ast.Constant) else "?"), "", "")
+          for k in e.keywords if k.arg is not None}
+    for name, entries in dicts:
+        for key, val, cond in entries or ():
+            kw[key] = (val, cond, name)
+    return kw
 
 
 def shuffle_of(e: ast.Call) -> tuple[str, str]:

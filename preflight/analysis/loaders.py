@@ -6,15 +6,15 @@ from __future__ import annotations
 import ast
 
 from preflight.analysis import names as n
-from preflight.analysis.facts import LoaderFact, names_in, role_of, shuffle_of
+from preflight.analysis.facts import LoaderFact, names_in, role_of, shuffle_of, shuffle_with_dicts
 from preflight.analysis.scope import ClassInfo, Frame
 from preflight.analysis.state import MAX_DEPTH, FlowState
-from preflight.analysis.syntax import calls_backward, iterated_name
+from preflight.analysis.syntax import calls_backward, iterated_name, source_of
 from preflight.analysis.values import UNKNOWN, Val
 
 
 def _short_name(func_name: str) -> str:
-    return func_name.rsplit(".", 1)[-1]
+    return func_name.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
 
 
 class Loaders(FlowState):
@@ -28,8 +28,16 @@ class Loaders(FlowState):
                 self.loaders[idx].hints.append(_short_name(f.func_name))
             return idx
         shuffle, reason = shuffle_of(e)
+        stars = [k.value for k in e.keywords if k.arg is None]
+        if stars and shuffle == "unknown":
+            dicts = []
+            for node in stars:
+                v = self.cheap(node, f)
+                dicts.append((source_of(node), v.entries))
+            shuffle, reason = shuffle_with_dicts(e, dicts)
         fact = LoaderFact(e.lineno, e.col_offset, getattr(e, "end_lineno", e.lineno) or e.lineno,
-                          shuffle, reason, built_in=f.func_name)
+                          shuffle, reason, built_in=f.func_name, foreign=not self.own(f),
+                          smoke_test=self.in_main and f.at_module and not self.trains_anywhere())
         if not f.at_module:
             fact.context = _short_name(f.func_name)
             fact.hints.append(fact.context)
@@ -68,9 +76,12 @@ class Loaders(FlowState):
     def mark_trained(self, loop: ast.For | ast.AsyncFor, it: Val, f: Frame) -> None:
         """A ``for`` loop that trains (calls backward) over a loader makes it a training loader."""
         loader = self._iterated_loader(loop.iter, it, f)
-        if loader is None or not calls_backward(loop.body):
+        if loader is None:
             return
         fact = self.loaders[loader]
+        if not calls_backward(loop.body):
+            fact.iterated.append(self.eval_ctx)
+            return
         via = iterated_name(loop.iter)
         if fact.trained_on is None or (role_of(fact.trained_via) == "eval" and role_of(via) != "eval"):
             fact.trained_on, fact.trained_via = loop.lineno, via

@@ -125,11 +125,40 @@ SHAPE_FUNCS = frozenset({
 MODULE_SELF_METHODS = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half",
                                  "requires_grad_", "type", "bfloat16"})
 
+# The cheap text test: a file can hold a PF203 or PF3xx finding only when it names a framework and
+# one of the losses the rules pair or a DataLoader (a file read from a folder without both is not
+# parsed; ``preflight.inputs.pysource.might_hold_finding``).
+FRAMEWORK_TEXT_RE = re.compile(rb"\b(?:torch|lightning|pytorch_lightning|ignite|transformers)\b")
+TRAINING_TEXT_RE = re.compile(rb"BCELoss|BCEWithLogitsLoss|CrossEntropyLoss|NLLLoss|cross_entropy|nll_loss"
+                              rb"|DataLoader")
+
 SEQUENTIAL = "torch.nn.Sequential"
 DATALOADER = "torch.utils.data.DataLoader"
 ITERABLE_DATASET = "torch.utils.data.IterableDataset"
-WRAPPERS = frozenset({"torch.nn.DataParallel", "torch.nn.parallel.DataParallel",
-                      "torch.nn.parallel.DistributedDataParallel", "torch.compile"})
+# Calls that return the module they wrap (its output is the wrapped module's).
+WRAPPERS = frozenset({
+    "torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.nn.parallel.DistributedDataParallel",
+    "torch.nn.parallel.distributed.DistributedDataParallel", "torch.nn.parallel.data_parallel.DataParallel",
+    "torch.compile", "torch.jit.script", "torch.nn.SyncBatchNorm.convert_sync_batchnorm",
+    "torch.distributed.fsdp.FullyShardedDataParallel", "apex.parallel.DistributedDataParallel",
+    "apex.parallel.convert_syncbn_model",
+})
+# ``nn.parallel.data_parallel(module, input)``: the module applied to the input.
+APPLY_FUNCS = frozenset({"torch.nn.parallel.data_parallel", "torch.nn.parallel.data_parallel.data_parallel"})
+# Objects whose methods return the module(s) they are given: ``fabric.setup(model, opt)``,
+# ``accelerator.prepare(model, opt, loader)``.
+SETUP_OWNERS = ("lightning.Fabric", "lightning.fabric.Fabric", "lightning_fabric.Fabric", "accelerate.Accelerator")
+SETUP_METHODS = frozenset({"setup", "setup_module", "prepare", "prepare_model", "setup_dataloaders",
+                           "prepare_data_loader"})
+TORCH_LOAD = "torch.load"
+# Library models whose head a script replaces (``model.fc = nn.Sequential(..., nn.Sigmoid())``).
+LIBRARY_MODELS = ("torchvision.models.", "timm.create_model", "timm.models.")
+HEAD_ATTRS = frozenset({"fc", "classifier", "head", "heads", "last_linear"})
+# Library training loops given a model and a loss together.
+SUPERVISED_TRAINERS = frozenset({"ignite.engine.create_supervised_trainer",
+                                 "ignite.engine.engine.create_supervised_trainer"})
+HF_TRAINERS = frozenset({"transformers.Trainer", "transformers.trainer.Trainer"})
+NO_GRAD_DECORATORS = frozenset({"torch.no_grad", "torch.inference_mode"})
 ITERABLE_DATASETS = (
     "torch.utils.data.IterableDataset", "torch.utils.data.ChainDataset", "torch.utils.data.IterDataPipe",
     "torch.utils.data.datapipes", "torchdata", "webdataset", "datasets.IterableDataset",

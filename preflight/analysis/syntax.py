@@ -85,6 +85,84 @@ def iterated_name(node: ast.expr) -> str:
     return source_of(node) if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) else ""
 
 
+_METRIC_METHODS = frozenset({"item", "detach", "tolist", "numpy"})
+_METRIC_CALLS = frozenset({"float", "log", "log_dict", "add_scalar", "grad"})
+
+
+def metric_loss_sites(tree: ast.AST) -> set[tuple[int, int]]:
+    """(line, col) of calls whose value is not a training loss: read as a number (``.item()``,
+    ``float(...)``), logged (``self.log(...)``, ``writer.add_scalar``), or differentiated for an
+    input (``torch.autograd.grad(loss, x)``, an adversarial attack), directly or through a name
+    that nothing in the same function calls ``backward`` on or returns; and
+    ``nll_loss(..., reduction="none")`` (a gather of probabilities, as a focal weight, not a loss)."""
+    sites: set[tuple[int, int]] = set()
+    for scope in ast.walk(tree):
+        if isinstance(scope, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)):
+            sites |= _metric_sites_in([n for b in ast.iter_child_nodes(scope) for n in ast.walk(b)])
+    return sites
+
+
+def _metric_sites_in(nodes: list[ast.AST]) -> set[tuple[int, int]]:
+    trained = _trained_names(nodes)
+    sites: set[tuple[int, int]] = set()
+    metric_names = set()
+    for n in nodes:
+        for inner in _metric_uses(n):
+            if isinstance(inner, ast.Call):
+                sites.add((inner.lineno, inner.col_offset))
+            elif isinstance(inner, ast.Name) and inner.id not in trained:
+                metric_names.add(inner.id)
+    for n in nodes:
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and len(n.targets) == 1 \
+                and isinstance(n.targets[0], ast.Name) and n.targets[0].id in metric_names:
+            sites.add((n.value.lineno, n.value.col_offset))
+        if isinstance(n, ast.Call) and source_of(n.func).endswith("nll_loss") and any(
+                k.arg == "reduction" and str_constant(k.value) == "none" for k in n.keywords):
+            sites.add((n.lineno, n.col_offset))
+    return sites
+
+
+def _trained_names(nodes: list[ast.AST]) -> set[str]:
+    """Names something calls ``backward`` on (``loss.backward()``, ``scaler.scale(loss).backward()``,
+    ``accelerator.backward(loss)``) or returns (a caller trains on them)."""
+    out: set[str] = set()
+    for n in nodes:
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "backward":
+            out.update(x.id for x in ast.walk(n.func.value) if isinstance(x, ast.Name))
+            out.update(x.id for a in n.args for x in ast.walk(a) if isinstance(x, ast.Name))
+        elif isinstance(n, ast.Return) and n.value is not None:
+            out.update(x.id for x in ast.walk(n.value) if isinstance(x, ast.Name))
+    return out
+
+
+def _metric_uses(n: ast.AST) -> list[ast.expr]:
+    """The expressions ``n`` reads as a metric: the receiver of ``.item()``, the argument of ``float()``,
+    ``self.log(name, value)``, ``torch.autograd.grad(value, x)``."""
+    if not isinstance(n, ast.Call):
+        return []
+    if isinstance(n.func, ast.Attribute) and n.func.attr in _METRIC_METHODS and not n.args:
+        return [n.func.value]
+    name = n.func.attr if isinstance(n.func, ast.Attribute) else n.func.id if isinstance(n.func, ast.Name) else ""
+    if name not in _METRIC_CALLS or not n.args:
+        return []
+    if name == "grad" and "autograd" not in source_of(n.func):
+        return []
+    return [n.args[1] if name in ("log", "add_scalar") and len(n.args) > 1 else n.args[0]]
+
+
+def trains_anywhere(tree: ast.AST) -> bool:
+    """The module calls ``backward()``, an optimizer's ``step()`` or a trainer's ``fit(...)`` somewhere."""
+    return any(_is_training_call(n) or (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                                        and n.func.attr == "fit" and bool(n.args))
+               for n in ast.walk(tree))
+
+
+def is_main_guard(test: ast.expr) -> bool:
+    """``if __name__ == "__main__":``"""
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and len(test.comparators) == 1 and str_constant(test.comparators[0]) == "__main__")
+
+
 def kw_true(e: ast.Call, name: str) -> bool:
     return any(k.arg == name and isinstance(k.value, ast.Constant) and k.value.value is True for k in e.keywords)
 

@@ -24,8 +24,23 @@ _STATIC_SCOPE = """
     run in order, so an activation applied after the loss (for metrics) does not count, and a
     `forward` that returns logits on one branch and probabilities on another is not reported.
     Names resolve through the file's imports: a local class called like a torch loss is not one.
-    Cross-file flow is out of scope: a model or loss imported from another file is unknown and is
-    never reported.
+    Wrappers keep what they wrap: `.to(device)`, `.cuda()`, `.float()`, `.train()` return their
+    receiver (a loss or a model), `nn.DataParallel`, `DistributedDataParallel`, `torch.compile`,
+    `fabric.setup` and `accelerator.prepare` return the module(s) they are given, and
+    `nn.parallel.data_parallel(module, x)` is the module applied to `x`. An activation passed to a
+    constructor (`Discriminator(f=torch.sigmoid)`, or a parameter default) is followed into the
+    attribute `forward` calls. Library loops handed a model and a loss together are followed
+    (ignite's `create_supervised_trainer`, HF `Trainer(compute_loss_func=...)`).
+    Evaluation paths are not training: a loss reached only under `torch.no_grad()` /
+    `torch.inference_mode()`, after `model.eval()`, or in a function named for validation or
+    testing (`validation_step`, `evaluate`, `test`, `val_epoch`) is not reported, because the
+    gradient the rule protects is never taken there; the same pair on a training path is.
+    A never-called `train(model, ...)` helper is followed only with what its callers pass: a
+    parameter named `model` is not assumed to be the file's model.
+    Files of the same project are followed: with the checked file's folder (and the packages
+    above it) as the import root, `from models import Net`, `from .models import Net` and
+    `import models.gan as gan` resolve to the project's files, each parsed and walked once
+    (never imported or run); a finding is reported where the loss is called.
 """
 
 
@@ -43,9 +58,10 @@ class _ActivationLoss(Rule):
             if flow is None:
                 return
             for pair in flow.pairs.values():
-                if pair.act.kind != self.act or pair.loss != self.loss:
+                if pair.act.kind != self.act or pair.loss != self.loss or pair.eval_only:
                     continue
-                where = "in the call" if pair.act.line == pair.line else f"at line {pair.act.line}"
+                where = f"at {pair.act.path}:{pair.act.line}" if pair.act.path else \
+                    "in the call" if pair.act.line == pair.line else f"at line {pair.act.line}"
                 yield self.finding(
                     f"`{pair.arg}` passes through {pair.act.how} ({where}) before {pair.loss_name}: {self.why}",
                     path=subject.display, line=pair.line, col=subject.column(pair.line, pair.col),

@@ -64,11 +64,18 @@ class UnshuffledTrainingLoader(Rule):
     Time series that must keep their order: suppress it on the line with
     `# preflight: ignore[PF203]`.
 
+    `DataLoader(ds, **train_kwargs)` reads the dict where it is built in the code (`{...}`,
+    `dict(...)`, `.update(...)`, `d["shuffle"] = True`): a training loader whose `shuffle=True` is
+    set on one branch only (`if use_cuda: train_kwargs.update(shuffle=True, ...)`) does not shuffle
+    on the other, and is reported with that branch named.
+
     Not reported: `shuffle=<expression>` (decided at runtime), a `sampler=` or `batch_sampler=`,
-    `*args`/`**kwargs` (unknown), an `IterableDataset` (it orders itself), a name that does not
-    resolve to `torch.utils.data.DataLoader` (a local function called `DataLoader`), a loader with
-    no training hint. Cross-file flow is out of scope: a dataset class imported from another file
-    is not known to be an `IterableDataset`, and a loader built in another file is not seen.
+    `*args` or a `**dict` not built in the code (unknown), an `IterableDataset` (it orders itself),
+    a name that does not resolve to `torch.utils.data.DataLoader` (a local function called
+    `DataLoader`), a loader with no training hint, a loader only ever iterated on evaluation paths
+    (under `torch.no_grad()`, feature extraction) or built in an `if __name__ == "__main__":` smoke
+    test of a file that never trains. A loader built in another file of the project is that file's:
+    it is not reported where it is imported.
 
     ## Options
     - `max_runs_z` (default -5.0, runtime): a sequential loader is reported only when the runs
@@ -103,7 +110,7 @@ class UnshuffledTrainingLoader(Rule):
         if flow is None:
             return
         for fact in flow.loaders:
-            if fact.shuffle != "no" or fact.role != "train" or fact.iterable:
+            if fact.shuffle != "no" or fact.role != "train" or fact.iterable or fact.foreign:
                 continue
             context = _describe(fact)
             yield self.finding(f"{context} does not shuffle: {fact.reason}", path=subject.display,

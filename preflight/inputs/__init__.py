@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.errors import PreflightError
-from preflight.inputs.pysource import read_python
+from preflight.inputs.pysource import read_python, read_python_prefiltered
 
 if TYPE_CHECKING:
     from preflight.inputs.options import ReadOptions
@@ -72,13 +72,19 @@ def reader_for(path: Path) -> Reader | None:
 
 def expand(paths: list[str | os.PathLike]) -> list[Path]:
     """The files to check, in a stable order. A missing path is an error; a directory is walked."""
-    out: list[Path] = []
+    return [p for p, _ in expand_walked(paths)]
+
+
+def expand_walked(paths: list[str | os.PathLike]) -> list[tuple[Path, bool]]:
+    """``expand``, each file with whether it was found by walking a folder (not named itself)."""
+    out: list[tuple[Path, bool]] = []
     seen: set[str] = set()
     for raw in paths:
         p = Path(raw)
         if not os.path.lexists(p):
             raise PreflightError("no such file or directory", p)
-        if p.is_dir():
+        walked = p.is_dir()
+        if walked:
             found = _walk(p)
             if not found:
                 raise PreflightError(f"holds no files preflight reads ({', '.join(sorted(READERS))})", p)
@@ -92,7 +98,7 @@ def expand(paths: list[str | os.PathLike]) -> list[Path]:
             key = os.path.normpath(f)
             if key not in seen:
                 seen.add(key)
-                out.append(f)
+                out.append((f, walked))
     return out
 
 
@@ -121,6 +127,18 @@ def read_path(path: Path, options: ReadOptions) -> Any:
     reader = reader_for(path)
     if reader is None:
         raise PreflightError("is not a file type preflight reads", path)
+    return _read_with(reader, path, options)
+
+
+def read_walked(path: Path, options: ReadOptions) -> Any:
+    """A file found by walking a folder: as ``read_path``, except that a ``.py`` file that cannot
+    hold a finding (the cheap text test of ``pysource.might_hold_finding``) is not parsed."""
+    if path.suffix.lower() in (".py", ".pyw"):
+        return _read_with(read_python_prefiltered, path, options)
+    return read_path(path, options)
+
+
+def _read_with(reader: Reader, path: Path, options: ReadOptions) -> Any:
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:

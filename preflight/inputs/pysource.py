@@ -28,11 +28,36 @@ def read_python(path: Path, options: Any = None) -> CodeSubject:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise PreflightError(f"could not be read ({exc.strerror or exc})", path) from None
-    return code_subject(data, display=str(path), path=str(path))
+    return code_subject(data, display=str(path), path=str(path), project=True)
 
 
-def code_subject(source: str | bytes, display: str = "<string>", path: str | None = None) -> CodeSubject:
-    """Parse Python source (bytes are decoded as Python would: BOM, PEP 263 coding line, else UTF-8)."""
+def might_hold_finding(data: bytes) -> bool:
+    """The cheap text test: a framework's name and a loss the rules pair (or a DataLoader) both appear."""
+    from preflight.analysis.names import FRAMEWORK_TEXT_RE, TRAINING_TEXT_RE
+
+    return TRAINING_TEXT_RE.search(data) is not None and FRAMEWORK_TEXT_RE.search(data) is not None
+
+
+def read_python_prefiltered(path: Path, options: Any = None) -> CodeSubject:
+    """The reader for ``.py`` files found by walking a folder: a file that fails the cheap text test
+    is decoded (an unreadable file is still reported) but neither parsed nor analysed."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise PreflightError(f"could not be read ({exc.strerror or exc})", path) from None
+    if might_hold_finding(data):
+        return code_subject(data, display=str(path), path=str(path), project=True)
+    text = decode_source(data, str(path))
+    if "\x00" in text:
+        raise PreflightError("is not Python source (it holds NUL bytes: a binary file?); exclude it from the check",
+                             str(path))
+    return CodeSubject(path=str(path), display=str(path), source=text, tree=None, lines=text.splitlines())
+
+
+def code_subject(source: str | bytes, display: str = "<string>", path: str | None = None,
+                 project: bool = False) -> CodeSubject:
+    """Parse Python source (bytes are decoded as Python would: BOM, PEP 263 coding line, else UTF-8).
+    ``project``: the source is the file at ``path``, read with the project around it (its imports)."""
     text = decode_source(source, display) if isinstance(source, bytes) else source
     if "\x00" in text:
         raise PreflightError("is not Python source (it holds NUL bytes: a binary file?); exclude it from the check",
@@ -54,8 +79,23 @@ def code_subject(source: str | bytes, display: str = "<string>", path: str | Non
     lines = text.splitlines()
     subject = CodeSubject(path=path, display=display, source=text, tree=tree, lines=lines,
                           ignores=suppressions(text))
-    subject.analyse()
+    analyse_subject(subject, project)
     return subject
+
+
+def analyse_subject(subject: CodeSubject, project: bool = True) -> None:
+    """The flow analysis; a file on disk is read as part of its project (its imports of the
+    project's modules are followed, and its walk is shared with the files that import it)."""
+    if subject.path is None or not project:
+        subject.analyse()
+        return
+    from preflight.analysis import analyse
+
+    try:
+        subject.flow = analyse(subject.tree, subject.path)
+    except RecursionError:
+        subject.flow = None
+        subject.notes.append("nested too deeply to follow its values; the setup rules (PF203, PF3xx) were skipped")
 
 
 def decode_source(data: bytes, display: str) -> str:
