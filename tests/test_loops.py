@@ -66,6 +66,16 @@ def test_pf501_an_unknown_helper_that_gets_the_optimizer_is_not_judged_but_a_loc
     assert codes(no_zero_in_helper) == ["PF501"]
 
 
+
+def test_pf501_an_unresolved_helper_named_for_clearing_gradients_is_taken_at_its_word():
+    # yunjey/pytorch-tutorial's GAN calls reset_grad(); imported from another file it cannot be read
+    assert codes(TRAIN.format(zero="reset_grad()")) == []
+    assert codes(TRAIN.format(zero="self_clear_gradients()")) == []
+    assert codes(TRAIN.format(zero="reset_state()")) == ["PF501"]  # a name that says nothing about gradients
+    defined_empty = "def reset_grad():\n    pass\n" + TRAIN.format(zero="reset_grad()")
+    assert codes(defined_empty) == ["PF501"]  # a helper it can read is judged by what it does
+
+
 # --- PF502 -------------------------------------------------------------------------------------
 
 EVAL = """

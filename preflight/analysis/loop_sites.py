@@ -21,6 +21,14 @@ def _trains(m: lp.LoopModule, calls: list[lp.CallFact]) -> bool:
     return any(c.attr in lp.BACKWARD for c in calls) or any(h.backward for h in m.helpers_in(calls))
 
 
+# An unresolved helper (imported from another file) named for clearing gradients is taken at its word.
+ZEROING_NAME = re.compile(r"(zero|reset|clear).*grad|grad.*(zero|reset|clear)", re.IGNORECASE)
+
+
+def _may_zero(m: lp.LoopModule, c: lp.CallFact) -> bool:
+    return m.summary_of(c) is None and bool(ZEROING_NAME.search(c.name))
+
+
 def unzeroed_steps(m: lp.LoopModule) -> Iterator[tuple[lp.CallFact, bool]]:
     """PF501: (the step call, whether zero_grad is called elsewhere in the function) of each innermost
     loop that calls backward() and an optimizer's step() but never zeroes the gradients in it."""
@@ -31,8 +39,10 @@ def unzeroed_steps(m: lp.LoopModule) -> Iterator[tuple[lp.CallFact, bool]]:
             if any(lo.parent == index for lo in f.loops if lo.index in both):
                 continue  # an inner loop trains: judge that one
             calls = f.in_loop(index)
-            zeroed = any(map(lp.is_zero_grad, calls)) or any(h.zero_grad for h in m.helpers_in(calls)) or any(
-                a.augmented is None and any(t.endswith(".grad") for t in a.targets) for a in f.assigns_in(index))
+            zeroed = (any(map(lp.is_zero_grad, calls)) or any(h.zero_grad for h in m.helpers_in(calls))
+                      or any(_may_zero(m, c) for c in calls)
+                      or any(a.augmented is None and any(t.endswith(".grad") for t in a.targets)
+                             for a in f.assigns_in(index)))
             if not zeroed:
                 step = next(c for c in calls if lp.is_step(c))
                 yield step, any(map(lp.is_zero_grad, f.calls))

@@ -15,6 +15,12 @@ G = G.to(device)
 
 criterion = nn.BCELoss()
 d_optimizer = torch.optim.Adam(D.parameters(), lr=0.0002)
+g_optimizer = torch.optim.Adam(G.parameters(), lr=0.0002)
+
+
+def reset_grad():
+    d_optimizer.zero_grad()
+    g_optimizer.zero_grad()
 
 for epoch in range(num_epochs):
     for i, (images, _) in enumerate(data_loader):
