@@ -87,7 +87,8 @@ def check_paths(paths: Sequence[str | os.PathLike], config: Config, options: Run
     rows are read, ``on_file(name)`` after a file was read.
     """
     files = expand(list(paths))
-    read = ReadOptions(target=config.target, target_source=config.target_source, on_rows=on_rows)
+    read = ReadOptions(target=config.target, target_source=config.target_source, task=config.task,
+                       task_source=config.task_source, on_rows=on_rows)
     return check_subjects((_lazy(f, read, on_read, i, len(files)) for i, f in enumerate(files)), config, options,
                           on_file=on_file)
 

@@ -84,8 +84,9 @@ class UnnormalizedFeature(Rule):
     - `max_abs_mean` (default 5.0): fire when |mean| exceeds this.
     - `max_std` (default 10.0): fire when the standard deviation exceeds this.
     - `min_std` (default 0.001): fire when a non-constant feature's standard deviation is below this.
-    - `max_columns` (default 10): report this many columns one by one and the rest in one finding,
-      so a table of 784 raw pixels gives 11 findings, not 784.
+    - `max_columns` (default 10): report up to this many columns one by one; when more are flagged,
+      one finding for the table counts them all and names the first 10 with their numbers (784 raw
+      pixels give one finding, not 784), and its probe standardizes every numeric feature.
     Binary (0/1) features and constant features (PF103) are never flagged.
     Calibrated on scikit-learn data: `make_classification`, `make_circles`, `make_moons` and
     standardized features stay silent (their |mean| < 3, std < 5); heart rate (mean 92), breast cancer
@@ -127,7 +128,10 @@ class UnnormalizedFeature(Rule):
                 reasons.append(f"std {fmt(std)}")
             flagged.append((name, mean, std, reasons))
         limit = int(opts["max_columns"])
-        for name, mean, std, reasons in flagged[:limit]:
+        if len(flagged) > limit:
+            yield self._grouped(subject, flagged, limit)
+            return
+        for name, mean, std, reasons in flagged:
             yield self.finding(
                 f"{', '.join(reasons)}; a network expects inputs near mean 0, std 1",
                 path=subject.display, column=name,
@@ -135,12 +139,23 @@ class UnnormalizedFeature(Rule):
                     "or put nn.BatchNorm1d first" if math.isfinite(std) else
                     f"rescale {name} first (its values overflow float32 and its variance float64), then standardize",
             )
-        rest = flagged[limit:]
-        if rest:
-            names = ", ".join(repr(r[0]) for r in rest[:5]) + (", ..." if len(rest) > 5 else "")
-            yield self.finding(f"and {len(rest)} more features far from mean 0, std 1: {names}",
-                               path=subject.display,
-                               fix="standardize every numeric feature, or put nn.BatchNorm1d first")
+
+    def _grouped(self, subject: TableSubject, flagged: list[tuple[str, float, float, list[str]]],
+                 limit: int) -> Finding:
+        """One finding for a wide table: every flagged feature counted, the first ``limit`` with their
+        numbers; its fix (and its probe, ``probe_columns``) standardizes every numeric feature."""
+        shown = "; ".join(f"{name!r} mean {fmt(mean)}, std {fmt(std)}" for name, mean, std, _ in flagged[:limit])
+        more = len(flagged) - limit
+        return self.finding(
+            f"{len(flagged)} features far from mean 0, std 1: {shown}" + (f"; and {more} more" if more else ""),
+            path=subject.display, fix="standardize every numeric feature, or put nn.BatchNorm1d first")
+
+    def probe_columns(self, subject: Any, flagged: Sequence[str]) -> list[str]:
+        """The flagged columns; none flagged by name (the one finding of a wide table): every feature this
+        rule compared, as that finding's fix standardizes them all."""
+        if flagged or not isinstance(subject, TableSubject):
+            return list(flagged)
+        return [name for name, _, _ in feature_scales(subject)]
 
 
 class MixedFeatureScales(Rule):

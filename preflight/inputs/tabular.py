@@ -28,6 +28,10 @@ from preflight.stats.table import TableStats
 TARGET_NAMES = ("label", "labels", "target", "y", "class", "outcome", "response", "diagnosis",
                 "survived", "churn", "is_fraud", "default")
 MAX_CLASSES = 20  # a numeric target with more distinct values than this is a regression target
+# An integer target whose values are spread out (more than SPREAD x as wide as their count: 120, 135,
+# 142 pounds) or too many for its rows (fewer than MIN_ROWS_PER_CLASS rows a value) is a quantity.
+SPREAD = 2
+MIN_ROWS_PER_CLASS = 5
 SAMPLE_ROWS = 8192  # rows kept in the ordered sample (the probe trains on at most half of them)
 MAX_SAMPLE_CELLS = 4_000_000  # bound on the sample's memory for very wide tables
 # A table wider than this is refused: 100,000 columns take 20 s and 1.5 GB for three rows, and a
@@ -104,7 +108,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
     columns = [Column(n, _refine_kind(n, kinds[n], stats), str(schema[n])) for n in names]
     subject = TableSubject(path=path, display=display, columns=columns, stats=stats, target=target,
                            target_reason=reason, notes=list(notes or []))
-    _finish_subject(subject, schema)
+    _finish_subject(subject, schema, options)
     return subject
 
 
@@ -175,10 +179,12 @@ def _as_float(col: pl.Series) -> np.ndarray:
 
 # --- after the pass --------------------------------------------------------------------------
 
-def _finish_subject(subject: TableSubject, schema: pl.Schema) -> None:
+def _finish_subject(subject: TableSubject, schema: pl.Schema, options: ReadOptions) -> None:
     """Set what is judged from the whole table: the time column, the task, the sample, the fingerprint."""
     subject.time_column = next((c.name for c in subject.columns if c.kind == "datetime"), None)
     subject.task = _task(subject, schema)
+    if options.task is not None and subject.target is not None:
+        subject.task = _given_task(subject, options)
     subject.sample = _finish_sample(subject)
     subject.fingerprint = _fingerprint(subject)
 
@@ -213,9 +219,38 @@ def _task(subject: TableSubject, schema: pl.Schema) -> Task | None:
     if not dtype.is_numeric() or dtype == pl.Boolean:
         return "binary" if len(values) <= 2 else "multiclass"
     integral = all(float(v).is_integer() for v in values)
-    if integral and len(values) <= MAX_CLASSES:
-        return "binary" if len(values) <= 2 else "multiclass"
-    return "regression"
+    if not integral or len(values) > MAX_CLASSES:
+        return "regression"
+    if len(values) <= 2:
+        return "binary"
+    return "regression" if reads_as_quantity([float(v) for v in values], sum(counts.counts.values())) else "multiclass"
+
+
+def reads_as_quantity(values: list[float], n: int) -> bool:
+    """Whether an integer target with a few distinct ``values`` (3 or more) over ``n`` rows is a quantity
+    (a body weight in pounds: spread out, few rows a value) rather than class codes (0..k-1)."""
+    k = len(values)
+    span = max(values) - min(values) + 1
+    return span > SPREAD * k or n < MIN_ROWS_PER_CLASS * k
+
+
+def _given_task(subject: TableSubject, options: ReadOptions) -> Task:
+    """The task named with --task / task = / task=, checked against the target's values."""
+    task = options.task
+    counts = subject.stats.target_counts
+    k = len(counts.counts)
+    where = f"{options.task_source} {task}"
+    if task == "regression":
+        if not subject.stats.has(subject.target or ""):
+            raise PreflightError(f"{where}: the target {subject.target!r} is not numeric", subject.display)
+        return "regression"
+    if task == "binary" and (counts.overflow or k > 2):
+        raise PreflightError(f"{where}: the target {subject.target!r} has more than two values "
+                             f"({'many' if counts.overflow else k})", subject.display)
+    if task == "multiclass" and counts.overflow:
+        raise PreflightError(f"{where}: the target {subject.target!r} has too many distinct values for classes",
+                             subject.display)
+    return "binary" if task == "binary" else "multiclass"
 
 
 def _finish_sample(subject: TableSubject) -> TableSample | None:
