@@ -49,8 +49,8 @@ def cli() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Read this config file instead of discovering [tool.preflight].")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no file summaries, tally or progress.")
-def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str, output: Path | None, select: tuple[str, ...],
-          ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool, no_probe: bool,
+def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str, output: Path | None,
+          select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool, no_probe: bool,
           probe_budget: float | None, no_cache: bool, config_path: Path | None, quiet: bool) -> None:
     """Check data files (CSV, Parquet, .npy/.npz), training scripts (.py, read without running them)
     and directories of them."""

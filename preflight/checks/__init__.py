@@ -11,8 +11,12 @@ from preflight.checks.activation import (
     SoftmaxBeforeNLLLoss,
 )
 from preflight.checks.base import Option, Rule
+from preflight.checks.codes import CategoryCodesAsNumbers
+from preflight.checks.duplicates import DuplicateRows
 from preflight.checks.identifiers import IdLikeColumn
+from preflight.checks.leak import SuspectedTargetLeak
 from preflight.checks.loader import SingleClassBatches, UnshuffledTrainingLoader
+from preflight.checks.missing import MissingTarget, MissingTextValues
 from preflight.checks.order import LabelSortedRows, TargetSortedRows
 from preflight.checks.scale import ConstantFeature, MixedFeatureScales, NonFiniteValues, UnnormalizedFeature
 
@@ -22,6 +26,11 @@ ALL_RULES: tuple[Rule, ...] = (
     ConstantFeature(),
     NonFiniteValues(),
     IdLikeColumn(),
+    CategoryCodesAsNumbers(),
+    SuspectedTargetLeak(),
+    DuplicateRows(),
+    MissingTarget(),
+    MissingTextValues(),
     LabelSortedRows(),
     TargetSortedRows(),
     UnshuffledTrainingLoader(),

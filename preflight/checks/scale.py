@@ -32,11 +32,13 @@ def fmt(x: float) -> str:
 
 def feature_scales(subject: TableSubject) -> list[tuple[str, float, float]]:
     """(name, mean, std) of every numeric, non-binary, non-constant feature with finite values,
-    row identifiers (PF105's) left out."""
+    row identifiers (PF105's) and category codes (PF106's) left out: neither is to be standardized."""
+    from preflight.checks.codes import CategoryCodesAsNumbers, code_columns
     from preflight.checks.identifiers import IdLikeColumn, id_like_columns
 
     stats = subject.stats
     ids = {ev.name for ev in id_like_columns(subject, IdLikeColumn.defaults())}
+    ids |= {ev.name for ev in code_columns(subject, CategoryCodesAsNumbers.defaults())}
     out = []
     for c in subject.features:
         if c.kind != "numeric" or c.name in ids:
@@ -87,7 +89,8 @@ class UnnormalizedFeature(Rule):
     - `max_columns` (default 10): report up to this many columns one by one; when more are flagged,
       one finding for the table counts them all and names the first 10 with their numbers (784 raw
       pixels give one finding, not 784), and its probe standardizes every numeric feature.
-    Binary (0/1) features and constant features (PF103) are never flagged.
+    Binary (0/1) features and constant features (PF103) are never flagged, nor are identifiers
+    (PF105: drop them) and category codes (PF106: one-hot them), which are not to be standardized.
     Calibrated on scikit-learn data: `make_classification`, `make_circles`, `make_moons` and
     standardized features stay silent (their |mean| < 3, std < 5); heart rate (mean 92), breast cancer
     `mean area` (mean 655) and wine `proline` (mean 747) fire.
@@ -265,8 +268,9 @@ class ConstantFeature(Rule):
 class NonFiniteValues(Rule):
     """
     ## What it does
-    Flags missing values, NaN and +/-inf in a numeric feature or in the target, with their counts
-    and the first rows that hold them.
+    Flags missing values, NaN and +/-inf in a numeric feature, with their counts and the first rows
+    that hold them. A missing target is PF109's (drop those rows, never impute them); missing text
+    cells are PF110's.
 
     ## Why is this bad?
     One NaN in a batch makes that batch's loss NaN; its gradient makes every weight NaN, and
@@ -292,7 +296,7 @@ class NonFiniteValues(Rule):
 
     code = "PF104"
     name = "non-finite-values"
-    summary = "A feature or the target holds missing values, NaN or infinity."
+    summary = "A numeric feature holds missing values, NaN or infinity."
     subject = TableSubject
     fix = "drop the rows or impute the values (the training split's mean or median) before training"
     fix_object = Impute("mean")
@@ -301,6 +305,8 @@ class NonFiniteValues(Rule):
         stats = subject.stats
         m = stats.moments
         for i, name in enumerate(stats.numeric):
+            if name == subject.target:
+                continue  # a missing target is PF109's: drop those rows, never impute them
             parts = []
             nan = int(m.nonfinite[i] - m.pos_inf[i] - m.neg_inf[i])
             for count, word in ((int(m.missing[i]), "missing"), (nan, "NaN"), (int(m.pos_inf[i]), "+inf"),
@@ -309,14 +315,9 @@ class NonFiniteValues(Rule):
                     parts.append(f"{count} {word}")
             if not parts:
                 continue
-            if name != subject.target and int(m.n[i]) == 0:
+            if int(m.n[i]) == 0:
                 continue  # a feature with no finite value at all is PF103's
             rows = stats.first_bad.get(name, [])
             where = f" (first at rows {', '.join(str(r + 1) for r in rows)})" if rows else ""
-            role = "target" if name == subject.target else "feature"
-            yield self.finding(f"{', '.join(parts)} of {subject.n_rows} rows in this {role}{where}",
+            yield self.finding(f"{', '.join(parts)} of {subject.n_rows} rows in this feature{where}",
                                path=subject.display, column=name)
-        t = subject.target
-        if t is not None and not stats.has(t) and stats.target_missing:
-            yield self.finding(f"{stats.target_missing} missing of {subject.n_rows} rows in the target",
-                               path=subject.display, column=t)

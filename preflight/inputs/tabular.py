@@ -22,7 +22,9 @@ from preflight.inputs.options import ReadOptions
 from preflight.inputs.subject import Column, ColumnKind, TableSample, TableSubject, Task
 from preflight.stats.batch_moments import Plan, batch_moments, column, moment_plan
 from preflight.stats.moments import Moments
+from preflight.stats.names import is_id_name
 from preflight.stats.table import TableStats
+from preflight.stats.timeorder import time_order
 
 # Column names taken as the target when --target is not given, in order of preference.
 TARGET_NAMES = ("label", "labels", "target", "y", "class", "outcome", "response", "diagnosis",
@@ -37,6 +39,8 @@ MAX_SAMPLE_CELLS = 4_000_000  # bound on the sample's memory for very wide table
 # A table wider than this is refused: 100,000 columns take 20 s and 1.5 GB for three rows, and a
 # header that wide is more often a transposed file or a data row than a training table.
 MAX_COLUMNS = 50_000
+# Cells of a text column that stand for a missing value (compared stripped and lower-cased).
+PLACEHOLDERS = ("", "na", "n/a", "nan", "null", "none", "?", "-")
 
 
 def classify(name: str, dtype: pl.DataType) -> ColumnKind:
@@ -92,6 +96,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
             if n == 0:
                 continue
             _add_batch(batch, offset, stats, plan, numeric, features, target, target_is_float)
+            _add_rows(batch, stats, names, target, [n for n in names if kinds[n] in ("text", "categorical")])
             offset += n
             if options.on_rows is not None:
                 options.on_rows(n)
@@ -135,6 +140,28 @@ def _add_batch(batch: pl.DataFrame, offset: int, stats: TableStats, plan: Plan, 
     keep = stats.sample.take(offset, batch.height)
     if len(keep):
         stats.sample.add(offset + keep, _sample_block(batch, features, target, keep))
+
+
+def _add_rows(batch: pl.DataFrame, stats: TableStats, names: list[str], target: str | None,
+              text: list[str]) -> None:
+    """Row hashes (features; features and target; identifier-named columns left out, as they make every
+    row unique) and the missing cells of text columns."""
+    feats = [n for n in names if n != target and not is_id_name(n)]
+    if feats:
+        f = batch.select(feats).hash_rows(seed=17).to_numpy().astype(np.uint64)
+        w = batch.select([*feats, target]).hash_rows(seed=29).to_numpy().astype(np.uint64) \
+            if target is not None else f
+        stats.row_hashes.add(f, w)
+    if text:
+        exprs = []
+        for i, n in enumerate(text):
+            s = pl.col(n).cast(pl.String)
+            placeholder = s.str.strip_chars().str.to_lowercase().is_in(PLACEHOLDERS)
+            words = s.is_not_null() & ~placeholder & s.str.strip_chars().cast(pl.Float64, strict=False).is_null()
+            exprs += [s.is_null().sum().alias(f"m{i}"), placeholder.sum().alias(f"p{i}"), words.sum().alias(f"w{i}")]
+        row = batch.select(exprs).row(0)
+        for i, n in enumerate(text):
+            stats.add_text_missing(n, int(row[3 * i]), int(row[3 * i + 1]), int(row[3 * i + 2]))
 
 
 def _track_bad_rows(batch: pl.DataFrame, numeric: list[str], m: Moments, stats: TableStats,
@@ -186,6 +213,10 @@ def _finish_subject(subject: TableSubject, schema: pl.Schema, options: ReadOptio
     if options.task is not None and subject.target is not None:
         subject.task = _given_task(subject, options)
     subject.sample = _finish_sample(subject)
+    if subject.time_column is None and subject.sample is not None:
+        order = time_order(subject.sample.features, subject.sample.X)
+        if order is not None:
+            subject.time_column, subject.time_order = order.column, order
     subject.fingerprint = _fingerprint(subject)
 
 
