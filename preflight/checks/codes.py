@@ -98,7 +98,8 @@ def code_columns(subject: TableSubject, opts: Mapping[str, Any]) -> list[CodeEvi
     for j, name in enumerate(sample.features):
         if name in ids or kinds.get(name) != "numeric" or is_time_name(name) or name == subject.time_column:
             continue
-        ev = code_evidence(name, sample.X[:, j], sample.y, subject.task, int(opts["max_values"]))
+        with np.errstate(over="ignore", invalid="ignore"):  # values near the float64 limit
+            ev = code_evidence(name, sample.X[:, j], sample.y, subject.task, int(opts["max_values"]))
         if ev is not None and is_codes(ev, opts):
             out.append(ev)
     return out

@@ -43,7 +43,7 @@ def chance_duplicates(subject: TableSubject, rows: int) -> float:
         col = sample.X[:, j]
         col = np.where(np.isfinite(col), col, np.inf)  # every missing cell agrees with every other
         _, counts = np.unique(col, return_counts=True)
-        share = counts / counts.sum()
+        share = counts / counts.sum()  # counts of a sample: no overflow
         log_q += math.log(max(float((share ** 2).sum()), 1e-300))
     return min(float(rows), rows * (rows - 1) / 2 * math.exp(log_q))
 

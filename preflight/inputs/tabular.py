@@ -146,22 +146,26 @@ def _add_rows(batch: pl.DataFrame, stats: TableStats, names: list[str], target: 
               text: list[str]) -> None:
     """Row hashes (features; features and target; identifier-named columns left out, as they make every
     row unique) and the missing cells of text columns."""
-    feats = [n for n in names if n != target and not is_id_name(n)]
+    feats = [n for n in names if n != target and not is_id_name(n) and _hashable(batch.schema[n])]
     if feats:
-        f = batch.select(feats).hash_rows(seed=17).to_numpy().astype(np.uint64)
-        w = batch.select([*feats, target]).hash_rows(seed=29).to_numpy().astype(np.uint64) \
-            if target is not None else f
+        cols = [batch.get_column(n).alias(f"c{i}") for i, n in enumerate(feats)]  # names may be regexes
+        f = pl.DataFrame(cols).hash_rows(seed=17).to_numpy().astype(np.uint64)
+        w = f
+        if target is not None and _hashable(batch.schema[target]):
+            w = pl.DataFrame([*cols, column(batch, target)]).hash_rows(seed=29).to_numpy().astype(np.uint64)
         stats.row_hashes.add(f, w)
-    if text:
-        exprs = []
-        for i, n in enumerate(text):
-            s = pl.col(n).cast(pl.String)
-            placeholder = s.str.strip_chars().str.to_lowercase().is_in(PLACEHOLDERS)
-            words = s.is_not_null() & ~placeholder & s.str.strip_chars().cast(pl.Float64, strict=False).is_null()
-            exprs += [s.is_null().sum().alias(f"m{i}"), placeholder.sum().alias(f"p{i}"), words.sum().alias(f"w{i}")]
-        row = batch.select(exprs).row(0)
-        for i, n in enumerate(text):
-            stats.add_text_missing(n, int(row[3 * i]), int(row[3 * i + 1]), int(row[3 * i + 2]))
+    for n in text:
+        if batch.schema[n] not in (pl.String, pl.Categorical) and not isinstance(batch.schema[n], pl.Enum):
+            continue  # lists, structs, binary: not text cells
+        s = column(batch, n).cast(pl.String)
+        stripped = s.str.strip_chars()
+        placeholder = stripped.str.to_lowercase().is_in(PLACEHOLDERS).fill_null(False)
+        words = s.is_not_null() & ~placeholder & stripped.cast(pl.Float64, strict=False).is_null()
+        stats.add_text_missing(n, s.null_count(), int(placeholder.sum()), int(words.sum()))
+
+
+def _hashable(dtype: pl.DataType) -> bool:
+    return not dtype.is_nested() and dtype != pl.Object
 
 
 def _track_bad_rows(batch: pl.DataFrame, numeric: list[str], m: Moments, stats: TableStats,
