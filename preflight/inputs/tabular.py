@@ -89,6 +89,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
     stats = TableStats.start(numeric, sample_capacity=capacity)
     plan = moment_plan(numeric, schema)
     target_is_float = target is not None and schema[target].is_float()
+    text = _text_columns(names, kinds)
     offset = 0
     try:
         for batch in batches:
@@ -96,7 +97,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
             if n == 0:
                 continue
             _add_batch(batch, offset, stats, plan, numeric, features, target, target_is_float)
-            _add_rows(batch, stats, names, target, [n for n in names if kinds[n] in ("text", "categorical")])
+            _add_rows(batch, stats, names, target, text)
             offset += n
             if options.on_rows is not None:
                 options.on_rows(n)
@@ -115,6 +116,10 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
                            target_reason=reason, notes=list(notes or []))
     _finish_subject(subject, schema, options)
     return subject
+
+
+def _text_columns(names: list[str], kinds: dict[str, ColumnKind]) -> list[str]:
+    return [n for n in names if kinds[n] in ("text", "categorical")]
 
 
 def too_many_columns(n: int, display: str) -> PreflightError:
