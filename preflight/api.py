@@ -19,7 +19,7 @@ from preflight.inputs.options import ReadOptions
 
 
 def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, probe: bool = True,
-          select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
+          select: Iterable[str] | None = None, ignore: Iterable[str] | None = None, task: str | None = None,
           config: cfg.Config | Mapping[str, Any] | str | os.PathLike | None = None) -> Report:
     """Check ``obj`` and return a ``Report``.
 
@@ -33,7 +33,8 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
     """
     conf = _config(config)
     conf = conf.with_overrides(select=_codes(select, "select"), ignore=_codes(ignore, "ignore"),
-                               target=target if isinstance(target, str) else None, target_source="target=")
+                               target=target if isinstance(target, str) else None, target_source="target=",
+                               task=task, task_source="task=")
     hook = None
     if probe:
         from preflight.probes import make_hook, settings_from_config
@@ -88,7 +89,8 @@ def _merge(a: Report, b: Report) -> Report:
 def _subject(obj: Any, target: Any, conf: cfg.Config) -> Any:
     kind = type(obj).__module__.split(".")[0]
     if kind in ("pandas", "polars") and hasattr(obj, "columns"):
-        return frame_subject(obj, target=conf.target, display="<DataFrame>", target_source=conf.target_source)
+        return frame_subject(obj, target=conf.target, display="<DataFrame>", target_source=conf.target_source,
+                             task=conf.task, task_source=conf.task_source)
     if kind == "torch" and hasattr(obj, "detach"):
         obj = obj.detach().cpu().numpy()
     if isinstance(obj, np.ndarray):
@@ -99,7 +101,7 @@ def _subject(obj: Any, target: Any, conf: cfg.Config) -> Any:
             raise PreflightError(f"target={labels!r} names a column, but an array has none: pass the labels "
                                  "themselves (an array or Tensor with one label per row)")
         return array_subject(obj, None if labels is None else np.asarray(labels), display="<array>", path=None,
-                             options=ReadOptions(target=None))
+                             options=ReadOptions(target=None, task=conf.task, task_source=conf.task_source))
     raise PreflightError(f"preflight.check cannot read a {type(obj).__name__}: pass a path, a DataFrame, "
                          "an array or a Tensor")
 

@@ -31,6 +31,8 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--target", metavar="COLUMN", help="The label/target column (default: inferred from its name).")
+@click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), default=None,
+              help="The learning task (default: inferred from the target's values).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -47,8 +49,8 @@ def cli() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Read this config file instead of discovering [tool.preflight].")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no file summaries, tally or progress.")
-def check(paths: tuple[str, ...], target: str | None, fmt: str, output: Path | None, select: tuple[str, ...],
-          ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool, no_probe: bool,
+def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str, output: Path | None,
+          select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool, no_probe: bool,
           probe_budget: float | None, no_cache: bool, config_path: Path | None, quiet: bool) -> None:
     """Check data files (CSV, Parquet, .npy/.npz), training scripts (.py, read without running them)
     and directories of them."""
@@ -59,7 +61,7 @@ def check(paths: tuple[str, ...], target: str | None, fmt: str, output: Path | N
     if config_path is not None and not config_path.is_file():
         raise PreflightError("no such config file", config_path)
     config = cfg.load(config_path if config_path is not None else cfg.discover())
-    config = config.with_overrides(select=_codes(select), ignore=_codes(ignore), target=target)
+    config = config.with_overrides(select=_codes(select), ignore=_codes(ignore), target=target, task=task)
     hook = None
     if not no_probe:
         from preflight.probes import make_hook, settings_from_config
@@ -147,6 +149,8 @@ def explain(code: str) -> None:
               help="Columns the fix applies to (default: the ones the rule flags; "
                    "PF102 always standardizes every numeric feature).")
 @click.option("--target", metavar="COLUMN", help="The label/target column (default: inferred from its name).")
+@click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), default=None,
+              help="The learning task (default: inferred from the target's values).")
 @click.option("--seeds", type=click.IntRange(min=1, max=32), default=None, help="Seeds [default: 3].")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Training steps [default: 600].")
 @click.option("--budget", type=click.FloatRange(min=0.0), default=None, metavar="SECONDS",
@@ -154,7 +158,7 @@ def explain(code: str) -> None:
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write an SVG plot of the loss curves.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--no-cache", is_flag=True, help="Retrain instead of reusing a cached result.")
-def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, seeds: int | None,
+def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, task: str | None, seeds: int | None,
           steps: int | None, budget: float | None, plot: Path | None, fmt: str, no_cache: bool) -> None:
     """Measure one rule's fix on a data file: train as-is and fixed, print the gap."""
     import json
@@ -173,12 +177,13 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, se
     if rule is None or fix is None:
         known = ", ".join(c for c, r in RULES_BY_CODE.items() if fix_of(r) is not None)
         raise PreflightError(f"no probe for rule {code!r}; rules with a probe: {known}")
-    config = cfg.load(cfg.discover()).with_overrides(target=target)
+    config = cfg.load(cfg.discover()).with_overrides(target=target, task=task)
     if budget is None and steps is not None:
         budget = 0.0
     settings = settings_from_config(config, overrides={"seeds": seeds, "steps": steps, "budget": budget,
                                                        "cache": False if no_cache else None})
-    subject = read_path(Path(path), ReadOptions(target=config.target, target_source=config.target_source))
+    subject = read_path(Path(path), ReadOptions(target=config.target, target_source=config.target_source,
+                                                       task=config.task, task_source=config.task_source))
     if not isinstance(subject, TableSubject):
         raise PreflightError("the probe trains on data: pass a CSV, Parquet or .npy/.npz file", path)
     chosen = list(columns)

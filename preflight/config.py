@@ -43,7 +43,8 @@ from preflight.errors import PreflightError
 if TYPE_CHECKING:
     from preflight.checks.base import Option
 
-KNOWN_KEYS = {"select", "ignore", "per-file-ignores", "target", "fail-on", "probe", "extend-select"}
+KNOWN_KEYS = {"select", "ignore", "per-file-ignores", "target", "task", "fail-on", "probe", "extend-select"}
+TASKS = ("binary", "multiclass", "regression")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Config:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     target: str | None = None
     target_source: str = "--target"  # how the target was named, for messages
+    task: str | None = None  # binary / multiclass / regression; None: inferred from the target
+    task_source: str = "--task"
     fail_on: str = "warning"
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     probe: Mapping[str, Any] = field(default_factory=dict)
@@ -65,9 +68,11 @@ class Config:
         source = self.source or "config"
         object.__setattr__(self, "probe", validate_probe_table(self.probe, source))
         object.__setattr__(self, "rule_options", _validated_rule_options(self.rule_options, source))
+        object.__setattr__(self, "task", _task(self.task, f"{source}: task"))
 
     def with_overrides(self, *, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
-                       target: str | None = None, target_source: str = "--target") -> Config:
+                       target: str | None = None, target_source: str = "--target",
+                       task: str | None = None, task_source: str = "--task") -> Config:
         out = self
         if select:
             out = _replace(out, select=tuple(validate_codes(select, "--select")))
@@ -75,6 +80,8 @@ class Config:
             out = _replace(out, ignore=out.ignore + tuple(validate_codes(ignore, "--ignore")))
         if target is not None:
             out = _replace(out, target=target, target_source=target_source)
+        if task is not None:
+            out = _replace(out, task=_task(task, task_source), task_source=task_source)
         return out
 
     def enabled(self, code: str, path: str | None = None) -> bool:
@@ -156,6 +163,8 @@ def from_table(table: Mapping[str, Any], source: str = "config", root: Path | No
         per_file_ignores=_per_file_ignores(table.get("per-file-ignores", {}), source),
         target=_target(table.get("target"), source),
         target_source=f"target in {source}",
+        task=_task(table.get("task"), f"{source}: [tool.preflight] task"),
+        task_source=f"task in {source}",
         fail_on=_fail_on(table.get("fail-on", "warning"), source),
         rule_options=rule_options,
         probe=validate_probe_table(table.get("probe", {}), source),
@@ -249,6 +258,14 @@ def _target(target: Any, source: str) -> str | None:
         raise PreflightError(f'{source}: [tool.preflight] target must be a column name in quotes, like '
                              f'target = "label"; not {_shown(target)}')
     return target
+
+
+def _task(task: Any, where: str) -> str | None:
+    if task is None:
+        return None
+    if not isinstance(task, str) or task.strip().lower() not in TASKS:
+        raise PreflightError(f"{where} must be one of {', '.join(TASKS)}; not {_shown(task)}")
+    return task.strip().lower()
 
 
 def _fail_on(fail_on: Any, source: str) -> str:

@@ -111,7 +111,8 @@ def check_paths(paths: Sequence[str | os.PathLike], config: Config, options: Run
     rows are read, ``on_file(name)`` after a file was read.
     """
     files = expand_walked(list(paths))
-    read = ReadOptions(target=config.target, target_source=config.target_source, on_rows=on_rows)
+    read = ReadOptions(target=config.target, target_source=config.target_source, task=config.task,
+                       task_source=config.task_source, on_rows=on_rows)
     done = _static_in_parallel(files, config)
     makers = (_lazy(f, read, on_read, i, len(files), walked, done.get(i)) for i, (f, walked) in enumerate(files))
     return check_subjects(makers, config, options, on_file=on_file)

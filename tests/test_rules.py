@@ -83,10 +83,23 @@ def test_pf101_reports_wide_tables_in_bounded_findings():
     rng = np.random.default_rng(2)
     df = pd.DataFrame(rng.integers(0, 256, (200, 40)).astype(float), columns=[f"p{i}" for i in range(40)])
     report = preflight.check(df.assign(label=rng.integers(0, 10, 200)), probe=False, select=["PF101"])
-    per_column = [f for f in report.findings if f.location.column]
-    assert len(per_column) == 10
-    (rest,) = [f for f in report.findings if not f.location.column]
-    assert rest.message.startswith("and 30 more features")
+    (grouped,) = report.findings
+    assert grouped.location.column is None
+    assert grouped.message.startswith("40 features far from mean 0, std 1: 'p0' mean ")
+    assert grouped.message.endswith("; and 30 more") and "'p9'" in grouped.message and "'p10'" not in grouped.message
+
+
+def test_pf101_grouped_probe_covers_every_flagged_column():
+    from preflight.checks import RULES_BY_CODE
+    from preflight.inputs.frame import frame_subject
+
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame(rng.integers(0, 256, (200, 14)).astype(float), columns=[f"p{i}" for i in range(14)])
+    df["z"] = rng.normal(size=200)
+    subject = frame_subject(df.assign(label=rng.integers(0, 2, 200)), target="label", display="t")
+    rule = RULES_BY_CODE["PF101"]
+    assert rule.probe_columns(subject, []) == [f"p{i}" for i in range(14)] + ["z"]
+    assert rule.probe_columns(subject, ["p3"]) == ["p3"]
 
 
 def test_time_ordered_trend_does_not_fire_target_sorted_rows():

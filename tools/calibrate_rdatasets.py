@@ -44,13 +44,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("codes", nargs="+", help="rule codes or prefixes to run")
     ap.add_argument("--min-rows", type=int, default=20)
+    ap.add_argument("--target", choices=["name", "last"], default="name",
+                    help="name: the target inferred from a column name (label, y, ...); last: that, else the "
+                         "last column (the rules that need a target then run on every table)")
+    ap.add_argument("--limit", type=int, default=0, help="stop after this many tables (0: all)")
     args = ap.parse_args()
     n_tables, hits, failed = 0, 0, 0
     fired: set[str] = set()
+    from preflight.inputs.tabular import TARGET_NAMES
+
     for name, df in tables(args.min_rows):
         n_tables += 1
+        if args.limit and n_tables > args.limit:
+            break
+        target = None
+        if args.target == "last" and not any(str(c).lower() in TARGET_NAMES for c in df.columns):
+            target = str(df.columns[-1])
         try:
-            report = preflight.check(df, probe=False, select=args.codes)
+            report = preflight.check(df, probe=False, select=args.codes, target=target)
         except preflight.PreflightError as exc:
             failed += 1
             print(f"{name}: error: {exc}")

@@ -108,6 +108,85 @@ def main() -> None:
     children = rng.integers(0, 6, n)
     mass = np.round(rng.normal(0, 1, n), 6)
     write(d / "good.csv", ["children", "mass_z", *names], [children, mass, *X.T, y])
+    value_rules(n)
+
+
+def value_rules(n: int) -> None:
+    """PF106-PF110, each with its own generator so that the rules above keep their bytes."""
+    rng = np.random.default_rng(106)
+    d = folder("PF106-category-codes-as-numbers")
+    X = standardized(rng, n, 2)
+    code = rng.integers(1, 41, n)  # 40 customer types, each with its own effect
+    effect = rng.normal(0, 1.5, 41)
+    y = (effect[code] + X[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
+    write(d / "bad.csv", ["customer_type", "spend_z", "tenure_z", "label"], [code, *X.T, y])
+    # traps: counts (children 0-5, mostly 0; rooms 1-8) are quantities; a balanced 3-class target
+    children = np.minimum(rng.poisson(0.8, n), 5)
+    rooms = rng.integers(1, 9, n)
+    y3 = np.tile([0, 1, 2], n // 3)[rng.permutation(n)]
+    write(d / "good.csv", ["children", "rooms", "spend_z", "tenure_z", "label"], [children, rooms, *X.T, y3])
+
+    rng = np.random.default_rng(107)
+    d = folder("PF107-suspected-target-leak")
+    X = standardized(rng, n, 3)
+    target = np.round(X @ np.array([0.6, -0.4, 0.3]) + 0.5 * rng.normal(size=n), 4)
+    leak = np.round(np.tanh(target / 2), 4)  # a transform of the target: rank-identical
+    write(d / "bad.csv", ["x1", "x2", "x3", "refund_ratio", "target"], [*X.T, leak, target])
+    label = (X[:, 0] + rng.normal(size=n) > 0).astype(int)
+    followup = np.round(label - 0.5 + 0.1 * rng.normal(size=n), 4)  # recorded after the outcome
+    write(d / "bad_classification.csv", ["x1", "x2", "x3", "followup", "label"], [*X.T, followup, label])
+    # traps: a strong but honest feature (rho ~0.9), a unique float measurement, a time series whose
+    # features share the target's trend (correlated in level, not step by step)
+    strong = np.round(target + 0.45 * rng.normal(size=n), 4)
+    mass = np.round(rng.normal(0, 1, n), 6)
+    write(d / "good.csv", ["x1", "x2", "strong", "mass_z", "target"], [X[:, 0], X[:, 1], strong, mass, target])
+    days = np.datetime64("2024-01-01") + np.arange(n)
+    trend = np.linspace(-1.7, 1.7, n)
+    series = [np.round(trend + 0.05 * rng.normal(size=n), 4) for _ in range(3)]
+    _write_cells(d / "good_timeseries.csv", ["date", "x1", "x2", "target"],
+                 [[str(t) for t in days], *[[_cell(v) for v in col] for col in series]])
+
+    rng = np.random.default_rng(108)
+    d = folder("PF108-duplicate-rows")
+    X = standardized(rng, n, 3)
+    y = (X[:, 0] - X[:, 1] + 0.5 * rng.normal(size=n) > 0).astype(int)
+    copies, flips = rng.choice(n, 60, replace=False), rng.choice(n, 30, replace=False)
+    Xb = np.vstack([X, X[copies], X[flips]])
+    yb = np.concatenate([y, y[copies], 1 - y[flips]])
+    order = rng.permutation(len(yb))
+    write(d / "bad.csv", ["x1", "x2", "x3", "label"], [*Xb[order].T, yb[order]])
+    # trap: a table of a few discrete columns repeats rows by nature
+    discrete = [rng.integers(0, 2, n), rng.integers(0, 3, n), np.minimum(rng.poisson(0.8, n), 5)]
+    yd = (discrete[0] + discrete[1] + rng.normal(size=n) > 1.5).astype(int)
+    write(d / "good.csv", ["smoker", "stage", "children", "label"], [*discrete, yd])
+
+    rng = np.random.default_rng(109)
+    d = folder("PF109-missing-target")
+    X = standardized(rng, n, 2)
+    y = (X[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
+    cells = [str(v) for v in y]
+    for i in rng.choice(n, 15, replace=False):
+        cells[i] = ""
+    _write_cells(d / "bad.csv", ["x1", "x2", "label"], [*[[_cell(v) for v in col] for col in X.T], cells])
+    write(d / "good.csv", ["x1", "x2", "label"], [*X.T, y])
+
+    rng = np.random.default_rng(110)
+    d = folder("PF110-missing-text-values")
+    X = standardized(rng, n, 2)
+    y = (X[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
+    city = [str(c) for c in rng.choice(["Oslo", "Lima", "Pune", "Kyiv"], n)]
+    full = list(city)
+    for i in rng.choice(n, 24, replace=False):
+        city[i] = ""
+    for i in rng.choice(n, 12, replace=False):
+        city[i] = "NA"
+    num = [_cell(v) for v in X[:, 1]]
+    for i in rng.choice(n, 20, replace=False):
+        num[i] = "NA"
+    cols = [[_cell(v) for v in X[:, 0]], [str(v) for v in y]]
+    _write_cells(d / "bad.csv", ["city", "x1", "label"], [city, *cols])
+    _write_cells(d / "bad_numbers_as_text.csv", ["income_z", "x1", "label"], [num, *cols])
+    _write_cells(d / "good.csv", ["city", "x1", "label"], [full, *cols])
 
 
 def _cell(v: float) -> str:

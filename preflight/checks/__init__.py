@@ -11,7 +11,10 @@ from preflight.checks.activation import (
     SoftmaxBeforeNLLLoss,
 )
 from preflight.checks.base import Option, Rule
+from preflight.checks.codes import CategoryCodesAsNumbers
+from preflight.checks.duplicates import DuplicateRows
 from preflight.checks.identifiers import IdLikeColumn
+from preflight.checks.leak import SuspectedTargetLeak
 from preflight.checks.loader import SingleClassBatches, UnshuffledTrainingLoader
 from preflight.checks.loops import (
     GradientsNeverZeroed,
@@ -21,6 +24,7 @@ from preflight.checks.loops import (
     UndividedAccumulatedLoss,
     UnguardedEvalLoop,
 )
+from preflight.checks.missing import MissingTarget, MissingTextValues
 from preflight.checks.order import LabelSortedRows, TargetSortedRows
 from preflight.checks.scale import ConstantFeature, MixedFeatureScales, NonFiniteValues, UnnormalizedFeature
 
@@ -30,6 +34,11 @@ ALL_RULES: tuple[Rule, ...] = (
     ConstantFeature(),
     NonFiniteValues(),
     IdLikeColumn(),
+    CategoryCodesAsNumbers(),
+    SuspectedTargetLeak(),
+    DuplicateRows(),
+    MissingTarget(),
+    MissingTextValues(),
     LabelSortedRows(),
     TargetSortedRows(),
     UnshuffledTrainingLoader(),

@@ -303,3 +303,68 @@ class StableLoss(Fix):
     def variants(self, s: Split) -> Variants:
         a_tr, a_te, _, _ = _imputed(s)
         return Variants((a_tr, a_tr), (a_te, a_te), notes=("the same features in both variants, as given",))
+
+
+# --- fixes of the value rules (PF106, PF107) ---------------------------------------------------
+
+MAX_ONE_HOT = 64  # one-hot columns per code column, at most (the most frequent training values)
+
+
+def one_hot(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indicator columns for the training split's values of one column (the ``MAX_ONE_HOT`` most
+    frequent); a value the training split lacks, or a non-finite one, gets no indicator."""
+    ok = np.isfinite(train)
+    values, counts = np.unique(train[ok], return_counts=True)
+    values = values[np.argsort(-counts, kind="stable")[:MAX_ONE_HOT]]
+    return ((train[:, None] == values[None, :]).astype(np.float64),
+            (test[:, None] == values[None, :]).astype(np.float64))
+
+
+@dataclass(frozen=True)
+class OneHot(Fix):
+    """One-hot encode the code columns (values from the training split), against feeding them as
+    standardized numbers. Both variants have the same width: the as-is one carries zero columns where
+    the fixed one carries indicators, and the fixed one a zero column where the code was."""
+
+    family = "codes"
+    as_is = "the codes standardized and fed as numbers"
+    fixed = "the codes one-hot encoded (training-split values)"
+
+    def variants(self, s: Split) -> Variants:
+        a_tr, a_te, mean, std = _imputed(s)
+        every = np.ones(s.X_train.shape[1], bool)
+        s_tr, s_te = standardize(a_tr, every, mean, std), standardize(a_te, every, mean, std)
+        hot = [one_hot(s.X_train[:, j], s.X_test[:, j]) for j in np.flatnonzero(s.flagged)]
+        h_tr = np.concatenate([h[0] for h in hot], axis=1) if hot else np.zeros((len(s_tr), 0))
+        h_te = np.concatenate([h[1] for h in hot], axis=1) if hot else np.zeros((len(s_te), 0))
+        f_tr, f_te = s_tr.copy(), s_te.copy()
+        f_tr[:, s.flagged], f_te[:, s.flagged] = 0.0, 0.0
+        as_is = (np.hstack([s_tr, np.zeros_like(h_tr)]), np.hstack([s_te, np.zeros_like(h_te)]))
+        fixed = (np.hstack([f_tr, h_tr]), np.hstack([f_te, h_te]))
+        return Variants((as_is[0], fixed[0]), (as_is[1], fixed[1]), s.flagged,
+                        (f"{h_tr.shape[1]} one-hot columns from the training split's values",))
+
+
+@dataclass(frozen=True)
+class WithAndWithout(Fix):
+    """The suspected leak's weight in the prediction: the other features alone (the column dropped),
+    against every feature with the column kept as the file has it; every feature standardized in both.
+
+    The sides are the other way round from a fix: a leak helps held-out loss, so dropping it makes that
+    loss worse. Here "as-is" is the table without the column and "fixed" the table with it, so a
+    ``confirmed`` gap says the column alone carries much of the held-out prediction, as a leak would;
+    ``not_reproduced`` says the other features predict as well without it."""
+
+    family = "leak"
+    as_is = "the suspected leak dropped (the other features alone)"
+    fixed = "the suspected leak kept, as the file has it"
+
+    def variants(self, s: Split) -> Variants:
+        a_tr, a_te, mean, std = _imputed(s)
+        every = np.ones(s.X_train.shape[1], bool)
+        s_tr, s_te = standardize(a_tr, every, mean, std), standardize(a_te, every, mean, std)
+        d_tr, d_te = s_tr.copy(), s_te.copy()
+        d_tr[:, s.flagged], d_te[:, s.flagged] = 0.0, 0.0
+        return Variants((d_tr, s_tr), (d_te, s_te), s.flagged,
+                        ("sides swapped for a leak: as-is is without the column, fixed is with it; a gap means "
+                         "the column alone carries the held-out prediction",))

@@ -32,11 +32,13 @@ def fmt(x: float) -> str:
 
 def feature_scales(subject: TableSubject) -> list[tuple[str, float, float]]:
     """(name, mean, std) of every numeric, non-binary, non-constant feature with finite values,
-    row identifiers (PF105's) left out."""
+    row identifiers (PF105's) and category codes (PF106's) left out: neither is to be standardized."""
+    from preflight.checks.codes import CategoryCodesAsNumbers, code_columns
     from preflight.checks.identifiers import IdLikeColumn, id_like_columns
 
     stats = subject.stats
     ids = {ev.name for ev in id_like_columns(subject, IdLikeColumn.defaults())}
+    ids |= {ev.name for ev in code_columns(subject, CategoryCodesAsNumbers.defaults())}
     out = []
     for c in subject.features:
         if c.kind != "numeric" or c.name in ids:
@@ -84,9 +86,11 @@ class UnnormalizedFeature(Rule):
     - `max_abs_mean` (default 5.0): fire when |mean| exceeds this.
     - `max_std` (default 10.0): fire when the standard deviation exceeds this.
     - `min_std` (default 0.001): fire when a non-constant feature's standard deviation is below this.
-    - `max_columns` (default 10): report this many columns one by one and the rest in one finding,
-      so a table of 784 raw pixels gives 11 findings, not 784.
-    Binary (0/1) features and constant features (PF103) are never flagged.
+    - `max_columns` (default 10): report up to this many columns one by one; when more are flagged,
+      one finding for the table counts them all and names the first 10 with their numbers (784 raw
+      pixels give one finding, not 784), and its probe standardizes every numeric feature.
+    Binary (0/1) features and constant features (PF103) are never flagged, nor are identifiers
+    (PF105: drop them) and category codes (PF106: one-hot them), which are not to be standardized.
     Calibrated on scikit-learn data: `make_classification`, `make_circles`, `make_moons` and
     standardized features stay silent (their |mean| < 3, std < 5); heart rate (mean 92), breast cancer
     `mean area` (mean 655) and wine `proline` (mean 747) fire.
@@ -127,7 +131,10 @@ class UnnormalizedFeature(Rule):
                 reasons.append(f"std {fmt(std)}")
             flagged.append((name, mean, std, reasons))
         limit = int(opts["max_columns"])
-        for name, mean, std, reasons in flagged[:limit]:
+        if len(flagged) > limit:
+            yield self._grouped(subject, flagged, limit)
+            return
+        for name, mean, std, reasons in flagged:
             yield self.finding(
                 f"{', '.join(reasons)}; a network expects inputs near mean 0, std 1",
                 path=subject.display, column=name,
@@ -135,12 +142,23 @@ class UnnormalizedFeature(Rule):
                     "or put nn.BatchNorm1d first" if math.isfinite(std) else
                     f"rescale {name} first (its values overflow float32 and its variance float64), then standardize",
             )
-        rest = flagged[limit:]
-        if rest:
-            names = ", ".join(repr(r[0]) for r in rest[:5]) + (", ..." if len(rest) > 5 else "")
-            yield self.finding(f"and {len(rest)} more features far from mean 0, std 1: {names}",
-                               path=subject.display,
-                               fix="standardize every numeric feature, or put nn.BatchNorm1d first")
+
+    def _grouped(self, subject: TableSubject, flagged: list[tuple[str, float, float, list[str]]],
+                 limit: int) -> Finding:
+        """One finding for a wide table: every flagged feature counted, the first ``limit`` with their
+        numbers; its fix (and its probe, ``probe_columns``) standardizes every numeric feature."""
+        shown = "; ".join(f"{name!r} mean {fmt(mean)}, std {fmt(std)}" for name, mean, std, _ in flagged[:limit])
+        more = len(flagged) - limit
+        return self.finding(
+            f"{len(flagged)} features far from mean 0, std 1: {shown}" + (f"; and {more} more" if more else ""),
+            path=subject.display, fix="standardize every numeric feature, or put nn.BatchNorm1d first")
+
+    def probe_columns(self, subject: Any, flagged: Sequence[str]) -> list[str]:
+        """The flagged columns; none flagged by name (the one finding of a wide table): every feature this
+        rule compared, as that finding's fix standardizes them all."""
+        if flagged or not isinstance(subject, TableSubject):
+            return list(flagged)
+        return [name for name, _, _ in feature_scales(subject)]
 
 
 class MixedFeatureScales(Rule):
@@ -250,8 +268,9 @@ class ConstantFeature(Rule):
 class NonFiniteValues(Rule):
     """
     ## What it does
-    Flags missing values, NaN and +/-inf in a numeric feature or in the target, with their counts
-    and the first rows that hold them.
+    Flags missing values, NaN and +/-inf in a numeric feature, with their counts and the first rows
+    that hold them. A missing target is PF109's (drop those rows, never impute them); missing text
+    cells are PF110's.
 
     ## Why is this bad?
     One NaN in a batch makes that batch's loss NaN; its gradient makes every weight NaN, and
@@ -277,7 +296,7 @@ class NonFiniteValues(Rule):
 
     code = "PF104"
     name = "non-finite-values"
-    summary = "A feature or the target holds missing values, NaN or infinity."
+    summary = "A numeric feature holds missing values, NaN or infinity."
     subject = TableSubject
     fix = "drop the rows or impute the values (the training split's mean or median) before training"
     fix_object = Impute("mean")
@@ -286,6 +305,8 @@ class NonFiniteValues(Rule):
         stats = subject.stats
         m = stats.moments
         for i, name in enumerate(stats.numeric):
+            if name == subject.target:
+                continue  # a missing target is PF109's: drop those rows, never impute them
             parts = []
             nan = int(m.nonfinite[i] - m.pos_inf[i] - m.neg_inf[i])
             for count, word in ((int(m.missing[i]), "missing"), (nan, "NaN"), (int(m.pos_inf[i]), "+inf"),
@@ -294,14 +315,9 @@ class NonFiniteValues(Rule):
                     parts.append(f"{count} {word}")
             if not parts:
                 continue
-            if name != subject.target and int(m.n[i]) == 0:
+            if int(m.n[i]) == 0:
                 continue  # a feature with no finite value at all is PF103's
             rows = stats.first_bad.get(name, [])
             where = f" (first at rows {', '.join(str(r + 1) for r in rows)})" if rows else ""
-            role = "target" if name == subject.target else "feature"
-            yield self.finding(f"{', '.join(parts)} of {subject.n_rows} rows in this {role}{where}",
+            yield self.finding(f"{', '.join(parts)} of {subject.n_rows} rows in this feature{where}",
                                path=subject.display, column=name)
-        t = subject.target
-        if t is not None and not stats.has(t) and stats.target_missing:
-            yield self.finding(f"{stats.target_missing} missing of {subject.n_rows} rows in the target",
-                               path=subject.display, column=t)

@@ -362,7 +362,8 @@ def array_subject(X: np.ndarray, y: np.ndarray | None, *, display: str, path: st
     schema = pl.Schema(schema_items)
     target = options.target if options.target is not None else (label_name if y is not None else None)
     subject = scan_table(_array_blocks(X, y, names, label_name, schema), schema, path=path, display=display,
-                         options=ReadOptions(target=target, on_rows=options.on_rows))
+                         options=ReadOptions(target=target, task=options.task, task_source=options.task_source,
+                                             on_rows=options.on_rows))
     if options.target is None and y is not None:
         subject.target_reason = f"the labels array {label_name!r} given with the features"
     return subject

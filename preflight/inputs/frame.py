@@ -37,10 +37,12 @@ def to_polars(df: Any) -> pl.DataFrame:
     return pl.DataFrame(cols)
 
 
-def frame_subject(df: Any, *, target: str | None, display: str, target_source: str = "target=") -> TableSubject:
+def frame_subject(df: Any, *, target: str | None, display: str, target_source: str = "target=",
+                  task: str | None = None, task_source: str = "task=") -> TableSubject:
     frame = to_polars(df)
     return scan_table(_batches(frame), frame.schema, path=None, display=display,
-                      options=ReadOptions(target=target, target_source=target_source))
+                      options=ReadOptions(target=target, target_source=target_source, task=task,
+                                          task_source=task_source))
 
 
 def _batches(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:

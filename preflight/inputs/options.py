@@ -10,4 +10,6 @@ from dataclasses import dataclass, field
 class ReadOptions:
     target: str | None = None
     target_source: str = "--target"  # where the target was named, for messages: --target, target=, a config file
+    task: str | None = None  # binary / multiclass / regression: overrides the inference (--task, task =, task=)
+    task_source: str = "--task"
     on_rows: Callable[[int], None] | None = field(default=None, compare=False)  # progress: rows read

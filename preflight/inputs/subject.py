@@ -103,6 +103,7 @@ class TableSubject:
     target_reason: str = ""
     task: Task | None = None
     time_column: str | None = None
+    time_order: Any = None  # preflight.stats.timeorder.TimeOrder, for integer time columns (a series, a panel)
     sample: TableSample | None = None
     fingerprint: str = ""
     notes: list[str] = field(default_factory=list)

@@ -22,17 +22,25 @@ from preflight.inputs.options import ReadOptions
 from preflight.inputs.subject import Column, ColumnKind, TableSample, TableSubject, Task
 from preflight.stats.batch_moments import Plan, batch_moments, column, moment_plan
 from preflight.stats.moments import Moments
+from preflight.stats.names import is_id_name
 from preflight.stats.table import TableStats
+from preflight.stats.timeorder import time_order
 
 # Column names taken as the target when --target is not given, in order of preference.
 TARGET_NAMES = ("label", "labels", "target", "y", "class", "outcome", "response", "diagnosis",
                 "survived", "churn", "is_fraud", "default")
 MAX_CLASSES = 20  # a numeric target with more distinct values than this is a regression target
+# An integer target whose values are spread out (more than SPREAD x as wide as their count: 120, 135,
+# 142 pounds) or too many for its rows (fewer than MIN_ROWS_PER_CLASS rows a value) is a quantity.
+SPREAD = 2
+MIN_ROWS_PER_CLASS = 5
 SAMPLE_ROWS = 8192  # rows kept in the ordered sample (the probe trains on at most half of them)
 MAX_SAMPLE_CELLS = 4_000_000  # bound on the sample's memory for very wide tables
 # A table wider than this is refused: 100,000 columns take 20 s and 1.5 GB for three rows, and a
 # header that wide is more often a transposed file or a data row than a training table.
 MAX_COLUMNS = 50_000
+# Cells of a text column that stand for a missing value (compared stripped and lower-cased).
+PLACEHOLDERS = ("", "na", "n/a", "nan", "null", "none", "?", "-")
 
 
 def classify(name: str, dtype: pl.DataType) -> ColumnKind:
@@ -81,6 +89,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
     stats = TableStats.start(numeric, sample_capacity=capacity)
     plan = moment_plan(numeric, schema)
     target_is_float = target is not None and schema[target].is_float()
+    text = _text_columns(names, kinds)
     offset = 0
     try:
         for batch in batches:
@@ -88,6 +97,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
             if n == 0:
                 continue
             _add_batch(batch, offset, stats, plan, numeric, features, target, target_is_float)
+            _add_rows(batch, stats, names, target, text)
             offset += n
             if options.on_rows is not None:
                 options.on_rows(n)
@@ -104,8 +114,12 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
     columns = [Column(n, _refine_kind(n, kinds[n], stats), str(schema[n])) for n in names]
     subject = TableSubject(path=path, display=display, columns=columns, stats=stats, target=target,
                            target_reason=reason, notes=list(notes or []))
-    _finish_subject(subject, schema)
+    _finish_subject(subject, schema, options)
     return subject
+
+
+def _text_columns(names: list[str], kinds: dict[str, ColumnKind]) -> list[str]:
+    return [n for n in names if kinds[n] in ("text", "categorical")]
 
 
 def too_many_columns(n: int, display: str) -> PreflightError:
@@ -131,6 +145,32 @@ def _add_batch(batch: pl.DataFrame, offset: int, stats: TableStats, plan: Plan, 
     keep = stats.sample.take(offset, batch.height)
     if len(keep):
         stats.sample.add(offset + keep, _sample_block(batch, features, target, keep))
+
+
+def _add_rows(batch: pl.DataFrame, stats: TableStats, names: list[str], target: str | None,
+              text: list[str]) -> None:
+    """Row hashes (features; features and target; identifier-named columns left out, as they make every
+    row unique) and the missing cells of text columns."""
+    feats = [n for n in names if n != target and not is_id_name(n) and _hashable(batch.schema[n])]
+    if feats:
+        cols = [batch.get_column(n).alias(f"c{i}") for i, n in enumerate(feats)]  # names may be regexes
+        f = pl.DataFrame(cols).hash_rows(seed=17).to_numpy().astype(np.uint64)
+        w = f
+        if target is not None and _hashable(batch.schema[target]):
+            w = pl.DataFrame([*cols, column(batch, target)]).hash_rows(seed=29).to_numpy().astype(np.uint64)
+        stats.row_hashes.add(f, w)
+    for n in text:
+        if batch.schema[n] not in (pl.String, pl.Categorical) and not isinstance(batch.schema[n], pl.Enum):
+            continue  # lists, structs, binary: not text cells
+        s = column(batch, n).cast(pl.String)
+        stripped = s.str.strip_chars()
+        placeholder = stripped.str.to_lowercase().is_in(PLACEHOLDERS).fill_null(False)
+        words = s.is_not_null() & ~placeholder & stripped.cast(pl.Float64, strict=False).is_null()
+        stats.add_text_missing(n, s.null_count(), int(placeholder.sum()), int(words.sum()))
+
+
+def _hashable(dtype: pl.DataType) -> bool:
+    return not dtype.is_nested() and dtype != pl.Object
 
 
 def _track_bad_rows(batch: pl.DataFrame, numeric: list[str], m: Moments, stats: TableStats,
@@ -175,11 +215,17 @@ def _as_float(col: pl.Series) -> np.ndarray:
 
 # --- after the pass --------------------------------------------------------------------------
 
-def _finish_subject(subject: TableSubject, schema: pl.Schema) -> None:
+def _finish_subject(subject: TableSubject, schema: pl.Schema, options: ReadOptions) -> None:
     """Set what is judged from the whole table: the time column, the task, the sample, the fingerprint."""
     subject.time_column = next((c.name for c in subject.columns if c.kind == "datetime"), None)
     subject.task = _task(subject, schema)
+    if options.task is not None and subject.target is not None:
+        subject.task = _given_task(subject, options)
     subject.sample = _finish_sample(subject)
+    if subject.time_column is None and subject.sample is not None:
+        order = time_order(subject.sample.features, subject.sample.X)
+        if order is not None:
+            subject.time_column, subject.time_order = order.column, order
     subject.fingerprint = _fingerprint(subject)
 
 
@@ -213,9 +259,38 @@ def _task(subject: TableSubject, schema: pl.Schema) -> Task | None:
     if not dtype.is_numeric() or dtype == pl.Boolean:
         return "binary" if len(values) <= 2 else "multiclass"
     integral = all(float(v).is_integer() for v in values)
-    if integral and len(values) <= MAX_CLASSES:
-        return "binary" if len(values) <= 2 else "multiclass"
-    return "regression"
+    if not integral or len(values) > MAX_CLASSES:
+        return "regression"
+    if len(values) <= 2:
+        return "binary"
+    return "regression" if reads_as_quantity([float(v) for v in values], sum(counts.counts.values())) else "multiclass"
+
+
+def reads_as_quantity(values: list[float], n: int) -> bool:
+    """Whether an integer target with a few distinct ``values`` (3 or more) over ``n`` rows is a quantity
+    (a body weight in pounds: spread out, few rows a value) rather than class codes (0..k-1)."""
+    k = len(values)
+    span = max(values) - min(values) + 1
+    return span > SPREAD * k or n < MIN_ROWS_PER_CLASS * k
+
+
+def _given_task(subject: TableSubject, options: ReadOptions) -> Task:
+    """The task named with --task / task = / task=, checked against the target's values."""
+    task = options.task
+    counts = subject.stats.target_counts
+    k = len(counts.counts)
+    where = f"{options.task_source} {task}"
+    if task == "regression":
+        if not subject.stats.has(subject.target or ""):
+            raise PreflightError(f"{where}: the target {subject.target!r} is not numeric", subject.display)
+        return "regression"
+    if task == "binary" and (counts.overflow or k > 2):
+        raise PreflightError(f"{where}: the target {subject.target!r} has more than two values "
+                             f"({'many' if counts.overflow else k})", subject.display)
+    if task == "multiclass" and counts.overflow:
+        raise PreflightError(f"{where}: the target {subject.target!r} has too many distinct values for classes",
+                             subject.display)
+    return "binary" if task == "binary" else "multiclass"
 
 
 def _finish_sample(subject: TableSubject) -> TableSample | None:

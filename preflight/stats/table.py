@@ -10,6 +10,7 @@ import numpy as np
 
 from preflight.stats.moments import Moments
 from preflight.stats.order import ClassCounts, Runs, RunsTest, runs_test, spearman
+from preflight.stats.rows import RowHashes
 from preflight.stats.sample import OrderedSample
 
 FIRST_BAD_ROWS = 3
@@ -20,7 +21,9 @@ class TableStats:
     """What the rules read about a table.
 
     ``numeric`` names the columns ``moments`` describes (numeric features, and a numeric target);
-    ``target_*`` describe the target column in row order.
+    ``target_*`` describe the target column in row order; ``text_missing`` counts, per text column,
+    its missing cells and its placeholder cells (blank, ``NA``, ``?``...); ``row_hashes`` the rows'
+    hashes (duplicates, conflicting labels).
     """
 
     numeric: list[str]
@@ -31,6 +34,8 @@ class TableStats:
     target_runs: Runs = field(default_factory=Runs)
     target_counts: ClassCounts = field(default_factory=ClassCounts)
     sample: OrderedSample = field(default_factory=OrderedSample)
+    text_missing: dict[str, list[int]] = field(default_factory=dict)
+    row_hashes: RowHashes = field(default_factory=RowHashes)
     _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
@@ -67,6 +72,13 @@ class TableStats:
         present = values[~missing] if missing.any() else values
         self.target_runs = self.target_runs.merge(Runs.from_labels(present))
         self.target_counts.update(present)
+
+    def add_text_missing(self, name: str, missing: int, placeholders: int, words: int) -> None:
+        """Per text column: missing cells, placeholder cells, and cells that are neither nor a number."""
+        have = self.text_missing.setdefault(name, [0, 0, 0])
+        have[0] += missing
+        have[1] += placeholders
+        have[2] += words
 
     def runs_test(self) -> RunsTest | None:
         counts = self.target_counts

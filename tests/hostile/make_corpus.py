@@ -130,8 +130,8 @@ def build(root: Path) -> list[Case]:
         stdout=("no column looks like a target",))
 
     put("missing_labels.csv", "a,b,label\n" + "".join(f"{a},{b},{c if i % 7 else ''}\n" for i, (a, b, c) in enumerate(clean)))
-    add("missing-labels", "missing_labels.csv", 1, None, "empty target cells are a finding (PF104)",
-        stdout=("PF104", "[label]"))
+    add("missing-labels", "missing_labels.csv", 1, None, "empty target cells are a finding (PF109: drop the rows)",
+        stdout=("PF109", "[label]"))
 
     put("all_labels_missing.csv", "a,b,label\n" + "".join(f"{a},{b},\n" for a, b, _ in clean))
     add("no-labels-at-all", "all_labels_missing.csv", 1, None, "a target column with no values is a finding",
@@ -139,12 +139,13 @@ def build(root: Path) -> list[Case]:
 
     mixed = "a,b,label\n" + "".join(f"{a if i != 11_000 else 'n/a'},{b},{c}\n" for i, (a, b, c) in enumerate(clean * 60))
     put("mixed_column.csv", mixed)
-    add("mixed-column-late", "mixed_column.csv", 0, None,
-        "text past polars' 10,000-row inference window in a numeric column: read as text and noted",
-        stdout=("mixes numbers and text",))
+    add("mixed-column-late", "mixed_column.csv", 1, None,
+        "text past polars' 10,000-row inference window in a numeric column: read as text and noted; its 'n/a' "
+        "is a placeholder (PF110: read it as missing and the column is numeric)",
+        stdout=("mixes numbers and text", "PF110 missing-text-values [a] 1 of 12000 cells"))
     put("mixed_early.csv", mixed.replace("n/a", "0").replace(f"\n{clean[150][0]},", "\nn/a,", 1))
-    add("mixed-column-early", "mixed_early.csv", 0, None, "text early in a column: inferred as text, said so",
-        stdout=("not scale-checked: text 'a'",))
+    add("mixed-column-early", "mixed_early.csv", 1, None, "text early in a column: inferred as text, said so; "
+        "its 'n/a' is a placeholder (PF110)", stdout=("not scale-checked: text 'a'", "every other cell is a number"))
 
     put("huge_tiny_floats.csv", "a,b,label\n" + "".join(
         f"{v},{t},{i % 2}\n" for i, (v, t) in enumerate(zip([1e308, -1e308, 1.7976931348623157e308, 0.0] * 50,
