@@ -188,8 +188,10 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, ta
         raise PreflightError("the probe trains on data: pass a CSV, Parquet or .npy/.npz file", path)
     chosen = list(columns)
     if not chosen and fix.transforms_columns:
-        chosen = [f.location.column for f in rule.check(subject, config.options_for(rule)) if f.location.column]
-        if not chosen:
+        found = list(rule.check(subject, config.options_for(rule)))
+        # a finding without a column (PF101's one finding for a wide table) leaves the choice to the rule
+        chosen = [f.location.column for f in found if f.location.column]
+        if not found:
             raise PreflightError(f"{code} flags no column here; name the columns with --column")
     evidence = run_probe(subject, rule, chosen, settings)
     if plot is not None:
