@@ -12,6 +12,7 @@ from preflight.checks.activation import (
 )
 from preflight.checks.base import Option, Rule
 from preflight.checks.identifiers import IdLikeColumn
+from preflight.checks.imbalance import ImbalancedClasses
 from preflight.checks.loader import SingleClassBatches, UnshuffledTrainingLoader
 from preflight.checks.order import LabelSortedRows, TargetSortedRows
 from preflight.checks.scale import ConstantFeature, MixedFeatureScales, NonFiniteValues, UnnormalizedFeature
@@ -22,6 +23,7 @@ ALL_RULES: tuple[Rule, ...] = (
     ConstantFeature(),
     NonFiniteValues(),
     IdLikeColumn(),
+    ImbalancedClasses(),
     LabelSortedRows(),
     TargetSortedRows(),
     UnshuffledTrainingLoader(),
