@@ -52,7 +52,7 @@ def _user() -> None:
     path = OUT / "user.json"
     done = json.loads(path.read_text()) if path.exists() else {}
     frames = {name: df for name, df, _, _ in T.tables()}
-    for name, entry in found.items():
+    for name, entry in sorted(found.items(), key=lambda kv: kv[1]["rows"]):  # small tables first
         for code, cols in entry["findings"].items():
             key = f"{name}|{code}|{','.join(cols)}"
             if key in done:

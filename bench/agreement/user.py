@@ -1,5 +1,5 @@
 """Independent trainings, written the way a user writes them: plain torch, ``nn.Sequential``, a
-``DataLoader``, a random 25% held-out split, and the rule's fix applied with pandas/numpy code of
+mini-batch loop (a ``DataLoader``'s batches), a random 25% held-out split, and the rule's fix applied with pandas/numpy code of
 this file's own. Imports nothing from ``preflight.probes`` (nor from preflight at all).
 
 Setups (each 3 seeds, 30 epochs, batch 32, held-out loss after every epoch):
@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
 SETUPS = ("adam", "sgd", "deep")
 SEEDS = (0, 1, 2)
@@ -142,12 +141,16 @@ def train_one(setup: str, seed: int, Xtr: np.ndarray, ytr: np.ndarray, Xte: np.n
         loss_fn = eval_fn = nn.MSELoss()
         yt, ye = torch.tensor(ytr, dtype=torch.float32)[:, None], torch.tensor(yte, dtype=torch.float32)[:, None]
     xt, xe = torch.tensor(Xtr, dtype=torch.float32), torch.tensor(Xte, dtype=torch.float32)
-    loader = DataLoader(TensorDataset(xt, yt), batch_size=BATCH, shuffle=shuffle,
-                        generator=torch.Generator().manual_seed(seed))
+    gen = torch.Generator().manual_seed(seed)
     losses, bal = [], []
     for _ in range(EPOCHS):
         net.train()
-        for xb, yb in loader:
+        # what DataLoader(TensorDataset(xt, yt), batch_size=32, shuffle=shuffle) yields, without its
+        # per-row collation cost: a permutation (or file order) cut into batches, the last one short
+        order = torch.randperm(len(xt), generator=gen) if shuffle else torch.arange(len(xt))
+        for i in range(0, len(xt), BATCH):
+            idx = order[i:i + BATCH]
+            xb, yb = xt[idx], yt[idx]
             opt.zero_grad()
             loss_fn(net(xb), yb).backward()
             opt.step()

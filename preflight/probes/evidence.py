@@ -33,7 +33,7 @@ NOT_REPRODUCED = "not_reproduced"
 SKIPPED = "skipped"
 
 LOSS_NAMES = {"bce_logits": "BCE", "ce_logits": "cross-entropy", "mse": "MSE"}
-METRIC_ERRORS = {"balanced_accuracy": "balanced error (1 - balanced accuracy)"}
+METRIC_ERRORS = {"balanced_accuracy": "balanced error"}  # 1 - balanced accuracy
 OPTIMIZER_WORDS = {"adam": "Adam lr {lr:g}", "sgd": "SGD lr {lr:g} momentum 0.9"}
 
 
@@ -199,11 +199,13 @@ def gap_at(as_is_best: np.ndarray, fixed_best: np.ndarray, as_is_last: np.ndarra
                  if wins(a, f))
 
 
-def judge(setups: Sequence[Setup], fixed_failed: Sequence[bool], n: int) -> tuple[str, str]:
-    """The verdict and its reason from the panel's setups (each judged by ``gap_at``)."""
+def judge(setups: Sequence[Setup], fixed_failed: Sequence[bool], n: int,
+          what: str = "held-out loss") -> tuple[str, str]:
+    """The verdict and its reason from the panel's setups (each judged by ``gap_at``); ``what`` names
+    the compared number."""
     shown = [s for s in setups if s.shows_gap]
     names = ", ".join(s.name for s in setups)
-    rule = f"fixed <= {CONFIRM_RATIO:g} x as-is and {MIN_DIFFERENCE:g} lower in all {n} seeds"
+    rule = f"fixed {what} <= {CONFIRM_RATIO:g} x as-is and {MIN_DIFFERENCE:g} lower in all {n} seeds"
     if shown:
         said = "; ".join(f"{s.name} ({' and '.join(_AT[a] for a in s.gap_at)})" for s in shown)
         rest = [s.name for s in setups if not s.shows_gap]
@@ -212,8 +214,8 @@ def judge(setups: Sequence[Setup], fixed_failed: Sequence[bool], n: int) -> tupl
     if all(fixed_failed):
         return NOT_REPRODUCED, (f"the fixed run failed too (loss NaN/inf) in every setup ({names}), so the fix "
                                 "is not what is missing")
-    return NOT_REPRODUCED, (f"{rule} in none of the setups ({names}), neither at the best checkpoint nor after "
-                            "the last step: no clear gap on this data")
+    return NOT_REPRODUCED, (f"in none of the setups ({names}) was the {rule}, at the best checkpoint or "
+                            "after the last step: no clear gap on this data")
 
 
 _AT = {"best": "best checkpoint", "last": "last step"}
@@ -251,7 +253,8 @@ def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns
                          or not np.isfinite(best_loss(compared[(p + j) * s:(p + j + 1) * s],
                                                       first_nonfinite[(p + j) * s:(p + j + 1) * s])).all())
                     for j in range(p)]
-    verdict, reason = judge(panel, fixed_failed, s)
+    what = "held-out loss" if judged_on == "loss" else METRIC_ERRORS.get(metric, f"1 - {metric}")
+    verdict, reason = judge(panel, fixed_failed, s, what)
     shown_by = tuple(x.name for x in panel if x.shows_gap)
     h = next((j for j, x in enumerate(panel) if x.shows_gap), 0)  # the headline setup
     ia, i_f = slice(h * s, (h + 1) * s), slice((p + h) * s, (p + h + 1) * s)
@@ -262,11 +265,10 @@ def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns
     if a.best is not None and f.best is not None:
         ratio = num(f.best / a.best) if a.best > 0 else None
         difference = num(a.best - f.best)
-    what = "held-out loss" if judged_on == "loss" else METRIC_ERRORS.get(metric, f"1 - {metric}")
     gap = Gap(margin=CONFIRM_RATIO, compares=f"best {what} (early stopping) and last", ratio=ratio,
               difference=difference, as_is_reaches_fixed_at=reach_step(eval_steps, compared[ia], best_f),
               never_reached=never_reached(compared[ia], best_f))
-    loss = LOSS_NAMES.get(eval_loss, eval_loss) if judged_on == "loss" else METRIC_ERRORS.get(metric, f"1 - {metric}")
+    loss = LOSS_NAMES.get(eval_loss, eval_loss) if judged_on == "loss" else what
     return Evidence(
         verdict=verdict, reason=reason, rule=code, family=family, columns=tuple(columns), task=task,
         model=f"MLP {d}-{hidden}-{n_out} (ReLU), {words[h]}, batch {batch}",

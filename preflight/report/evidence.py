@@ -28,7 +28,7 @@ def render_line(ev: Evidence) -> str:
     ratio_s = f" ({ratio:.2g}x)" if ratio is not None else (" (as-is failed)" if a.failed else "")
     reach_s = _reach_short(ev)
     r2 = ev.metric == "r2"
-    mname = "R^2" if r2 else "acc"
+    mname = {"r2": "R^2", "balanced_accuracy": "balanced acc"}.get(ev.metric, "acc")
 
     def m(v: Variant) -> str:
         x = v.score
@@ -152,8 +152,8 @@ def _metric_part(ev: Evidence) -> str:
     ma, mf = (ev.as_is or Variant()).score, (ev.fixed or Variant()).score
     if ma is None or mf is None:
         return ""
-    if ev.metric == "accuracy":
-        return f"{ev.metric} {ma:.0%} as-is, {mf:.0%} fixed"
+    if ev.metric in ("accuracy", "balanced_accuracy"):
+        return f"{ev.metric.replace('_', ' ')} {ma:.0%} as-is, {mf:.0%} fixed"
     return f"{ev.metric} {ma:.3f} as-is, {mf:.3f} fixed"
 
 
