@@ -279,7 +279,7 @@ def test_the_panel_confirms_on_the_setup_that_shows_the_gap_and_says_which():
     assert [p.gap_at for p in ev.panel] == [(), ("last",)]
     assert ev.panel[1].as_is_last == 0.9 and ev.panel[1].fixed_last == 0.41
     assert "SGD lr 0.01 momentum 0.9" in ev.model  # the headline is the setup that showed it
-    assert "(gap in 1 of 2 setups: sgd-momentum (last))" in render_line(ev)
+    assert "(gap in 1 of 2 setups: sgd-momentum (last only))" in render_line(ev)
     back = Evidence.from_dict(json.loads(json.dumps(ev.to_dict(), allow_nan=False)))
     assert back == ev
     # no gap anywhere: not reproduced, and the headline is the panel's first setup

@@ -59,8 +59,8 @@ class ImbalancedClasses(Rule):
     With the plain mean loss, most of the gradient comes from the majority class: a network trained
     by default reaches a high accuracy by predicting the majority and seldom learns the small class.
     Accuracy then hides it; the balanced accuracy (the mean of the per-class recalls) shows it. On
-    `Default`, an MLP trained with Adam's defaults for 30 epochs finds few of the defaults (balanced
-    accuracy about 0.6) where a class-weighted loss reaches about 0.88.
+    `Default`, an MLP trained with Adam's defaults for 30 epochs reaches a held-out balanced accuracy
+    of 0.69 with the plain loss and 0.85 with a class-weighted one.
 
     ## Example
     A fraud, churn or rare-disease label: 3% positives, 97% negatives.
@@ -72,13 +72,18 @@ class ImbalancedClasses(Rule):
     If only the ranking matters (a score, an AUC), the imbalance may be harmless: the probe tells.
 
     ## Options
-    - `max_ratio` (default 0.1): fire when the smallest class count / the largest is below this.
+    - `max_ratio` (default 0.2): fire when the smallest class count / the largest is below this.
     - `min_rows` (default 50): and only for a target with at least this many labelled rows.
     Calibrated on the calibration half of the real tables in `bench/agreement` (scikit-learn's sets
-    and R datasets; `bench/agreement/imbalance.py`): class weights raised the balanced accuracy of a
-    default Adam training in every seed on the tables below a ratio of 0.1 (`ISLR/Default` 0.034,
-    `ISLR/Caravan` 0.064) and not above 0.13 (`AER/HMDA` 0.136, `AER/CreditCard` 0.29, the balanced
-    tables); balanced multi-class targets (iris, digits: ratio 0.95-1) stay silent.
+    and R datasets, `bench/agreement/imbalance.py`: a default Adam training, plain against
+    class-weighted loss, held-out balanced accuracy after 30 epochs, 3 seeds). There, class weights
+    raised the balanced accuracy by 0.01 or more in every seed on `ISLR/Default` (ratio 0.034:
+    0.69 -> 0.85) and `AER/HMDA` (0.136: 0.55 -> 0.73), not on `ISLR/Caravan` (0.064: its features
+    hardly separate the classes, 0.52 -> 0.54) nor on any table at 0.289 or above (`AER/CreditCard`,
+    penguins, `ISLR/OJ`, `datasets/infert`, `ISLR/Smarket`); 0.2 sits between. On the held-out half
+    it fires on `MASS/fgl` (0.118; weights help, 0.60 -> 0.78), `survival/pbc` (0.108; 0.51 -> 0.60)
+    and `MASS/Melanoma` (0.104; no clear help: the probe decides) and misses `rpart/kyphosis` (0.266,
+    where weights help); balanced targets (iris, digits, crabs: ratio 0.95-1) stay silent.
 
     ## References
     - He and Garcia, *Learning from Imbalanced Data*, IEEE TKDE 2009.
@@ -93,7 +98,7 @@ class ImbalancedClasses(Rule):
            "or draw balanced batches (WeightedRandomSampler); report balanced accuracy or macro-F1")
     fix_object = ClassWeights()
     options = (
-        Option("max_ratio", 0.1, "fire when the smallest class count / the largest is below this", low=0.0, high=1.0),
+        Option("max_ratio", 0.2, "fire when the smallest class count / the largest is below this", low=0.0, high=1.0),
         Option("min_rows", 50, "and only for a target with at least this many labelled rows", low=2),
     )
 

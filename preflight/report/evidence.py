@@ -52,7 +52,8 @@ def panel_words(ev: Evidence) -> str:
     if not ev.shown_by:
         return f" (no gap in any of {n} setups: {', '.join(p.name for p in ev.panel)})"
     at = {p.name: p.gap_at for p in ev.panel}
-    said = ", ".join(f"{name} ({'/'.join(at.get(name, ()))})" for name in ev.shown_by)
+    # a setup's name alone: the gap held at the best checkpoint and after the last step
+    said = ", ".join(name + ("" if len(at.get(name, ())) != 1 else f" ({at[name][0]} only)") for name in ev.shown_by)
     return f" (gap in {len(ev.shown_by)} of {n} setups: {said})"
 
 
