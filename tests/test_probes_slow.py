@@ -55,12 +55,12 @@ def test_heart_rate_pf101_confirmed_with_a_3x_gap():
 
 
 def test_imbalanced_target_pf111_confirmed_on_balanced_accuracy_and_a_balanced_one_not():
-    X, y, names = read_csv(ROOT / "rules" / "PF111-imbalanced-classes" / "bad.csv")
+    X, y, _ = read_csv(ROOT / "rules" / "PF111-imbalanced-classes" / "bad.csv")
     ev = probe_arrays(X, y, "binary", "PF111", ClassWeights(), settings=NOCACHE)
     assert ev.verdict == "confirmed", ev.reason
     assert ev.metric == "balanced_accuracy" and ev.judged_on == "metric"
     assert ev.as_is.score < 0.7 < 0.85 < ev.fixed.score  # the plain loss misses most of the 3.3% class
-    X, y, names = read_csv(ROOT / "rules" / "PF111-imbalanced-classes" / "good.csv")  # three equal classes
+    X, y, _ = read_csv(ROOT / "rules" / "PF111-imbalanced-classes" / "good.csv")  # three equal classes
     ev = probe_arrays(X, y, "multiclass", "PF111", ClassWeights(), settings=NOCACHE)
     assert ev.verdict == "not_reproduced", ev.reason
     assert abs(ev.fixed.score - ev.as_is.score) < 0.03

@@ -16,7 +16,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
-
 import tables as T  # noqa: E402
 from user import user_runs  # noqa: E402
 

@@ -90,7 +90,6 @@ def _probe(tag: str) -> None:
 def _report(tag: str) -> None:
     from user import SETUPS, helps
 
-    found = json.loads((OUT / "findings.json").read_text())
     user = json.loads((OUT / "user.json").read_text())
     probe = json.loads((OUT / f"probe-{tag}.json").read_text())
     rows = []

