@@ -143,8 +143,9 @@ class Gap:
 @dataclass(frozen=True)
 class Setup:
     """One training setup of the probe's panel and what it measured: the mean over seeds of each
-    variant's compared number (held-out loss, or 1 - the metric) at the best checkpoint and after
-    the last step, and at which of those the gap held in every seed (``gap_at``: "best", "last")."""
+    variant's compared number (held-out loss, or 1 - the metric) at the best checkpoint, after the
+    last step and, in a run longer than that, after a few epochs (``early_step``), and at which of
+    those the gap held in every seed (``gap_at``: "best", "last", "early")."""
 
     name: str
     optimizer: str = ""
@@ -153,6 +154,9 @@ class Setup:
     as_is_last: float | None = None
     fixed_last: float | None = None
     gap_at: tuple[str, ...] = ()
+    early_step: int | None = None
+    as_is_early: float | None = None
+    fixed_early: float | None = None
 
     @property
     def shows_gap(self) -> bool:
@@ -161,7 +165,8 @@ class Setup:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "optimizer": self.optimizer, "as_is_best": self.as_is_best,
                 "fixed_best": self.fixed_best, "as_is_last": self.as_is_last, "fixed_last": self.fixed_last,
-                "gap_at": list(self.gap_at)}
+                "gap_at": list(self.gap_at), "early_step": self.early_step, "as_is_early": self.as_is_early,
+                "fixed_early": self.fixed_early}
 
     @classmethod
     def from_dict(cls, d: Any) -> Setup | None:
@@ -171,7 +176,9 @@ class Setup:
         return cls(name=d["name"], optimizer=str(d.get("optimizer") or ""), as_is_best=_num(d.get("as_is_best")),
                    fixed_best=_num(d.get("fixed_best")), as_is_last=_num(d.get("as_is_last")),
                    fixed_last=_num(d.get("fixed_last")),
-                   gap_at=tuple(str(g) for g in gap_at) if isinstance(gap_at, (list, tuple)) else ())
+                   gap_at=tuple(str(g) for g in gap_at) if isinstance(gap_at, (list, tuple)) else (),
+                   early_step=int(early) if isinstance(early := d.get("early_step"), int) else None,
+                   as_is_early=_num(d.get("as_is_early")), fixed_early=_num(d.get("fixed_early")))
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,19 @@ def test_gap_at_judges_the_best_checkpoint_and_the_last_step_apart():
     assert gap_at(one, one * 0.9, one, one * 0.9) == ()
 
 
+def test_the_early_checkpoint_is_after_a_few_epochs_of_a_longer_run():
+    from preflight.probes.evidence import early_index
+    from preflight.probes.settings import EARLY_EPOCHS
+
+    steps = np.arange(0, 601, 15)
+    # 160 training rows at batch 64: 2 steps an epoch, so EARLY_EPOCHS epochs end at step 2 x EARLY_EPOCHS
+    k = early_index(steps, 160, 64)
+    assert steps[k] >= 2 * EARLY_EPOCHS and steps[k - 1] < 2 * EARLY_EPOCHS
+    assert early_index(steps, 4000, 64) is None  # 62 steps an epoch: the run ends before that many epochs
+    one = np.array([1.0, 1.0])
+    assert gap_at(one, one, one, one, (one, one * 0.5)) == ("early",)
+
+
 def test_judge_confirms_when_one_setup_shows_the_gap_and_demotes_only_when_none_does():
     a = Setup("adam-default", gap_at=("last",))
     b = Setup("sgd-momentum")

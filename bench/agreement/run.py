@@ -69,7 +69,9 @@ def _probe(tag: str) -> None:
     import os
     import tempfile
 
-    os.environ["PREFLIGHT_CACHE_DIR"] = tempfile.mkdtemp()  # every probe trains: its cost is measured
+    # every probe trains (its cost is measured), unless AGREEMENT_CACHE names the cache of an earlier
+    # run of the same probe version: then only the judge runs again (it judges cached measurements)
+    os.environ["PREFLIGHT_CACHE_DIR"] = os.environ.get("AGREEMENT_CACHE") or tempfile.mkdtemp()
     import preflight
 
     found = json.loads((OUT / "findings.json").read_text())

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from preflight.findings import Evidence, Gap, Setup, Variant
-from preflight.probes.settings import CONFIRM_RATIO, MIN_DIFFERENCE
+from preflight.probes.settings import CONFIRM_RATIO, EARLY_EPOCHS, MIN_DIFFERENCE
 
 CONFIRMED = "confirmed"
 NOT_REPRODUCED = "not_reproduced"
@@ -193,10 +193,23 @@ def wins(as_is: np.ndarray, fixed: np.ndarray) -> bool:
 
 
 def gap_at(as_is_best: np.ndarray, fixed_best: np.ndarray, as_is_last: np.ndarray,
-           fixed_last: np.ndarray) -> tuple[str, ...]:
-    """The checkpoints ("best", "last") at which one setup shows the gap in every seed."""
-    return tuple(name for name, a, f in (("best", as_is_best, fixed_best), ("last", as_is_last, fixed_last))
-                 if wins(a, f))
+           fixed_last: np.ndarray, early: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[str, ...]:
+    """The checkpoints ("best", "last", "early") at which one setup shows the gap in every seed;
+    ``early``: the (as-is, fixed) numbers after ``EARLY_EPOCHS`` epochs, when the run is longer."""
+    points = [("best", as_is_best, fixed_best), ("last", as_is_last, fixed_last)]
+    if early is not None:
+        points.append(("early", *early))
+    return tuple(name for name, a, f in points if wins(a, f))
+
+
+def early_index(eval_steps: np.ndarray, n_train: int, batch: int) -> int | None:
+    """The evaluation after ``EARLY_EPOCHS`` epochs of ``n_train`` rows at ``batch`` (the first at or
+    after it), or None when that is the last evaluation or beyond (the run is that short)."""
+    step = EARLY_EPOCHS * max(1, n_train // max(1, batch))
+    later = np.flatnonzero(eval_steps >= step)
+    if not len(later) or later[0] >= len(eval_steps) - 1:
+        return None
+    return int(later[0])
 
 
 def judge(setups: Sequence[Setup], fixed_failed: Sequence[bool], n: int,
@@ -218,21 +231,29 @@ def judge(setups: Sequence[Setup], fixed_failed: Sequence[bool], n: int,
                             "after the last step: no clear gap on this data")
 
 
-_AT = {"best": "best checkpoint", "last": "last step"}
+_AT = {"best": "best checkpoint", "last": "last step", "early": f"after {EARLY_EPOCHS} epochs"}
 
 
-def _last(curves: np.ndarray, first_bad: np.ndarray) -> np.ndarray:
-    last = curves[:, -1]
-    return np.where((first_bad >= 0) | ~np.isfinite(last), np.nan, last)
+def _at(curves: np.ndarray, first_bad: np.ndarray, k: int, step: int) -> np.ndarray:
+    """Per model, the held-out number at evaluation ``k`` (after ``step``); NaN where the run had failed."""
+    v = curves[:, k]
+    return np.where(((first_bad >= 0) & (first_bad <= step)) | ~np.isfinite(v), np.nan, v)
 
 
-def _setup(name: str, optimizer: str, curves: np.ndarray, first: np.ndarray, s: int, j: int, p: int) -> Setup:
+def _setup(name: str, optimizer: str, curves: np.ndarray, first: np.ndarray, s: int, j: int, p: int,
+           eval_steps: np.ndarray, early: int | None) -> Setup:
     a, f = slice(j * s, (j + 1) * s), slice((p + j) * s, (p + j + 1) * s)
     ab, fb = best_loss(curves[a], first[a]), best_loss(curves[f], first[f])
-    al, fl = _last(curves[a], first[a]), _last(curves[f], first[f])
+    last, end = curves.shape[1] - 1, int(eval_steps[-1])
+    al, fl = _at(curves[a], first[a], last, end), _at(curves[f], first[f], last, end)
+    pair = None if early is None else (_at(curves[a], first[a], early, int(eval_steps[early])),
+                                       _at(curves[f], first[f], early, int(eval_steps[early])))
     mean = lambda v: num(v.mean()) if np.isfinite(v).all() else None  # noqa: E731
     return Setup(name=name, optimizer=optimizer, as_is_best=mean(ab), fixed_best=mean(fb), as_is_last=mean(al),
-                 fixed_last=mean(fl), gap_at=gap_at(ab, fb, al, fl))
+                 fixed_last=mean(fl), gap_at=gap_at(ab, fb, al, fl, pair),
+                 early_step=None if early is None else int(eval_steps[early]),
+                 as_is_early=None if pair is None else mean(pair[0]),
+                 fixed_early=None if pair is None else mean(pair[1]))
 
 
 def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns: Sequence[str],
@@ -247,8 +268,9 @@ def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns
     s, p = n_seeds, len(setups)
     compared = curves if judged_on == "loss" else 1.0 - score_curves
     words = [OPTIMIZER_WORDS[opt].format(lr=lr) for _, opt, lr in setups]
-    panel = tuple(_setup(name, w, compared, first_nonfinite, s, j, p) for j, ((name, _, _), w) in
-                  enumerate(zip(setups, words)))
+    early = early_index(eval_steps, int(rows.get("train", 0)), batch) if epochs is None else None
+    panel = tuple(_setup(name, w, compared, first_nonfinite, s, j, p, eval_steps, early)
+                  for j, ((name, _, _), w) in enumerate(zip(setups, words)))
     fixed_failed = [bool((first_nonfinite[(p + j) * s:(p + j + 1) * s] >= 0).any()
                          or not np.isfinite(best_loss(compared[(p + j) * s:(p + j + 1) * s],
                                                       first_nonfinite[(p + j) * s:(p + j + 1) * s])).all())

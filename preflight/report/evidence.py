@@ -53,7 +53,8 @@ def panel_words(ev: Evidence) -> str:
         return f" (no gap in any of {n} setups: {', '.join(p.name for p in ev.panel)})"
     at = {p.name: p.gap_at for p in ev.panel}
     # a setup's name alone: the gap held at the best checkpoint and after the last step
-    said = ", ".join(name + ("" if len(at.get(name, ())) != 1 else f" ({at[name][0]} only)") for name in ev.shown_by)
+    said = ", ".join(name + ("" if set(at.get(name, ())) >= {"best", "last"} else
+                             f" ({'/'.join(at.get(name, ()))} only)") for name in ev.shown_by)
     return f" (gap in {len(ev.shown_by)} of {n} setups: {said})"
 
 
