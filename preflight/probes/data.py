@@ -194,7 +194,9 @@ def build(fix: Fix, table: Table, columns: Sequence[str], settings: ProbeSetting
     y_tr, y_te, notes = _target(table, tr, te)
     X_tr, X_te = table.X[tr], table.X[te]
     if fix.transforms_columns and columns and not flagged.any():
-        raise Skip("the flagged columns are not numeric, so no probe can train on them")
+        names = ", ".join(repr(c) for c in list(columns)[:3]) + (", ..." if len(columns) > 3 else "")
+        raise Skip(f"the flagged columns ({names}) are not among the numeric features the probe trains on "
+                   "(the target itself, or a text column), so no transform of them can be measured")
     if not np.isfinite(X_tr).any(axis=0).any():
         raise Skip("no numeric feature holds a finite value")
     n_out, eval_loss = fix.head(table.task, table.n_out, EVAL_LOSS[table.task])
