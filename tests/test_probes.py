@@ -114,6 +114,12 @@ def test_skip_reasons(X, y, task, match):
         build(Standardize(), table_from_arrays(X, y, task), [], ProbeSettings())
 
 
+def test_a_flagged_column_the_probe_cannot_train_on_is_named_in_the_skip_reason():
+    X, y = heart()
+    with pytest.raises(Skip, match=r"flagged columns \('label'\) are not among the numeric features"):
+        build(Standardize(), table_from_arrays(X, y, "binary", ["hr"]), ["label"], ProbeSettings())
+
+
 def test_split_is_interleaved_so_sorted_labels_reach_both_sides():
     y = np.repeat([0, 1, 2], 100)
     tr, te = split(len(y))
