@@ -17,7 +17,7 @@ from typing import Any
 
 from preflight.errors import FindingsError, PreflightError
 
-__all__ = ["Evidence", "Finding", "Gap", "Location", "Report", "Severity", "Variant", "use_text_renderer"]
+__all__ = ["Evidence", "Finding", "Gap", "Location", "Report", "Setup", "Severity", "Variant", "use_text_renderer"]
 
 
 class Severity(enum.IntEnum):
@@ -130,17 +130,21 @@ class Variant:
 @dataclass(frozen=True)
 class Gap:
     """The measured gap between the variants: what it compares, fixed/as-is, as-is minus fixed, and
-    the first evaluated step where the as-is curve reaches the fixed best loss (None: never)."""
+    the first evaluated step where the as-is mean curve reaches the fixed best loss (None: not at
+    any evaluation). ``never_reached`` is True only when no as-is run, in any seed, ever came down
+    to the fixed runs' mean best (so "as-is never reaches it" is true of every seed)."""
 
     margin: float | None = None
     compares: str | None = None
     ratio: float | None = None
     difference: float | None = None
     as_is_reaches_fixed_at: int | None = None
+    never_reached: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"margin": self.margin, "compares": self.compares, "ratio": self.ratio,
-                "difference": self.difference, "as_is_reaches_fixed_at": self.as_is_reaches_fixed_at}
+                "difference": self.difference, "as_is_reaches_fixed_at": self.as_is_reaches_fixed_at,
+                "never_reached": self.never_reached}
 
     @classmethod
     def from_dict(cls, d: Any) -> Gap | None:
@@ -151,7 +155,49 @@ class Gap:
         reach = d.get("as_is_reaches_fixed_at")
         return cls(margin=_num(d.get("margin")), compares=d.get("compares"), ratio=_num(d.get("ratio")),
                    difference=_num(d.get("difference")),
-                   as_is_reaches_fixed_at=int(reach) if isinstance(reach, (int, float)) else None)
+                   as_is_reaches_fixed_at=int(reach) if isinstance(reach, (int, float)) else None,
+                   never_reached=d.get("never_reached") is True)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One training setup of the probe's panel and what it measured: the mean over seeds of each
+    variant's compared number (held-out loss, or 1 - the metric) at the best checkpoint, after the
+    last step and, in a run longer than that, after a few epochs (``early_step``), and at which of
+    those the gap held in every seed (``gap_at``: "best", "last", "early")."""
+
+    name: str
+    optimizer: str = ""
+    as_is_best: float | None = None
+    fixed_best: float | None = None
+    as_is_last: float | None = None
+    fixed_last: float | None = None
+    gap_at: tuple[str, ...] = ()
+    early_step: int | None = None
+    as_is_early: float | None = None
+    fixed_early: float | None = None
+
+    @property
+    def shows_gap(self) -> bool:
+        return bool(self.gap_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "optimizer": self.optimizer, "as_is_best": self.as_is_best,
+                "fixed_best": self.fixed_best, "as_is_last": self.as_is_last, "fixed_last": self.fixed_last,
+                "gap_at": list(self.gap_at), "early_step": self.early_step, "as_is_early": self.as_is_early,
+                "fixed_early": self.fixed_early}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Setup | None:
+        if not isinstance(d, Mapping) or not isinstance(d.get("name"), str):
+            return None
+        gap_at = d.get("gap_at")
+        return cls(name=d["name"], optimizer=str(d.get("optimizer") or ""), as_is_best=_num(d.get("as_is_best")),
+                   fixed_best=_num(d.get("fixed_best")), as_is_last=_num(d.get("as_is_last")),
+                   fixed_last=_num(d.get("fixed_last")),
+                   gap_at=tuple(str(g) for g in gap_at) if isinstance(gap_at, (list, tuple)) else (),
+                   early_step=int(early) if isinstance(early := d.get("early_step"), int) else None,
+                   as_is_early=_num(d.get("as_is_early")), fixed_early=_num(d.get("fixed_early")))
 
 
 @dataclass(frozen=True)
@@ -162,6 +208,10 @@ class Evidence:
     ``properties.probe``, the recorded ``evidence.json``), ``from_dict()`` reads it back. The words
     for it (the one-line summary, the gap sentence) are ``preflight.report.evidence``'s.
     ``data`` is "user" (measured on the input's rows) or "reference" (recorded on an example).
+    ``panel`` holds every setup the probe trained (``Setup``), ``shown_by`` the names of those that
+    showed the gap; ``as_is`` / ``fixed`` / ``gap`` / ``model`` are the headline setup's (the first
+    that showed the gap, else the panel's first). ``judged_on`` is "loss" (held-out loss) or
+    "metric" (one minus ``metric``, e.g. balanced accuracy).
     """
 
     verdict: str
@@ -186,6 +236,9 @@ class Evidence:
     data: str = "user"
     cached: bool | None = None
     about: str | None = None
+    panel: tuple[Setup, ...] = ()
+    shown_by: tuple[str, ...] = ()
+    judged_on: str = "loss"
 
     @property
     def skipped(self) -> bool:
@@ -216,6 +269,10 @@ class Evidence:
             out["cached"] = self.cached
         if self.about is not None:
             out["about"] = self.about
+        if self.panel:
+            out["panel"] = [p.to_dict() for p in self.panel]
+            out["shown_by"] = list(self.shown_by)
+            out["judged_on"] = self.judged_on
         return out
 
     @classmethod
@@ -233,7 +290,9 @@ class Evidence:
                    curve_steps=tuple(steps) if isinstance(steps, (list, tuple)) else None,
                    rows=dict(rows) if isinstance(rows, Mapping) else None, seconds=d.get("seconds"),
                    notes=tuple(d.get("notes") or ()), data=str(d.get("data") or "user"), cached=d.get("cached"),
-                   about=d.get("about"))
+                   about=d.get("about"), panel=_setups(d.get("panel")),
+                   shown_by=tuple(str(n) for n in d.get("shown_by") or ()),
+                   judged_on=str(d.get("judged_on") or "loss"))
 
 
 def _num(v: Any) -> float | None:
@@ -245,6 +304,12 @@ def _num(v: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
+
+
+def _setups(values: Any) -> tuple[Setup, ...]:
+    if not isinstance(values, (list, tuple)):
+        return ()
+    return tuple(s for s in (Setup.from_dict(v) for v in values) if s is not None)
 
 
 def _curve(values: Any) -> Curve:

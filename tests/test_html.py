@@ -44,7 +44,7 @@ def probe_dict(seeds: int = 2, failed: bool = False) -> dict:
                   "accuracy": None if failed else 0.62, "failed": failed,
                   **({"failure": "training loss became NaN/inf at step 150 in 2 of 2 seeds"} if failed else {})},
         "fixed": {"final": mean(fixed)[-1], "curve": mean(fixed), "curves": fixed, "accuracy": 0.97, "failed": False},
-        "gap": {"ratio": 0.1 / 0.95, "difference": 0.85, "as_is_reaches_fixed_at": None},
+        "gap": {"ratio": 0.1 / 0.95, "difference": 0.85, "as_is_reaches_fixed_at": None, "never_reached": True},
         "seeds": seeds, "steps": 400, "curve_steps": steps, "rows": {"train": 750, "heldout": 250},
         "seconds": 0.4, "data": "user", "notes": [f"note with {XSS}"],
     }

@@ -19,12 +19,21 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from preflight.checks.fixes import OUTPUT_KINDS, DropColumns, Impute, Standardize
+from preflight.checks.fixes import OUTPUT_KINDS, ClassWeights, DropColumns, Impute, Standardize
 from preflight.errors import PreflightError
-from preflight.findings import Evidence
+from preflight.findings import Evidence, Setup
 from preflight.probes import cache
 from preflight.probes.data import Skip, batch_plan, build, split, table_from_arrays
-from preflight.probes.evidence import CONFIRMED, NOT_REPRODUCED, Measurements, best_loss, build_evidence, judge
+from preflight.probes.evidence import (
+    CONFIRMED,
+    NOT_REPRODUCED,
+    Measurements,
+    best_loss,
+    build_evidence,
+    gap_at,
+    judge,
+    wins,
+)
 from preflight.probes.run import fit_steps, predicted_seconds, settings_from_config
 from preflight.probes.settings import CONFIRM_RATIO, ProbeSettings
 from preflight.report.curves import has_curves, loss_curves_svg
@@ -105,11 +114,48 @@ def test_skip_reasons(X, y, task, match):
         build(Standardize(), table_from_arrays(X, y, task), [], ProbeSettings())
 
 
+def test_a_flagged_column_the_probe_cannot_train_on_is_named_in_the_skip_reason():
+    X, y = heart()
+    with pytest.raises(Skip, match=r"flagged columns \('label'\) are not among the numeric features"):
+        build(Standardize(), table_from_arrays(X, y, "binary", ["hr"]), ["label"], ProbeSettings())
+
+
 def test_split_is_interleaved_so_sorted_labels_reach_both_sides():
     y = np.repeat([0, 1, 2], 100)
     tr, te = split(len(y))
     assert set(y[tr]) == set(y[te]) == {0, 1, 2}
     assert not set(tr) & set(te) and len(tr) + len(te) == len(y)
+
+
+@given(n=st.integers(2, 400), data=st.data())
+@hsettings(max_examples=80, deadline=None)
+def test_split_puts_rows_the_fix_changes_on_both_sides(n, data):
+    changed = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    tr, te = split(n, changed)
+    assert sorted(np.concatenate([tr, te])) == list(range(n)) and np.all(np.diff(tr) > 0)
+    k = int(changed.sum())
+    if k >= 1:
+        assert changed[tr].any()  # training always sees a changed row
+    if k >= 2:
+        assert changed[te].any()  # and the held-out rows hold one
+
+
+def test_impute_probe_trains_on_nan_rows_even_when_interleaving_would_hold_them_all_out():
+    X = np.random.default_rng(0).normal(size=(200, 2))
+    X[3::4, 1] = np.nan  # every fourth row: the plain interleaved split would hold out every NaN row
+    y = (X[:, 0] > 0).astype(float)
+    data = build(Impute(), table_from_arrays(X, y, "binary", ["a", "b"]), ["b"], ProbeSettings())
+    assert any(n.startswith("38 of 151 training rows hold a non-finite value") for n in data.notes), data.notes
+    assert data.n_test >= 8
+
+
+def test_class_weights_give_each_class_the_same_total_weight():
+    y = np.array([0] * 90 + [1] * 10, dtype=float)
+    plain, weighted = ClassWeights().sample_weights(y, 2)
+    assert (plain == 1).all()
+    assert weighted[y == 0].sum() == pytest.approx(weighted[y == 1].sum()) == pytest.approx(50.0)
+    rare = ClassWeights().changed_rows(np.zeros((100, 1)), y, np.zeros(1, bool))
+    assert rare.sum() == 10 and rare[y == 1].all()
 
 
 def test_subsample_keeps_file_order_and_caps_training_rows():
@@ -144,15 +190,49 @@ def test_both_variants_see_the_same_batches_when_both_shuffle():
 
 # --- verdicts and evidence -----------------------------------------------------------------------
 
-def test_judge():
-    assert judge(np.array([1.0, 1.0, 1.0]), np.array([0.5, 0.8, 0.1]))[0] == CONFIRMED
-    assert judge(np.array([1.0, 1.0, 1.0]), np.array([0.5, 0.81, 0.1]))[0] == NOT_REPRODUCED
-    assert judge(np.array([np.nan] * 3), np.array([0.5] * 3))[0] == CONFIRMED
-    assert judge(np.array([np.nan] * 3), np.array([0.5, np.nan, 0.5]))[0] == NOT_REPRODUCED
-    assert judge(np.array([1.0, 1.0]), np.array([1.2, 1.1]))[0] == NOT_REPRODUCED
+def test_wins_needs_the_margin_and_the_floor_in_every_seed():
+    assert wins(np.array([1.0, 1.0, 1.0]), np.array([0.5, 0.8, 0.1]))
+    assert not wins(np.array([1.0, 1.0, 1.0]), np.array([0.5, 0.81, 0.1]))
+    assert wins(np.array([np.nan] * 3), np.array([0.5] * 3))
+    assert not wins(np.array([np.nan] * 3), np.array([0.5, np.nan, 0.5]))
+    assert not wins(np.array([1.0, 1.0]), np.array([1.2, 1.1]))
     # a ratio far below the margin between two near-perfect models is not a gap
-    assert judge(np.array([0.008, 0.009]), np.array([0.004, 0.004]))[0] == NOT_REPRODUCED
-    assert str(CONFIRM_RATIO) in judge(np.array([1.0]), np.array([0.5]))[1]
+    assert not wins(np.array([0.008, 0.009]), np.array([0.004, 0.004]))
+
+
+def test_gap_at_judges_the_best_checkpoint_and_the_last_step_apart():
+    one = np.array([1.0, 1.0])
+    assert gap_at(one, one * 0.5, one, one * 0.5) == ("best", "last")
+    assert gap_at(one, one * 0.9, one, one * 0.5) == ("last",)  # as-is overfits less, or trains slower
+    assert gap_at(one, one * 0.5, one, one) == ("best",)
+    assert gap_at(one, one * 0.9, one, one * 0.9) == ()
+
+
+def test_the_early_checkpoint_is_after_a_few_epochs_of_a_longer_run():
+    from preflight.probes.evidence import early_index
+    from preflight.probes.settings import EARLY_EPOCHS
+
+    steps = np.arange(0, 601, 15)
+    # 160 training rows at batch 64: 2 steps an epoch, so EARLY_EPOCHS epochs end at step 2 x EARLY_EPOCHS
+    k = early_index(steps, 160, 64)
+    assert steps[k] >= 2 * EARLY_EPOCHS and steps[k - 1] < 2 * EARLY_EPOCHS
+    assert early_index(steps, 4000, 64) is None  # 62 steps an epoch: the run ends before that many epochs
+    one = np.array([1.0, 1.0])
+    assert gap_at(one, one, one, one, (one, one * 0.5)) == ("early",)
+
+
+def test_judge_confirms_when_one_setup_shows_the_gap_and_demotes_only_when_none_does():
+    a = Setup("adam-default", gap_at=("last",))
+    b = Setup("sgd-momentum")
+    c = Setup("forgiving")
+    verdict, reason = judge([a, b, c], [False] * 3, 3)
+    assert verdict == CONFIRMED and "adam-default (last step)" in reason
+    assert "not with sgd-momentum, forgiving" in reason
+    assert str(CONFIRM_RATIO) in reason
+    verdict, reason = judge([replace(a, gap_at=()), b, c], [False] * 3, 3)
+    assert verdict == NOT_REPRODUCED and "none of the setups (adam-default, sgd-momentum, forgiving) was" in reason
+    assert "failed too" in judge([b, c], [True, True], 3)[1]
+    assert "failed too" not in judge([b, c], [True, False], 3)[1]
 
 
 def test_best_loss_is_the_early_stopping_checkpoint_and_a_diverged_run_failed():
@@ -161,14 +241,19 @@ def test_best_loss_is_the_early_stopping_checkpoint_and_a_diverged_run_failed():
     assert best[0] == 0.3 and np.isnan(best[1]) and best[2] == 0.2
 
 
-def fake_evidence(as_is_curves, fixed_curves, task="binary"):
+ONE_SETUP = [("forgiving", "adam", 0.01)]
+TWO_SETUPS = [("adam-default", "adam", 0.001), ("sgd-momentum", "sgd", 0.01)]
+
+
+def fake_evidence(as_is_curves, fixed_curves, task="binary", setups=ONE_SETUP, n_seeds=None):
+    """Evidence of made-up curves: as-is rows then fixed rows, each setup's seeds in a row."""
     c = np.array(as_is_curves + fixed_curves, dtype=float)
-    s = len(as_is_curves)
+    s = n_seeds or len(as_is_curves) // len(setups)
     first = np.array([1 if not np.isfinite(r).all() else -1 for r in c])
     return build_evidence(code="PF101", family="scale", task=task, eval_loss="bce_logits", columns=["x"],
                           eval_steps=np.arange(c.shape[1]) * 10, curves=c,
                           score_curves=np.full(c.shape, 0.75), first_nonfinite=first, n_seeds=s, steps=30,
-                          batch=64, epochs=None, hidden=32, lr=0.01, d=1, n_out=1,
+                          batch=64, epochs=None, hidden=32, setups=setups, d=1, n_out=1,
                           rows={"train": 300, "heldout": 100}, seconds=0.1, as_is="raw", fixed="std", notes=[])
 
 
@@ -191,6 +276,49 @@ def test_evidence_gap_and_reach_step():
     ev = fake_evidence([[1.0, 0.8, 0.2, 0.2]], [[1.0, 0.4, 0.3, 0.25]])
     assert ev.verdict == NOT_REPRODUCED and ev.gap.as_is_reaches_fixed_at == 20
     assert "reaches it at step 20" in render_line(ev)
+
+
+def test_never_reaches_is_said_only_when_no_as_is_seed_ever_got_there():
+    ev = fake_evidence([[1.0, 0.8, 0.6, 0.5]] * 2, [[1.0, 0.4, 0.3, 0.25]] * 2)
+    assert ev.gap.never_reached and "as-is never reaches it" in render_line(ev)
+    # one seed gets there, the mean curve does not: no step to name, and no "never" either
+    ev = fake_evidence([[1.0, 0.8, 0.6, 0.5], [1.0, 0.25, 0.9, 0.9]], [[1.0, 0.4, 0.3, 0.25]] * 2)
+    assert ev.gap.as_is_reaches_fixed_at is None and not ev.gap.never_reached
+    assert "never" not in render_line(ev)
+    # the fixed run failed: nothing to reach, so nothing is said about reaching it
+    ev = fake_evidence([[1.0, 0.8, 0.6, 0.5]], [[1.0, 0.4, np.nan, np.nan]])
+    assert ev.verdict == NOT_REPRODUCED and "never" not in render_line(ev)
+
+
+def test_the_panel_confirms_on_the_setup_that_shows_the_gap_and_says_which():
+    # adam-default: no gap (as-is as good); sgd-momentum: the gap after the last step only
+    as_is = [[1.0, 0.5, 0.5, 0.5]] * 2 + [[1.0, 0.4, 0.6, 0.9]] * 2
+    fixed = [[1.0, 0.5, 0.5, 0.5]] * 2 + [[1.0, 0.38, 0.4, 0.41]] * 2
+    ev = fake_evidence(as_is, fixed, setups=TWO_SETUPS)
+    assert ev.verdict == CONFIRMED and ev.shown_by == ("sgd-momentum",)
+    assert [p.gap_at for p in ev.panel] == [(), ("last",)]
+    assert ev.panel[1].as_is_last == 0.9 and ev.panel[1].fixed_last == 0.41
+    assert "SGD lr 0.01 momentum 0.9" in ev.model  # the headline is the setup that showed it
+    assert "(gap in 1 of 2 setups: sgd-momentum (last only))" in render_line(ev)
+    back = Evidence.from_dict(json.loads(json.dumps(ev.to_dict(), allow_nan=False)))
+    assert back == ev
+    # no gap anywhere: not reproduced, and the headline is the panel's first setup
+    ev = fake_evidence(as_is[:2] * 2, fixed[:2] * 2, setups=TWO_SETUPS)
+    assert ev.verdict == NOT_REPRODUCED and ev.shown_by == () and "Adam lr 0.001" in ev.model
+    assert "no gap in any of 2 setups" in render_line(ev)
+
+
+def test_a_metric_judged_fix_compares_one_minus_the_metric():
+    c = np.full((2, 3), 0.5)
+    scores = np.array([[0.5, 0.5, 0.5], [0.5, 0.8, 0.85]])  # balanced accuracy as-is, fixed
+    ev = build_evidence(code="PF111", family="imbalance", task="binary", eval_loss="bce_logits", columns=["y"],
+                        eval_steps=np.array([0, 10, 20]), curves=c, score_curves=scores,
+                        first_nonfinite=np.array([-1, -1]), n_seeds=1, steps=20, batch=64, epochs=None, hidden=32,
+                        setups=ONE_SETUP, d=1, n_out=1, rows={"train": 300, "heldout": 100}, seconds=0.1,
+                        as_is="plain", fixed="weighted", notes=[], metric="balanced_accuracy", judged_on="metric")
+    assert ev.verdict == CONFIRMED and ev.judged_on == "metric" and ev.metric == "balanced_accuracy"
+    assert ev.as_is.best == 0.5 and ev.fixed.best == 0.15 and ev.fixed.score == 0.85
+    assert "balanced error" in ev.loss
 
 
 @given(st.lists(st.floats(0.001, 1000), min_size=1, max_size=80))
@@ -268,7 +396,7 @@ def fake_fit(monkeypatch):
     calls = []
 
     def fit(X_train, y_train, X_test, y_test, plan, variant, seeds, losses, eval_loss, task, n_out, hidden, lr,
-            device="cpu", eval_at=None):
+            device="cpu", eval_at=None, **panel):
         calls.append(X_train.copy())
         steps, models, _ = plan.shape
         fixed = np.asarray(variant, dtype=float)[:, None]

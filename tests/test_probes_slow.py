@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from preflight.checks.fixes import OUTPUT_KINDS, ShuffleRows, StableLoss, Standardize
+from preflight.checks.fixes import OUTPUT_KINDS, ClassWeights, ShuffleRows, StableLoss, Standardize
 from preflight.findings import Evidence
 from preflight.probes import ProbeSettings, probe_arrays, probe_output
 from preflight.probes.data import batch_plan
@@ -47,7 +47,23 @@ def test_heart_rate_pf101_confirmed_with_a_3x_gap():
     assert ev.gap.ratio <= 1 / 3
     assert all(f <= a / 3 for a, f in zip(ev.as_is.per_seed["best"], ev.fixed.per_seed["best"]))
     assert ev.fixed.score > ev.as_is.score
+    # every setup of the panel shows it, and the headline is the panel's first: Adam at its default lr
+    assert [p.name for p in ev.panel] == ["adam-default", "sgd-momentum", "forgiving"]
+    assert ev.shown_by[0] == "adam-default" and "Adam lr 0.001" in ev.model
+    for p in ev.panel:
+        assert p.fixed_best <= 0.8 * p.as_is_best and p.fixed_last <= 0.8 * p.as_is_last, p
 
+
+def test_imbalanced_target_pf111_confirmed_on_balanced_accuracy_and_a_balanced_one_not():
+    X, y, _ = read_csv(ROOT / "rules" / "PF111-imbalanced-classes" / "bad.csv")
+    ev = probe_arrays(X, y, "binary", "PF111", ClassWeights(), settings=NOCACHE)
+    assert ev.verdict == "confirmed", ev.reason
+    assert ev.metric == "balanced_accuracy" and ev.judged_on == "metric"
+    assert ev.as_is.score < 0.7 < 0.85 < ev.fixed.score  # the plain loss misses most of the 3.3% class
+    X, y, _ = read_csv(ROOT / "rules" / "PF111-imbalanced-classes" / "good.csv")  # three equal classes
+    ev = probe_arrays(X, y, "multiclass", "PF111", ClassWeights(), settings=NOCACHE)
+    assert ev.verdict == "not_reproduced", ev.reason
+    assert abs(ev.fixed.score - ev.as_is.score) < 0.03
 
 def test_label_sorted_make_classification_pf201_confirmed_and_shuffled_not():
     from sklearn.datasets import make_classification
@@ -114,7 +130,8 @@ def test_nan_producing_as_is_runs_fail_honestly(code):
     ev = probe_arrays(c["X"], c["y"], c["task"], code, c["fix"], c["columns"], c["features"], NOCACHE)
     assert ev.verdict == "confirmed"
     assert ev.as_is.failed and ev.as_is.best is None and "NaN" in ev.as_is.failure
-    assert not ev.fixed.failed and ev.fixed.score > 0.9
+    assert not ev.fixed.failed and ev.fixed.score > 0.85  # the headline: Adam at lr 1e-3, 600 steps
+    assert all(p.as_is_best is None and p.fixed_best is not None for p in ev.panel)  # failed in every setup
     json.dumps(ev.to_dict(), allow_nan=False)  # a failed run is null in JSON, never NaN
 
 
@@ -153,6 +170,70 @@ def test_batched_training_equals_model_by_model():
     same = fit(np.stack([X[:400]] * 2), y[:400], np.stack([X[400:]] * 2), y[400:], plan, variant, seeds, *args)
     np.testing.assert_array_equal(same.curves[0], same.curves[2])
     assert not np.array_equal(same.curves[0], same.curves[1])
+    # a panel: each model its own optimizer and rate, batched, equals each trained alone
+    opts, lrs = ["adam", "sgd", "sgd", "adam"], [1e-3, 1e-2, 1e-2, 1e-2]
+    panel = fit(Xtr, y[:400], Xte, y[400:], plan, variant, seeds, *args, lrs=lrs, optimizers=opts)
+    for m in range(4):
+        one = fit(Xtr, y[:400], Xte, y[400:], plan[:, [m]], [variant[m]], [seeds[m]], *args, lrs=[lrs[m]],
+                  optimizers=[opts[m]])
+        np.testing.assert_allclose(one.curves[0], panel.curves[m], rtol=1e-4, atol=1e-6)
+    assert not np.allclose(panel.curves[0], together.curves[0])  # lr 1e-3 is not lr 1e-2
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_written_out_optimizers_match_torch_optim(optimizer):
+    """The trainer's Adam and SGD-with-momentum updates are torch.optim's, step for step."""
+    import torch
+
+    from preflight.probes.train import fit, init_weights
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(0, 1, (256, 3)).astype(np.float32)
+    y = (X[:, 0] - X[:, 1] > 0).astype(np.float32)
+    plan = batch_plan(192, 32, 40, None, [0], ("shuffled", "shuffled"))[:, :1]
+    lr = 1e-3 if optimizer == "adam" else 1e-2
+    ours = fit(X[None, :192], y[:192], X[None, 192:], y[192:], plan, [0], [0], ("bce_logits",), "bce_logits",
+               "binary", 1, 8, lr, eval_at=list(range(1, 41)), lrs=[lr], optimizers=[optimizer])
+    w1, b1, w2, b2 = (t.clone().requires_grad_() for t in init_weights(0, 3, 8, 1))
+    opt = (torch.optim.Adam([w1, b1, w2, b2], lr=lr) if optimizer == "adam"
+           else torch.optim.SGD([w1, b1, w2, b2], lr=lr, momentum=0.9))
+    xt, yt = torch.tensor(X), torch.tensor(y)
+    theirs = []
+    for step in range(40):
+        idx = torch.as_tensor(plan[step, 0])
+        z = (torch.relu(xt[idx] @ w1 + b1) @ w2 + b2)[:, 0]
+        opt.zero_grad()
+        torch.nn.functional.binary_cross_entropy_with_logits(z, yt[idx]).backward()
+        opt.step()
+        with torch.no_grad():
+            ze = (torch.relu(xt[192:] @ w1 + b1) @ w2 + b2)[:, 0]
+            theirs.append(float(torch.nn.functional.binary_cross_entropy_with_logits(ze, yt[192:])))
+    np.testing.assert_allclose(ours.curves[0, 1:], theirs, rtol=1e-4, atol=1e-6)
+
+
+def test_balanced_accuracy_and_weighted_loss_in_the_trainer():
+    from preflight.probes.train import fit
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(0, 1, (400, 2)).astype(np.float32)
+    y = (X[:, 0] > 1.6).astype(np.float32)  # about 5% positives
+    plan = batch_plan(300, 32, 200, None, [0], ("shuffled", "shuffled"))
+    plan = plan[:, [0, 0]]
+    w = np.stack([np.ones(300), np.where(y[:300] == 1, 300 / (2 * y[:300].sum()), 300 / (2 * (300 - y[:300].sum())))])
+    out = fit(np.stack([X[:300]] * 2), y[:300], np.stack([X[300:]] * 2), y[300:], plan, [0, 1], [0, 0],
+              ("bce_logits",) * 2, "bce_logits", "binary", 1, 8, 1e-3, weights=w, metric="balanced_accuracy")
+    plain, weighted = out.score_curves[:, -1]
+    assert weighted > plain + 0.1  # weighting finds the rare class; the plain loss predicts the majority
+    import torch
+
+    from preflight.probes.train import _score
+
+    # 8 rows, 2 of class 1: predicting all 0 is 75% accurate and 50% balanced; one hit makes it 75%
+    y8 = torch.tensor([[0, 0, 0, 0, 0, 0, 1, 1.0]])
+    z = torch.full((1, 8, 1), -1.0)
+    assert _score("binary", z, y8, "accuracy")[0] == 0.75 and _score("binary", z, y8, "balanced_accuracy")[0] == 0.5
+    z[0, 6, 0] = 1.0
+    assert _score("binary", z, y8, "balanced_accuracy")[0] == 0.75
 
 
 def test_second_run_is_a_cache_hit_and_no_cache_retrains(tmp_path):
@@ -275,11 +356,11 @@ def test_cli_probe_writes_the_plot_and_check_prints_the_evidence(tmp_path):
     svg = tmp_path / "hr.svg"
     out = run_cli("probe", str(heart_rate_csv()), "--rule", "PF101", "--plot", str(svg))
     assert out.returncode == 0, out.stderr
-    assert "PF101 probe confirmed: " in out.stdout and "heart_rate" not in out.stderr
+    assert "PF101 probe confirmed (gap in 3 of 3 setups: " in out.stdout and "heart_rate" not in out.stderr
     assert svg.read_text().startswith("<svg")
     out = run_cli("check", str(heart_rate_csv()), "--probe-budget", "1")
     assert out.returncode == 1
-    assert "    probe: confirmed: " in out.stdout
+    assert "    probe: confirmed (" in out.stdout
     out = run_cli("check", str(heart_rate_csv()), "--format", "json")
     [f] = json.loads(out.stdout)["findings"]
     assert f["probe"]["verdict"] == "confirmed" and f["probe"]["data"] == "user"
@@ -303,4 +384,5 @@ def test_str_of_a_report_shows_the_probe_evidence_as_the_cli_does(tmp_path):
     data.write_bytes((ROOT / "examples" / "heart_rate.csv").read_bytes())
     report = check(str(data), config={"probe": {"cache": False}})
     probe_lines = [ln for ln in str(report).splitlines() if ln.startswith("    probe: ")]
-    assert len(probe_lines) == 1 and probe_lines[0].startswith("    probe: confirmed: MLP 1-32-1")
+    assert len(probe_lines) == 1 and probe_lines[0].startswith("    probe: confirmed (gap in ")
+    assert ": MLP 1-32-1 (ReLU), Adam lr 0.001" in probe_lines[0]

@@ -188,6 +188,21 @@ def value_rules(n: int) -> None:
     _write_cells(d / "bad_numbers_as_text.csv", ["income_z", "x1", "label"], [num, *cols])
     _write_cells(d / "good.csv", ["city", "x1", "label"], [full, *cols])
 
+    # PF111, with its own generator so that the rules above keep their bytes
+    rng = np.random.default_rng(111)
+    d = folder("PF111-imbalanced-classes")
+    m = 3000
+    X = standardized(rng, m, 4)
+    score = X @ np.array([1.0, -0.8, 0.6, 0.0]) + 0.5 * rng.normal(size=m)
+    rare = (score > np.quantile(score, 1 - 0.033)).astype(int)  # 3.3% positives, as ISLR's Default
+    names = ["x1", "x2", "x3", "x4", "label"]
+    write(d / "bad.csv", names, [*X.T, rare])
+    # traps: a balanced three-class target and a 25%-positive one (ratio 0.33) stay silent
+    three = np.digitize(score, np.quantile(score, [1 / 3, 2 / 3]))
+    write(d / "good.csv", names, [*X.T, three])
+    quarter = (score > np.quantile(score, 0.75)).astype(int)
+    write(d / "good_quarter.csv", names, [*X.T, quarter])
+
 
 def _cell(v: float) -> str:
     return f"{float(v):.4f}".rstrip("0").rstrip(".")

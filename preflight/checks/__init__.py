@@ -14,6 +14,7 @@ from preflight.checks.base import Option, Rule
 from preflight.checks.codes import CategoryCodesAsNumbers
 from preflight.checks.duplicates import DuplicateRows
 from preflight.checks.identifiers import IdLikeColumn
+from preflight.checks.imbalance import ImbalancedClasses
 from preflight.checks.leak import SuspectedTargetLeak
 from preflight.checks.loader import SingleClassBatches, UnshuffledTrainingLoader
 from preflight.checks.loops import (
@@ -39,6 +40,7 @@ ALL_RULES: tuple[Rule, ...] = (
     DuplicateRows(),
     MissingTarget(),
     MissingTextValues(),
+    ImbalancedClasses(),
     LabelSortedRows(),
     TargetSortedRows(),
     UnshuffledTrainingLoader(),

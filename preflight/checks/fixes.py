@@ -13,7 +13,12 @@ given, with no table of rules or families. A fix says what it needs and what it 
 * ``head(task, n_out, eval_loss)`` and ``losses(eval_loss)``: the output units, the held-out loss and
   the training loss of each variant;
 * ``variants(split)``: the as-is and fixed features from the training / held-out split, with every
-  statistic taken from the training split.
+  statistic taken from the training split;
+* ``changed_rows(X, y, flagged)``: the rows the fix changes (None: every row, or no telling), which
+  the probe's split puts in both the training and the held-out rows;
+* ``metric`` / ``judged_on`` / ``sample_weights(y_train, n_classes)``: the held-out metric the
+  evidence reports (None: accuracy or R^2), whether the verdict compares held-out losses (``"loss"``)
+  or one minus that metric (``"metric"``), and each variant's weight of each training row (None: 1).
 
 What is not the fix's business is the same in both variants: columns it does not transform keep
 their values (non-finite cells imputed alike, so that only the fix differs).
@@ -112,6 +117,8 @@ class Fix:
     order: ClassVar[tuple[str, str]] = ("shuffled", "shuffled")  # "file" or "shuffled", per variant
     whole_epochs: ClassVar[bool] = False
     transform_fields: ClassVar[tuple[str, ...] | None] = None  # the fields the transform reads (None: all)
+    metric: ClassVar[str | None] = None  # "balanced_accuracy"; None: accuracy (classes) or R^2
+    judged_on: ClassVar[str] = "loss"  # "loss": held-out loss; "metric": 1 - the metric
 
     @property
     def family(self) -> str:
@@ -142,6 +149,14 @@ class Fix:
 
     def variants(self, s: Split) -> Variants:
         raise NotImplementedError
+
+    def changed_rows(self, X: np.ndarray, y: np.ndarray, flagged: np.ndarray) -> np.ndarray | None:
+        """(n,) bool: the rows the fix changes, or None (every row, or no telling)."""
+        return None
+
+    def sample_weights(self, y_train: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Each variant's weight of each training row, as-is first; None: every row weighs 1."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -221,13 +236,17 @@ class Impute(Fix):
         if self.statistic != "mean":
             raise ValueError(f"Impute({self.statistic!r}): the probe imputes the mean only")
 
+    def changed_rows(self, X: np.ndarray, y: np.ndarray, flagged: np.ndarray) -> np.ndarray | None:
+        cols = flagged if flagged.any() else np.ones(X.shape[1], bool)
+        return ~np.isfinite(X[:, cols]).all(axis=1)
+
     def variants(self, s: Split) -> Variants:
         flagged = s.flagged if s.flagged.any() else ~_all_finite(s, np.ones(s.X_train.shape[1], bool))
         bad_tr = ~np.isfinite(s.X_train[:, flagged])
         n = len(s.X_train)
         if not bad_tr.any():
-            raise Skip("the sampled training rows hold no non-finite value in the flagged columns "
-                       f"({n} rows sampled of the file)")
+            raise Skip(f"the probe's sample ({n + len(s.X_test)} rows of the file) holds no non-finite value "
+                       "in the flagged columns: the file's NaN/inf rows were not sampled")
         a_tr, a_te, _, _ = _imputed(s, ~flagged)
         f_tr, f_te, _, _ = _imputed(s)
         rows_bad = int(bad_tr.any(axis=1).sum())
@@ -253,6 +272,44 @@ class ShuffleRows(Fix):
         s_tr, s_te = standardize(a_tr, every, mean, std), standardize(a_te, every, mean, std)
         return Variants((s_tr, s_tr), (s_te, s_te),
                         notes=("features standardized in both variants, so only the row order differs",))
+
+
+@dataclass(frozen=True)
+class ClassWeights(Fix):
+    """Weight each training row by ``n / (k * count of its class)`` in the loss (what
+    ``nn.CrossEntropyLoss(weight=...)`` or a ``WeightedRandomSampler`` gives), against the plain mean
+    loss. The features are standardized in both variants; judged on held-out balanced accuracy (the
+    mean of the per-class recalls), since plain accuracy rewards predicting the majority class."""
+
+    family = "imbalance"
+    transforms_columns = False
+    metric = "balanced_accuracy"
+    judged_on = "metric"
+    as_is = "plain loss (every row weighs 1)"
+    fixed = "class-weighted loss (weight n / (k x class count))"
+
+    def changed_rows(self, X: np.ndarray, y: np.ndarray, flagged: np.ndarray) -> np.ndarray | None:
+        classes, counts = np.unique(y, return_counts=True)
+        rare = classes[counts < counts.max()]
+        return np.isin(y, rare)  # the rows whose weight grows: both splits hold some
+
+    def sample_weights(self, y_train: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray] | None:
+        codes = y_train.astype(np.int64)
+        counts = np.bincount(codes, minlength=n_classes).astype(np.float64)
+        per_class = len(codes) / (n_classes * np.maximum(counts, 1.0))
+        return np.ones(len(codes)), per_class[codes]
+
+    def head(self, task: str, n_out: int, eval_loss: str) -> tuple[int, str]:
+        if task == "regression":
+            raise Skip("class weights need a class target, this one is regression")
+        return n_out, eval_loss
+
+    def variants(self, s: Split) -> Variants:
+        a_tr, a_te, mean, std = _imputed(s)
+        every = np.ones(s.X_train.shape[1], bool)
+        s_tr, s_te = standardize(a_tr, every, mean, std), standardize(a_te, every, mean, std)
+        return Variants((s_tr, s_tr), (s_te, s_te),
+                        notes=("features standardized in both variants, so only the loss weights differ",))
 
 
 # Output kinds a PF3xx rule can name: what the user wrote (the as-is variant's training loss is the

@@ -10,7 +10,10 @@ with the training split's statistics (so losses are in units of the target's sta
 and each fix keeps the columns it does not transform alike in both.
 
 The held-out split is interleaved (every fourth row of the sample), so for data sorted by label
-both splits cover every class, and training never sees it.
+both splits cover every class, and training never sees it. It is interleaved apart among the rows
+the fix changes (``Fix.changed_rows``: the rows holding a NaN for an imputation, the rare classes'
+rows for class weights) and the others, so both splits always hold rows the fix changes (one such
+row goes to training).
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class ProbeData:
     batch_size: int
     columns: tuple[str, ...]  # the columns the evidence names
     notes: list[str]
+    weights: np.ndarray | None = None  # (2, N) each variant's weight of each training row; None: all 1
+    metric: str = "accuracy"  # the held-out metric: "accuracy", "balanced_accuracy" or "r2"
 
     @property
     def n_train(self) -> int:
@@ -55,7 +60,8 @@ class ProbeData:
         return int(self.X_test.shape[1])
 
     def fingerprint_arrays(self) -> list[np.ndarray]:
-        return [self.X_train, self.y_train, self.X_test, self.y_test]
+        extra = [] if self.weights is None else [self.weights]
+        return [self.X_train, self.y_train, self.X_test, self.y_test, *extra]
 
 
 # --- from a subject to plain arrays ------------------------------------------------------------
@@ -120,10 +126,27 @@ def table_from_arrays(X: np.ndarray, y: np.ndarray, task: str, features: Sequenc
     return Table(features, X, y, task, n_out)
 
 
-def split(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Interleaved split: every ``HELDOUT_EVERY``-th row held out, the rest trained on, file order kept."""
+def split(n: int, changed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Interleaved split: every ``HELDOUT_EVERY``-th row held out, the rest trained on, file order kept.
+
+    With ``changed`` (the rows the fix changes), the rows of each kind are interleaved apart, so both
+    splits hold changed rows whenever two or more exist (a single one is trained on)."""
     idx = np.arange(n)
-    test = idx % HELDOUT_EVERY == HELDOUT_EVERY - 1
+    groups = [idx] if changed is None else [np.flatnonzero(changed), np.flatnonzero(~changed)]
+    test = np.zeros(n, bool)
+    for group in groups:
+        held = np.arange(len(group)) % HELDOUT_EVERY == HELDOUT_EVERY - 1
+        if len(group) >= 2 and not held.any():
+            held[-1] = True  # 2 or 3 rows of a kind: one of them held out
+        test[group[held]] = True
+    return idx[~test], idx[test]
+    test = np.zeros(n, bool)
+    for group in (np.flatnonzero(changed), np.flatnonzero(~changed)):
+        rank = np.arange(len(group))
+        held = rank % HELDOUT_EVERY == HELDOUT_EVERY - 1
+        if len(group) >= 2 and not held.any():
+            held[-1] = True  # 2 or 3 rows of a kind: one of them held out
+        test[group[held]] = True
     return idx[~test], idx[test]
 
 
@@ -143,8 +166,11 @@ def _target(table: Table, tr: np.ndarray, te: np.ndarray) -> tuple[np.ndarray, n
         sd = sd if sd > 0 else 1.0
         y_tr, y_te = (y_tr - mu) / sd, (y_te - mu) / sd
         notes.append("regression target standardized in both variants")
-    elif len(np.unique(y_tr)) < table.n_out or len(np.unique(y_tr)) < 2:
-        raise Skip("the training split does not hold every class")
+    elif len(np.unique(y_tr)) < max(2, table.n_out):
+        classes, counts = np.unique(table.y, return_counts=True)
+        missing = [c for c in classes if c not in set(np.unique(y_tr))]
+        few = ", ".join(f"class {int(c)} has {int(counts[list(classes).index(c)])} row(s)" for c in missing[:3])
+        raise Skip(f"the training split lacks a class ({few} in the probe's sample, all held out)")
     return y_tr.astype(np.float32), y_te.astype(np.float32), notes
 
 
@@ -162,24 +188,29 @@ def _stack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def build(fix: Fix, table: Table, columns: Sequence[str], settings: ProbeSettings) -> ProbeData:
     """The as-is and fixed variants of ``fix`` on ``table``, transforming ``columns`` (``Fix.columns``)."""
-    tr, te = split(len(table.y))
+    flagged = _columns(table, columns)
+    tr, te = split(len(table.y), fix.changed_rows(table.X, table.y, flagged))
     _check_rows(tr, te)
     y_tr, y_te, notes = _target(table, tr, te)
     X_tr, X_te = table.X[tr], table.X[te]
-    flagged = _columns(table, columns)
     if fix.transforms_columns and columns and not flagged.any():
-        raise Skip("the flagged columns are not numeric, so no probe can train on them")
+        names = ", ".join(repr(c) for c in list(columns)[:3]) + (", ..." if len(columns) > 3 else "")
+        raise Skip(f"the flagged columns ({names}) are not among the numeric features the probe trains on "
+                   "(the target itself, or a text column), so no transform of them can be measured")
     if not np.isfinite(X_tr).any(axis=0).any():
         raise Skip("no numeric feature holds a finite value")
     n_out, eval_loss = fix.head(table.task, table.n_out, EVAL_LOSS[table.task])
     v = fix.variants(Split(X_tr, X_te, flagged))
     order_is_the_fix = fix.order[0] != fix.order[1]
+    weights = fix.sample_weights(y_tr, max(2, n_out)) if table.task != "regression" else None
+    metric = "r2" if table.task == "regression" else (fix.metric or "accuracy")
     return ProbeData(
         fix, task=table.task, n_out=n_out, X_train=_stack(*v.train), y_train=y_tr, X_test=_stack(*v.test),
         y_test=y_te, losses=fix.losses(eval_loss), eval_loss=eval_loss,
         batch_size=settings.batch_size or (ORDER_BATCH if order_is_the_fix else DEFAULT_BATCH),
         columns=tuple(columns) if v.columns is None else _names(table, v.columns),
-        notes=notes + list(v.notes))
+        notes=notes + list(v.notes), metric=metric,
+        weights=None if weights is None else np.stack(weights).astype(np.float32))
 
 
 def _names(table: Table, mask: np.ndarray) -> tuple[str, ...]:

@@ -5,10 +5,14 @@ No torch here: a cache hit is judged without it. The words for evidence are
 The cache holds a training's ``Measurements`` (curves, failures, lengths), never a verdict: the
 verdict is judged from them on every read, so a changed threshold applies to cached runs too.
 
-The verdict is ``confirmed`` when, in every seed, the fixed variant's best held-out loss is at most
-``CONFIRM_RATIO`` times the as-is variant's and at least ``MIN_DIFFERENCE`` lower, or the as-is run
-failed (its loss became NaN/inf) while the fixed one did not; ``not_reproduced`` otherwise;
-``skipped`` when no probe ran.
+Each setup of the panel (``preflight.probes.settings.PANEL``) is judged apart: it *shows the gap*
+at a checkpoint (the best held-out evaluation, or the one after the last step) when, in every seed,
+the fixed variant's held-out loss there is at most ``CONFIRM_RATIO`` times the as-is variant's and at
+least ``MIN_DIFFERENCE`` lower, or the as-is run failed (its loss became NaN/inf) while the fixed one
+did not. The verdict is ``confirmed`` when at least one setup shows the gap at either checkpoint,
+``not_reproduced`` when none does; ``skipped`` when no probe ran. For a fix judged on its metric
+(``Fix.judged_on == "metric"``: class weights, on balanced accuracy), the compared number is one
+minus the metric instead of the held-out loss.
 Non-finite numbers never reach JSON: they become ``null`` with ``failed: true`` and a reason.
 """
 
@@ -21,14 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from preflight.findings import Evidence, Gap, Variant
-from preflight.probes.settings import CONFIRM_RATIO, MIN_DIFFERENCE
+from preflight.findings import Evidence, Gap, Setup, Variant
+from preflight.probes.settings import CONFIRM_RATIO, EARLY_EPOCHS, MIN_DIFFERENCE
 
 CONFIRMED = "confirmed"
 NOT_REPRODUCED = "not_reproduced"
 SKIPPED = "skipped"
 
 LOSS_NAMES = {"bce_logits": "BCE", "ce_logits": "cross-entropy", "mse": "MSE"}
+METRIC_ERRORS = {"balanced_accuracy": "balanced error"}  # 1 - balanced accuracy
+OPTIMIZER_WORDS = {"adam": "Adam lr {lr:g}", "sgd": "SGD lr {lr:g} momentum 0.9"}
 
 
 def num(x: Any, digits: int = 6) -> float | None:
@@ -173,55 +179,134 @@ def _bad(v: Any) -> float:
     raise ValueError(f"not a number: {v!r}")
 
 
-def judge(as_is: np.ndarray, fixed: np.ndarray) -> tuple[str, str]:
-    """The verdict and its reason from per-seed held-out losses (NaN/inf = that run failed)."""
+def wins(as_is: np.ndarray, fixed: np.ndarray) -> bool:
+    """Whether the gap holds in every seed for per-seed compared numbers (NaN/inf = that run failed):
+    fixed <= ``CONFIRM_RATIO`` x as-is and ``MIN_DIFFERENCE`` lower, or as-is failed and fixed did not."""
     a_ok, f_ok = np.isfinite(as_is), np.isfinite(fixed)
-    n = len(as_is)
     if not f_ok.all():
-        return NOT_REPRODUCED, (f"the fixed run failed too (loss NaN/inf in {int((~f_ok).sum())} of {n} "
-                                "seeds), so the fix is not what is missing")
-    if not a_ok.any():
-        return CONFIRMED, f"the as-is run failed (loss NaN/inf) in all {n} seeds; the fixed run trained"
+        return False
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(a_ok, fixed / np.where(as_is > 0, as_is, np.nan), 0.0)
-    with np.errstate(invalid="ignore"):
         diff = np.where(a_ok, as_is - fixed, np.inf)
-    wins = (~a_ok) | ((np.nan_to_num(ratio, nan=np.inf) <= CONFIRM_RATIO) & (diff >= MIN_DIFFERENCE))
-    if wins.all():
-        worst = float(np.max(np.where(a_ok, ratio, 0.0)))
-        failed = int((~a_ok).sum())
-        tail = f" (the as-is run failed in {failed})" if failed else ""
-        return CONFIRMED, (f"fixed held-out loss <= {CONFIRM_RATIO:g} x as-is and {MIN_DIFFERENCE:g} lower "
-                           f"in all {n} seeds{tail}; "
-                           f"worst ratio {worst:.2f}")
-    return NOT_REPRODUCED, (f"fixed held-out loss <= {CONFIRM_RATIO:g} x as-is and {MIN_DIFFERENCE:g} lower "
-                            f"in only {int(wins.sum())} of {n} seeds: no clear gap on this data")
+    won = (~a_ok) | ((np.nan_to_num(ratio, nan=np.inf) <= CONFIRM_RATIO) & (diff >= MIN_DIFFERENCE))
+    return bool(won.all())
+
+
+def gap_at(as_is_best: np.ndarray, fixed_best: np.ndarray, as_is_last: np.ndarray,
+           fixed_last: np.ndarray, early: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[str, ...]:
+    """The checkpoints ("best", "last", "early") at which one setup shows the gap in every seed;
+    ``early``: the (as-is, fixed) numbers after ``EARLY_EPOCHS`` epochs, when the run is longer."""
+    points = [("best", as_is_best, fixed_best), ("last", as_is_last, fixed_last)]
+    if early is not None:
+        points.append(("early", *early))
+    return tuple(name for name, a, f in points if wins(a, f))
+
+
+def early_index(eval_steps: np.ndarray, n_train: int, batch: int) -> int | None:
+    """The evaluation after ``EARLY_EPOCHS`` epochs of ``n_train`` rows at ``batch`` (the first at or
+    after it), or None when that is the last evaluation or beyond (the run is that short)."""
+    step = EARLY_EPOCHS * max(1, n_train // max(1, batch))
+    later = np.flatnonzero(eval_steps >= step)
+    if not len(later) or later[0] >= len(eval_steps) - 1:
+        return None
+    return int(later[0])
+
+
+def judge(setups: Sequence[Setup], fixed_failed: Sequence[bool], n: int,
+          what: str = "held-out loss") -> tuple[str, str]:
+    """The verdict and its reason from the panel's setups (each judged by ``gap_at``); ``what`` names
+    the compared number."""
+    shown = [s for s in setups if s.shows_gap]
+    names = ", ".join(s.name for s in setups)
+    rule = f"fixed {what} <= {CONFIRM_RATIO:g} x as-is and {MIN_DIFFERENCE:g} lower in all {n} seeds"
+    if shown:
+        said = "; ".join(f"{s.name} ({' and '.join(_AT[a] for a in s.gap_at)})" for s in shown)
+        rest = [s.name for s in setups if not s.shows_gap]
+        tail = f"; not with {', '.join(rest)}" if rest else ""
+        return CONFIRMED, f"{rule} with {said}{tail}"
+    if all(fixed_failed):
+        return NOT_REPRODUCED, (f"the fixed run failed too (loss NaN/inf) in every setup ({names}), so the fix "
+                                "is not what is missing")
+    return NOT_REPRODUCED, (f"in none of the setups ({names}) was the {rule}, at the best checkpoint or "
+                            "after the last step: no clear gap on this data")
+
+
+_AT = {"best": "best checkpoint", "last": "last step", "early": f"after {EARLY_EPOCHS} epochs"}
+
+
+def _at(curves: np.ndarray, first_bad: np.ndarray, k: int, step: int) -> np.ndarray:
+    """Per model, the held-out number at evaluation ``k`` (after ``step``); NaN where the run had failed."""
+    v = curves[:, k]
+    return np.where(((first_bad >= 0) & (first_bad <= step)) | ~np.isfinite(v), np.nan, v)
+
+
+def _setup(name: str, optimizer: str, curves: np.ndarray, first: np.ndarray, s: int, j: int, p: int,
+           eval_steps: np.ndarray, early: int | None) -> Setup:
+    a, f = slice(j * s, (j + 1) * s), slice((p + j) * s, (p + j + 1) * s)
+    ab, fb = best_loss(curves[a], first[a]), best_loss(curves[f], first[f])
+    last, end = curves.shape[1] - 1, int(eval_steps[-1])
+    al, fl = _at(curves[a], first[a], last, end), _at(curves[f], first[f], last, end)
+    pair = None if early is None else (_at(curves[a], first[a], early, int(eval_steps[early])),
+                                       _at(curves[f], first[f], early, int(eval_steps[early])))
+    mean = lambda v: num(v.mean()) if np.isfinite(v).all() else None  # noqa: E731
+    return Setup(name=name, optimizer=optimizer, as_is_best=mean(ab), fixed_best=mean(fb), as_is_last=mean(al),
+                 fixed_last=mean(fl), gap_at=gap_at(ab, fb, al, fl, pair),
+                 early_step=None if early is None else int(eval_steps[early]),
+                 as_is_early=None if pair is None else mean(pair[0]),
+                 fixed_early=None if pair is None else mean(pair[1]))
 
 
 def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns: Sequence[str],
                    eval_steps: np.ndarray, curves: np.ndarray, score_curves: np.ndarray,
                    first_nonfinite: np.ndarray, n_seeds: int, steps: int, batch: int, epochs: int | None,
-                   hidden: int, lr: float, d: int, n_out: int, rows: Mapping[str, int], seconds: float,
-                   as_is: str, fixed: str, notes: Sequence[str], data: str = "user") -> Evidence:
-    """The evidence of one training. Arrays are per model, as-is seeds first, then fixed seeds."""
-    metric = "r2" if task == "regression" else "accuracy"
-    s = n_seeds
-    a = _variant(curves[:s], score_curves[:s], first_nonfinite[:s], metric, as_is)
-    f = _variant(curves[s:], score_curves[s:], first_nonfinite[s:], metric, fixed)
-    best_a, best_f = best_loss(curves[:s], first_nonfinite[:s]), best_loss(curves[s:], first_nonfinite[s:])
-    verdict, reason = judge(best_a, best_f)
+                   hidden: int, setups: Sequence[tuple[str, str, float]], d: int, n_out: int,
+                   rows: Mapping[str, int], seconds: float, as_is: str, fixed: str, notes: Sequence[str],
+                   data: str = "user", metric: str | None = None, judged_on: str = "loss") -> Evidence:
+    """The evidence of one training. Arrays are per model: as-is models first, then fixed ones; within
+    each, ``setups`` in order (name, optimizer, lr), within those the ``n_seeds`` seeds."""
+    metric = metric or ("r2" if task == "regression" else "accuracy")
+    s, p = n_seeds, len(setups)
+    compared = curves if judged_on == "loss" else 1.0 - score_curves
+    words = [OPTIMIZER_WORDS[opt].format(lr=lr) for _, opt, lr in setups]
+    early = early_index(eval_steps, int(rows.get("train", 0)), batch) if epochs is None else None
+    panel = tuple(_setup(name, w, compared, first_nonfinite, s, j, p, eval_steps, early)
+                  for j, ((name, _, _), w) in enumerate(zip(setups, words)))
+    fixed_failed = [bool((first_nonfinite[(p + j) * s:(p + j + 1) * s] >= 0).any()
+                         or not np.isfinite(best_loss(compared[(p + j) * s:(p + j + 1) * s],
+                                                      first_nonfinite[(p + j) * s:(p + j + 1) * s])).all())
+                    for j in range(p)]
+    what = "held-out loss" if judged_on == "loss" else METRIC_ERRORS.get(metric, f"1 - {metric}")
+    verdict, reason = judge(panel, fixed_failed, s, what)
+    shown_by = tuple(x.name for x in panel if x.shows_gap)
+    h = next((j for j, x in enumerate(panel) if x.shows_gap), 0)  # the headline setup
+    ia, i_f = slice(h * s, (h + 1) * s), slice((p + h) * s, (p + h + 1) * s)
+    a = _variant(compared[ia], score_curves[ia], first_nonfinite[ia], metric, as_is)
+    f = _variant(compared[i_f], score_curves[i_f], first_nonfinite[i_f], metric, fixed)
+    best_f = best_loss(compared[i_f], first_nonfinite[i_f])
     ratio = difference = None
     if a.best is not None and f.best is not None:
         ratio = num(f.best / a.best) if a.best > 0 else None
         difference = num(a.best - f.best)
-    gap = Gap(margin=CONFIRM_RATIO, compares="best held-out loss (early stopping)", ratio=ratio,
-              difference=difference, as_is_reaches_fixed_at=reach_step(eval_steps, curves[:s], best_f))
+    gap = Gap(margin=CONFIRM_RATIO, compares=f"best {what} (early stopping) and last", ratio=ratio,
+              difference=difference, as_is_reaches_fixed_at=reach_step(eval_steps, compared[ia], best_f),
+              never_reached=never_reached(compared[ia], best_f))
+    loss = LOSS_NAMES.get(eval_loss, eval_loss) if judged_on == "loss" else what
     return Evidence(
         verdict=verdict, reason=reason, rule=code, family=family, columns=tuple(columns), task=task,
-        model=f"MLP {d}-{hidden}-{n_out} (ReLU), Adam lr {lr:g}, batch {batch}",
-        loss=LOSS_NAMES.get(eval_loss, eval_loss), metric=metric, as_is=a, fixed=f, gap=gap, seeds=s,
+        model=f"MLP {d}-{hidden}-{n_out} (ReLU), {words[h]}, batch {batch}",
+        loss=loss, metric=metric, as_is=a, fixed=f, gap=gap, seeds=s,
         steps=int(steps), epochs=epochs, curve_steps=tuple(int(v) for v in eval_steps), rows=dict(rows),
-        seconds=round(float(seconds), 3), notes=tuple(notes), data=data)
+        seconds=round(float(seconds), 3), notes=tuple(notes), data=data, panel=panel, shown_by=shown_by,
+        judged_on=judged_on)
+
+
+def never_reached(as_is_curves: np.ndarray, fixed_best: np.ndarray) -> bool:
+    """True when no as-is seed, at any evaluation, came down to the fixed runs' mean best loss."""
+    if not np.isfinite(fixed_best).all() or not len(fixed_best):
+        return False
+    target = float(fixed_best.mean())
+    with np.errstate(invalid="ignore"):
+        return not bool((np.isfinite(as_is_curves) & (as_is_curves <= target)).any())
 
 
 def reach_step(eval_steps: np.ndarray, as_is_curves: np.ndarray, fixed_best: np.ndarray) -> int | None:

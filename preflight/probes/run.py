@@ -56,7 +56,7 @@ def fit_steps(data: ProbeData, settings: ProbeSettings) -> tuple[int | None, int
     Raises ``Skip`` when the budget leaves fewer than ``MIN_STEPS`` steps.
     """
     want = settings.steps or DEFAULT_STEPS
-    models = 2 * settings.seeds
+    models = settings.models
     d = data.X_train.shape[2]
     batch = max(1, min(data.batch_size, data.n_train))
     per_epoch = max(1, data.n_train // batch)
@@ -122,6 +122,7 @@ def training_key(data: ProbeData, steps: int | None, epochs: int | None, setting
     meta = {"family": data.fix.family, "fix": data.fix.key(), "task": data.task, "n_out": data.n_out,
             "losses": list(data.losses), "eval_loss": data.eval_loss, "order": list(data.fix.order),
             "batch": data.batch_size, "steps": steps, "epochs": epochs, "settings": settings.key(),
+            "metric": data.metric, "judged_on": data.fix.judged_on,
             "probe_version": PROBE_VERSION, "preflight": preflight_version(), **library_versions()}
     h.update(json.dumps(meta, sort_keys=True).encode())
     return h.hexdigest()
@@ -146,7 +147,7 @@ def run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str] = (),
         steps, epochs, note = fit_steps(data, settings)
     except Skip as e:
         return skipped(str(e), rule=code, family=fix.family, data=data_kind)
-    models = 2 * settings.seeds
+    models = settings.models
     key = training_key(data, steps, epochs, settings)
     shared_with = None
     if trained is not None and key in trained:
@@ -177,8 +178,9 @@ def _evidence(data: ProbeData, code: str, m: Measurements, settings: ProbeSettin
         code=code, family=data.fix.family, task=data.task, eval_loss=data.eval_loss, columns=data.columns,
         eval_steps=m.eval_steps, curves=m.curves, score_curves=m.score_curves, first_nonfinite=m.first_nonfinite,
         n_seeds=settings.seeds, steps=m.steps, batch=m.batch, epochs=m.epochs, hidden=settings.hidden,
-        lr=settings.lr, d=data.X_train.shape[2], n_out=data.n_out, rows={"train": data.n_train, "heldout": data.n_test},
-        seconds=m.seconds, as_is=data.fix.as_is, fixed=data.fix.fixed, notes=data.notes, data=data_kind)
+        setups=settings.setups(), d=data.X_train.shape[2], n_out=data.n_out,
+        rows={"train": data.n_train, "heldout": data.n_test}, seconds=m.seconds, as_is=data.fix.as_is,
+        fixed=data.fix.fixed, notes=data.notes, data=data_kind, metric=data.metric, judged_on=data.fix.judged_on)
 
 
 def _train(data: ProbeData, steps: int | None, epochs: int | None, settings: ProbeSettings) -> Measurements:
@@ -186,16 +188,25 @@ def _train(data: ProbeData, steps: int | None, epochs: int | None, settings: Pro
 
     seeds = list(range(settings.seeds))
     plan = batch_plan(data.n_train, data.batch_size, steps, epochs, seeds, data.fix.order)
-    variant = [0] * len(seeds) + [1] * len(seeds)
+    setups = settings.setups()
+    n_s = len(seeds)
+    # models: variant, then setup, then seed; every setup of a seed sees that seed's batches
+    columns = [v * n_s + i for v in (0, 1) for _ in setups for i in range(n_s)]
+    plan = plan[:, columns]
+    variant = [v for v in (0, 1) for _ in setups for _ in seeds]
+    model_seeds = [s for _ in (0, 1) for _ in setups for s in seeds]
+    lrs = [lr for _ in (0, 1) for _, _, lr in setups for _ in seeds]
+    optimizers = [opt for _ in (0, 1) for _, opt, _ in setups for _ in seeds]
     eval_at = None
     if epochs is not None:  # order probes: evaluate at epoch ends, where a training loop validates
         per_epoch = plan.shape[0] // epochs
         every = max(1, -(-epochs // CURVE_POINTS))
         eval_at = [e * per_epoch for e in range(every, epochs + 1, every)]
     t0 = time.perf_counter()
-    result = fit(data.X_train, data.y_train, data.X_test, data.y_test, plan, variant, seeds + seeds,
+    result = fit(data.X_train, data.y_train, data.X_test, data.y_test, plan, variant, model_seeds,
                  data.losses, data.eval_loss, data.task, data.n_out, settings.hidden, settings.lr,
-                 device=settings.device, eval_at=eval_at)
+                 device=settings.device, eval_at=eval_at, lrs=lrs, optimizers=optimizers,
+                 weights=data.weights, metric=data.metric)
     seconds = time.perf_counter() - t0
     return Measurements(eval_steps=np.asarray(result.eval_steps), curves=np.asarray(result.curves, np.float64),
                         score_curves=np.asarray(result.score_curves, np.float64),

@@ -26,10 +26,9 @@ def render_line(ev: Evidence) -> str:
     gap = ev.gap
     ratio = gap.ratio if gap is not None else None
     ratio_s = f" ({ratio:.2g}x)" if ratio is not None else (" (as-is failed)" if a.failed else "")
-    reach = gap.as_is_reaches_fixed_at if gap is not None else None
-    reach_s = f"as-is reaches it at step {reach}" if reach is not None else "as-is never reaches it"
+    reach_s = _reach_short(ev)
     r2 = ev.metric == "r2"
-    mname = "R^2" if r2 else "acc"
+    mname = {"r2": "R^2", "balanced_accuracy": "balanced acc"}.get(ev.metric, "acc")
 
     def m(v: Variant) -> str:
         x = v.score
@@ -39,10 +38,34 @@ def render_line(ev: Evidence) -> str:
     finite = [v for v in curve_a + curve_f if v is not None]
     lo, hi = (min(finite), max(finite)) if finite else (None, None)
     where = "reference data" if ev.data == "reference" else f"{(ev.rows or {}).get('train', '?')} rows"
-    return (f"{ev.verdict}: {ev.model or 'MLP'}, {ev.steps} steps x {ev.seeds} seeds "
+    return (f"{ev.verdict}{panel_words(ev)}: {ev.model or 'MLP'}, {ev.steps} steps x {ev.seeds} seeds "
             f"on {where}; best held-out {ev.loss or 'loss'} {_short(a.best)} -> {_short(f.best)}"
-            f"{ratio_s}, {mname} {m(a)} -> {m(f)}; {reach_s}; "
+            f"{ratio_s}, {mname} {m(a)} -> {m(f)}; {reach_s}"
             f"as-is {sparkline(curve_a, lo=lo, hi=hi)} fixed {sparkline(curve_f, lo=lo, hi=hi)}")
+
+
+def panel_words(ev: Evidence) -> str:
+    """Which setups of the panel showed the gap, in parentheses ("" for evidence without a panel)."""
+    if not ev.panel:
+        return ""
+    n = len(ev.panel)
+    if not ev.shown_by:
+        return f" (no gap in any of {n} setups: {', '.join(p.name for p in ev.panel)})"
+    at = {p.name: p.gap_at for p in ev.panel}
+    # a setup's name alone: the gap held at the best checkpoint and after the last step
+    said = ", ".join(name + ("" if set(at.get(name, ())) >= {"best", "last"} else
+                             f" ({'/'.join(at.get(name, ()))} only)") for name in ev.shown_by)
+    return f" (gap in {len(ev.shown_by)} of {n} setups: {said})"
+
+
+def _reach_short(ev: Evidence) -> str:
+    """"as-is reaches it at step N; ", "as-is never reaches it; " (only when no as-is seed ever did), or ""."""
+    gap = ev.gap
+    if gap is None:
+        return ""
+    if gap.as_is_reaches_fixed_at is not None:
+        return f"as-is reaches it at step {gap.as_is_reaches_fixed_at}; "
+    return "as-is never reaches it; " if gap.never_reached else ""
 
 
 def sparkline(values: Sequence[float | None], width: int = 16, lo: float | None = None,
@@ -131,8 +154,8 @@ def _metric_part(ev: Evidence) -> str:
     ma, mf = (ev.as_is or Variant()).score, (ev.fixed or Variant()).score
     if ma is None or mf is None:
         return ""
-    if ev.metric == "accuracy":
-        return f"{ev.metric} {ma:.0%} as-is, {mf:.0%} fixed"
+    if ev.metric in ("accuracy", "balanced_accuracy"):
+        return f"{ev.metric.replace('_', ' ')} {ma:.0%} as-is, {mf:.0%} fixed"
     return f"{ev.metric} {ma:.3f} as-is, {mf:.3f} fixed"
 
 
@@ -142,6 +165,8 @@ def _reach_part(ev: Evidence, key: str) -> str:
     reach = ev.gap.as_is_reaches_fixed_at
     if reach is not None:
         return f"as-is reaches the fixed {key} loss at step {reach}"
+    if not ev.gap.never_reached:
+        return ""
     return f"as-is never reaches the fixed {key} loss" + (f" in {ev.steps} steps" if ev.steps else "")
 
 
@@ -196,6 +221,10 @@ def setup_words(ev: Evidence) -> str:
     for key, v in (("as_is", ev.as_is), ("fixed", ev.fixed)):
         if v is not None and v.setup:
             bits.append(f"{SIDES[key]}: {v.setup}")
+    if ev.panel:
+        bits.append("panel: " + ", ".join(f"{p.name} = {p.optimizer}"
+                                          + (f", gap at {'/'.join(p.gap_at)}" if p.gap_at else ", no gap")
+                                          for p in ev.panel))
     return "; ".join(bits)
 
 

@@ -26,9 +26,16 @@ SETTINGS = ProbeSettings(cache=False, budget=0.0)  # recorded runs take the defa
 
 
 def catalog_folders() -> dict[str, Path]:
+    """The catalog folders of data rules whose fix the probe measures (a ``bad.csv`` and a fix object):
+    those record ``evidence.json``. A data rule without a fix object (PF108: dropping duplicate rows is
+    no transform of the features) records none."""
+    from preflight.checks import RULES_BY_CODE
+
     rules = ROOT / "rules"
-    return {p.name.split("-")[0]: p for p in sorted(rules.iterdir()) if p.is_dir() and (p / "bad.csv").exists()} \
-        if rules.is_dir() else {}
+    if not rules.is_dir():
+        return {}
+    folders = {p.name.split("-")[0]: p for p in sorted(rules.iterdir()) if p.is_dir() and (p / "bad.csv").exists()}
+    return {code: p for code, p in folders.items() if getattr(RULES_BY_CODE.get(code), "fix_object", None) is not None}
 
 
 def fresh_catalog(code: str, folder: Path) -> Evidence:
