@@ -119,8 +119,8 @@ class Variant:
             curves = curves or tuple(_curve(c) for c in curve)
             curve = ()
         per_seed = d.get("per_seed")
-        return cls(setup=d.get("setup"), best=_num(d.get("best")), final=_num(d.get("final")),
-                   score=_num(d.get(metric)),
+        return cls(setup=d.get("setup"), best=finite(d.get("best")), final=finite(d.get("final")),
+                   score=finite(d.get(metric)),
                    per_seed={str(k): _curve(v) for k, v in per_seed.items() if isinstance(v, (list, tuple))}
                    if isinstance(per_seed, Mapping) else {},
                    curve=_curve(curve), curves=curves, failed=bool(d.get("failed", False)),
@@ -151,10 +151,10 @@ class Gap:
         if d is None:
             return None
         if not isinstance(d, Mapping):  # a bare number: the difference
-            return cls(difference=_num(d))
+            return cls(difference=finite(d))
         reach = d.get("as_is_reaches_fixed_at")
-        return cls(margin=_num(d.get("margin")), compares=d.get("compares"), ratio=_num(d.get("ratio")),
-                   difference=_num(d.get("difference")),
+        return cls(margin=finite(d.get("margin")), compares=d.get("compares"), ratio=finite(d.get("ratio")),
+                   difference=finite(d.get("difference")),
                    as_is_reaches_fixed_at=int(reach) if isinstance(reach, (int, float)) else None,
                    never_reached=d.get("never_reached") is True)
 
@@ -192,12 +192,12 @@ class Setup:
         if not isinstance(d, Mapping) or not isinstance(d.get("name"), str):
             return None
         gap_at = d.get("gap_at")
-        return cls(name=d["name"], optimizer=str(d.get("optimizer") or ""), as_is_best=_num(d.get("as_is_best")),
-                   fixed_best=_num(d.get("fixed_best")), as_is_last=_num(d.get("as_is_last")),
-                   fixed_last=_num(d.get("fixed_last")),
+        return cls(name=d["name"], optimizer=str(d.get("optimizer") or ""), as_is_best=finite(d.get("as_is_best")),
+                   fixed_best=finite(d.get("fixed_best")), as_is_last=finite(d.get("as_is_last")),
+                   fixed_last=finite(d.get("fixed_last")),
                    gap_at=tuple(str(g) for g in gap_at) if isinstance(gap_at, (list, tuple)) else (),
                    early_step=int(early) if isinstance(early := d.get("early_step"), int) else None,
-                   as_is_early=_num(d.get("as_is_early")), fixed_early=_num(d.get("fixed_early")))
+                   as_is_early=finite(d.get("as_is_early")), fixed_early=finite(d.get("fixed_early")))
 
 
 @dataclass(frozen=True)
@@ -295,7 +295,7 @@ class Evidence:
                    judged_on=str(d.get("judged_on") or "loss"))
 
 
-def _num(v: Any) -> float | None:
+def finite(v: Any) -> float | None:
     """A finite float, or None (missing, non-numeric, NaN or inf)."""
     if isinstance(v, bool) or v is None:
         return None
@@ -313,7 +313,7 @@ def _setups(values: Any) -> tuple[Setup, ...]:
 
 
 def _curve(values: Any) -> Curve:
-    return tuple(_num(v) for v in values)
+    return tuple(finite(v) for v in values)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from preflight.checks.fixes import OneHot
 from preflight.checks.identifiers import IdLikeColumn, id_like_columns, is_time_name
 from preflight.findings import Finding
 from preflight.inputs.subject import TableSubject
+from preflight.stats.names import has_word
 
 # Words of a name that says "this is a label for a group": region_code, customer_type, zip, species.
 CODE_WORDS = frozenset({
@@ -24,11 +24,10 @@ CODE_WORDS = frozenset({
     "industry", "segment", "site", "station", "centre", "center", "clinic", "hospital", "kind", "nationality",
     "language", "origin", "cluster", "breed", "strain", "variety", "cultivar", "label", "sic", "naics", "icd",
 })
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
 def is_code_name(name: str) -> bool:
-    return any(w.lower() in CODE_WORDS for w in _WORD.findall(name))
+    return has_word(name, CODE_WORDS)
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,13 @@ def _imputed(s: Split, cols: np.ndarray | None = None) -> tuple[np.ndarray, np.n
     return impute(s.X_train, cols, mean), impute(s.X_test, cols, mean), mean, std
 
 
+def _all_standardized(s: Split) -> tuple[np.ndarray, np.ndarray]:
+    """Both splits, imputed, with every column standardized by the training split's mean and std."""
+    a_tr, a_te, mean, std = _imputed(s)
+    every = np.ones(s.X_train.shape[1], bool)
+    return standardize(a_tr, every, mean, std), standardize(a_te, every, mean, std)
+
+
 def _all_finite(s: Split, cols: np.ndarray) -> np.ndarray:
     """Per column of ``cols``: whether every cell of both splits is finite."""
     return np.isfinite(s.X_train[:, cols]).all(axis=0) & np.isfinite(s.X_test[:, cols]).all(axis=0)
@@ -210,9 +217,7 @@ class DropIdentifiers(Fix):
     fixed = "the identifier dropped, the other features standardized"
 
     def variants(self, s: Split) -> Variants:
-        a_tr, a_te, mean, std = _imputed(s)
-        every = np.ones(s.X_train.shape[1], bool)
-        s_tr, s_te = standardize(a_tr, every, mean, std), standardize(a_te, every, mean, std)
+        s_tr, s_te = _all_standardized(s)
         # a dropped column is a column of zeros: no input, no gradient to its weights
         f_tr, f_te = s_tr.copy(), s_te.copy()
         f_tr[:, s.flagged], f_te[:, s.flagged] = 0.0, 0.0
@@ -267,9 +272,7 @@ class ShuffleRows(Fix):
     fixed = "rows shuffled every epoch"
 
     def variants(self, s: Split) -> Variants:
-        a_tr, a_te, mean, std = _imputed(s)
-        every = np.ones(s.X_train.shape[1], bool)
-        s_tr, s_te = standardize(a_tr, every, mean, std), standardize(a_te, every, mean, std)
+        s_tr, s_te = _all_standardized(s)
         return Variants((s_tr, s_tr), (s_te, s_te),
                         notes=("features standardized in both variants, so only the row order differs",))
 
@@ -305,9 +308,7 @@ class ClassWeights(Fix):
         return n_out, eval_loss
 
     def variants(self, s: Split) -> Variants:
-        a_tr, a_te, mean, std = _imputed(s)
-        every = np.ones(s.X_train.shape[1], bool)
-        s_tr, s_te = standardize(a_tr, every, mean, std), standardize(a_te, every, mean, std)
+        s_tr, s_te = _all_standardized(s)
         return Variants((s_tr, s_tr), (s_te, s_te),
                         notes=("features standardized in both variants, so only the loss weights differ",))
 
@@ -388,9 +389,7 @@ class OneHot(Fix):
     fixed = "the codes one-hot encoded (training-split values)"
 
     def variants(self, s: Split) -> Variants:
-        a_tr, a_te, mean, std = _imputed(s)
-        every = np.ones(s.X_train.shape[1], bool)
-        s_tr, s_te = standardize(a_tr, every, mean, std), standardize(a_te, every, mean, std)
+        s_tr, s_te = _all_standardized(s)
         hot = [one_hot(s.X_train[:, j], s.X_test[:, j]) for j in np.flatnonzero(s.flagged)]
         h_tr = np.concatenate([h[0] for h in hot], axis=1) if hot else np.zeros((len(s_tr), 0))
         h_te = np.concatenate([h[1] for h in hot], axis=1) if hot else np.zeros((len(s_te), 0))
@@ -417,9 +416,7 @@ class WithAndWithout(Fix):
     fixed = "the suspected leak kept, as the file has it"
 
     def variants(self, s: Split) -> Variants:
-        a_tr, a_te, mean, std = _imputed(s)
-        every = np.ones(s.X_train.shape[1], bool)
-        s_tr, s_te = standardize(a_tr, every, mean, std), standardize(a_te, every, mean, std)
+        s_tr, s_te = _all_standardized(s)
         d_tr, d_te = s_tr.copy(), s_te.copy()
         d_tr[:, s.flagged], d_te[:, s.flagged] = 0.0, 0.0
         return Variants((d_tr, s_tr), (d_te, s_te), s.flagged,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +12,7 @@ from preflight.checks.base import Option, Rule
 from preflight.checks.fixes import DropIdentifiers
 from preflight.findings import Finding
 from preflight.inputs.subject import TableSubject
-from preflight.stats.names import is_id_name
+from preflight.stats.names import has_word, is_id_name
 
 # Words of time columns: an increasing `year`, `day_of_year` or `monthsSinceY2K` is a time axis, not
 # an identifier. Matched against the name's words (snake_case, camelCase, spaces).
@@ -21,11 +20,10 @@ TIME_WORDS = frozenset({"t", "time", "times", "timestamp", "date", "datetime", "
                         "qtr", "month", "months", "week", "weeks", "day", "days", "hour", "hours", "minute",
                         "minutes", "second", "seconds", "step", "steps", "epoch", "epochs", "period", "periods",
                         "season", "episode", "frame", "tick", "age", "generation", "wave", "visit"})
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
 def is_time_name(name: str) -> bool:
-    return any(w.lower() in TIME_WORDS for w in _WORD.findall(name))
+    return has_word(name, TIME_WORDS)
 
 
 @dataclass(frozen=True)

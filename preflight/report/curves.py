@@ -19,9 +19,8 @@ import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any
 
-from preflight.findings import Evidence, Variant
+from preflight.findings import Evidence, Variant, finite
 from preflight.report.evidence import fmt_number as _fmt
 from preflight.report.evidence import gap_sentence, heading_parts, no_plot_words
 
@@ -109,7 +108,7 @@ def _x_axis(probe: Evidence, variants: dict[str, Series]) -> tuple[list[float], 
     lengths = [len(m) for m, _ in variants.values()] + [len(c) for _, s in variants.values() for c in s]
     n = max(lengths, default=0)
     steps = probe.curve_steps
-    if steps is not None and len(steps) == n and all(_num(x) is not None for x in steps):
+    if steps is not None and len(steps) == n and all(finite(x) is not None for x in steps):
         return [float(x) for x in steps], "training step"
     return [float(i + 1) for i in range(n)], "evaluation point"
 
@@ -269,16 +268,6 @@ def _failures(values: Sequence[float | None], xs: Sequence[float], px: Callable[
                     f'fill="{color}" font-size="14">\u00d7</text>']
         seen = seen or v is not None
     return []
-
-
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _mean(curves: list[list[float | None]]) -> list[float | None]:

@@ -23,6 +23,14 @@ ID_WORDS = frozenset({
     "said", "skid", "solid", "sordid", "splendid", "squid", "steroid", "stupid", "tepid", "thyroid", "timid",
     "torrid", "unpaid", "valid", "vivid",
 })
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def has_word(name: str, vocabulary: frozenset[str]) -> bool:
+    """Whether one of ``name``'s words (snake_case, camelCase, spaces) is in ``vocabulary`` (lower case)."""
+    return any(w.lower() in vocabulary for w in _WORD.findall(name))
+
+
 def is_id_name(name: str) -> bool:
     low = name.strip().lower()
     return bool(ID_NAME.search(name) or CAMEL_ID.search(name)
