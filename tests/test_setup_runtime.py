@@ -96,7 +96,10 @@ def test_labels_from_dicts_and_missing_labels_are_said_plainly():
             return {"pixel_values": torch.zeros(3), "Label": int(i >= 128)}
 
     report = preflight.check(DataLoader(DictDs(), batch_size=16), probe=False)
-    assert codes(report) == ["PF203", "PF204"]
+    # the all-zero pixel_values are read as batch features now: three constant features (PF103)
+    assert codes(report) == ["PF103", "PF103", "PF103", "PF203", "PF204"]
+    assert sorted(f.location.column for f in report.findings if f.code == "PF103") == [
+        "pixel_values: feature 0", "pixel_values: feature 1", "pixel_values: feature 2"]
 
     class NoLabels(Dataset):
         def __len__(self):

@@ -15,6 +15,16 @@ from preflight.checks.identifiers import IdLikeColumn
 from preflight.checks.loader import SingleClassBatches, UnshuffledTrainingLoader
 from preflight.checks.order import LabelSortedRows, TargetSortedRows
 from preflight.checks.scale import ConstantFeature, MixedFeatureScales, NonFiniteValues, UnnormalizedFeature
+from preflight.checks.shapes import BroadcastLossShapes
+from preflight.checks.training import (
+    CannotOverfitOneBatch,
+    DeadReluAtInit,
+    EvalModeAtTrainingStart,
+    InitLossFarFromExpected,
+    ParameterWithoutGradient,
+    SaturatedActivationAtInit,
+    VanishingOrExplodingGradients,
+)
 
 ALL_RULES: tuple[Rule, ...] = (
     UnnormalizedFeature(),
@@ -32,6 +42,14 @@ ALL_RULES: tuple[Rule, ...] = (
     SigmoidBeforeBCEWithLogits(),
     LogSoftmaxBeforeCrossEntropy(),
     SingleOutputCrossEntropy(),
+    BroadcastLossShapes(),
+    InitLossFarFromExpected(),
+    CannotOverfitOneBatch(),
+    DeadReluAtInit(),
+    SaturatedActivationAtInit(),
+    VanishingOrExplodingGradients(),
+    ParameterWithoutGradient(),
+    EvalModeAtTrainingStart(),
 )
 
 RULES_BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}

@@ -49,7 +49,7 @@ def describe_model(model: Any, batch: Any, notes: list[str]) -> ModelFacts:
 
     facts = ModelFacts(name=type(model).__name__)
     tree_act, tree_width = _tree_tail(model)
-    x = _batch_input(batch)
+    x = batch_input(batch)
     out = None
     # the output tensor of every activation module, held (not just its id, which a freed tensor's
     # successor could reuse) so the model's output can be matched by identity
@@ -157,7 +157,7 @@ def _range_activation(y: Any) -> str | None:
     return None
 
 
-def _batch_input(batch: Any) -> Any:
+def batch_input(batch: Any) -> Any:
     if batch is None:
         return None
     if isinstance(batch, (tuple, list)):
