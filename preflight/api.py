@@ -101,7 +101,7 @@ def _live_report(obj: Any, model: Any, loss: Any, optimizer: Any, conf: cfg.Conf
     subjects = [lambda: setup] + ([lambda: batches] if batches is not None else [])
     report = check_subjects(subjects, conf, options)
     fix = normalize_fix(batches) if batches is not None else None
-    if fix is not None:  # image channels: the fix line a user expects, with the measured numbers
+    if fix is not None and batches is not None:  # image channels: the fix line a user expects, measured
         found = [replace(f, fix=fix) if f.code in ("PF101", "PF102") and f.location.path == batches.display else f
                  for f in report.findings]
         report = Report.build(found, dict(report.summary), list(report.errors))

@@ -12,6 +12,14 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from preflight.analysis import names
+from preflight.checks.activation import (
+    LogSoftmaxBeforeCrossEntropy,
+    SigmoidBeforeBCELoss,
+    SigmoidBeforeBCEWithLogits,
+    SoftmaxBeforeCrossEntropy,
+    SoftmaxBeforeNLLLoss,
+)
 from preflight.checks.base import Option, Rule
 from preflight.checks.scale import fmt
 from preflight.findings import Finding
@@ -49,6 +57,19 @@ def explained(f: TrainingFacts) -> bool:
     r = gradient_ratio(f.grads)
     return (any(d > dead for _, d, _ in f.relu) or any(s > sat for _, _, s, _ in f.saturated)
             or (r is not None and (r[0] > grad["max_ratio"] or r[4] < grad["min_norm"])))
+
+
+def output_loss_mismatch(subject: LiveSetupSubject) -> bool:
+    """True when PF301-PF306 fire on ``subject``: the output activation and the loss do not go together
+    (or cross-entropy gets one output), which already explains a model that cannot fit a batch."""
+    m = subject.model
+    if m is None or subject.loss is None:
+        return False
+    if subject.loss == names.CE and m.width == 1:
+        return True
+    return any(r.act == m.activation and r.loss == subject.loss
+               for r in (SigmoidBeforeBCELoss, SoftmaxBeforeCrossEntropy, SoftmaxBeforeNLLLoss,
+                         SigmoidBeforeBCEWithLogits, LogSoftmaxBeforeCrossEntropy))
 
 
 # --- judge -----------------------------------------------------------------------------------
@@ -106,7 +127,9 @@ class CannotOverfitOneBatch(Rule):
     """
     ## What it does
     Trains a copy of the model on one small batch (at most 32 samples, 100 Adam steps, lr 1e-3) and
-    flags it when the loss barely moves.
+    flags it when the loss barely moves. The step count is cut, deterministically, for a large model:
+    3 x its forward multiply-adds x samples x steps stay under 2e10 (about 2 s on a 2-core CPU); under
+    30 steps left and the run is not made (a note says so).
 
     ## Why is this bad?
     Any working network memorizes 32 samples quickly. When it cannot, something upstream is broken:
@@ -122,7 +145,8 @@ class CannotOverfitOneBatch(Rule):
 
     ## Options
     - `min_drop` (default 0.1): fire when the lowest loss is above (1 - min_drop) x the first loss.
-    Silent when PF403, PF404 or PF405 fire on the same model: they already say why it cannot learn.
+    Silent when PF403, PF404 or PF405 fire on the same model, or PF301-PF306 on its output and loss:
+    they already say why it cannot learn.
     Calibrated on 32 samples of scikit-learn digits, iris and wine: healthy MLPs, tanh MLPs, a CNN and a
     ResNet-style block drop the loss by 20% to 100% in 100 steps; ten stacked sigmoid layers drop it by
     0.3% to 19% (they fire, and PF405 says why); a detached output drops it by 0%.
@@ -144,8 +168,8 @@ class CannotOverfitOneBatch(Rule):
         if f is None or f.overfit is None:
             return
         first, best, steps = f.overfit
-        if explained(f):
-            return  # dead units, saturation or vanishing gradients (PF403-PF405) already say why
+        if explained(f) or output_loss_mismatch(subject):
+            return  # PF403-PF405 (dead units, saturation, vanishing gradients) or PF301-PF306 already say why
         if math.isfinite(first) and first > 0 and best > (1 - opts["min_drop"]) * first:
             yield self.finding(f"{steps} Adam steps (lr 1e-3) on one batch of {min(f.samples, 32)} samples lowered "
                                f"the loss from {fmt(first)} to {fmt(best)} only ({fmt(100 * (1 - best / first))}%; "
@@ -236,9 +260,9 @@ class SaturatedActivationAtInit(Rule):
         f = facts_of(subject)
         for name, kind, share, units in (f.saturated if f is not None else []):
             if share > opts["max_saturated"]:
-                yield self.finding(f"{kind} {name!r}: {fmt(100 * share)}% of its inputs are beyond +-5 at "
-                                   f"initialization (> {fmt(100 * opts['max_saturated'])}%), where its gradient "
-                                   "is under 0.007", path=subject.display, column=name)
+                yield self.finding(f"{kind} {name!r}: {fmt(100 * share)}% of the inputs of its {units} units are "
+                                   f"beyond +-5 at initialization (> {fmt(100 * opts['max_saturated'])}%), where "
+                                   "its gradient is under 0.007", path=subject.display, column=name)
 
 
 class VanishingOrExplodingGradients(Rule):

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from preflight.inputs.subject import Column, SetupSubject, TableSubject
+from preflight.inputs.subject import Column, SetupSubject, TableSubject, Task
 from preflight.stats import channels
 from preflight.stats.table import TableStats
 
@@ -117,7 +117,7 @@ class BatchReader:
             return None
         stats = TableStats(numeric=list(s.names), moments=s.moments, n_rows=s.rows)
         target = None
-        task = None
+        task: Task | None = None
         if self.labels:
             y = np.concatenate([np.asarray(v).reshape(-1) for v in self.labels])
             stats.add_target(y, np.zeros(len(y), dtype=bool))
@@ -156,7 +156,8 @@ def normalize_fix(subject: BatchSubject) -> str | None:
         return None
     mean = ", ".join(_num(v) for v in live.mean)
     std = ", ".join(_num(v) for v in live.std)
-    tail = "; the input is channels-last (N, H, W, C): permute to (N, C, H, W) first" if subject.layout == "nhwc" else ""
+    nhwc = subject.layout == "nhwc"
+    tail = "; the input is channels-last (N, H, W, C): permute to (N, C, H, W) first" if nhwc else ""
     return (f"transforms.Normalize(mean=[{mean}], std=[{std}]) on the float tensors the model receives "
             f"(statistics of the batches read; for uint8 images ToTensor() first divides by 255){tail}")
 

@@ -9,25 +9,30 @@ train/eval flags and which parameters ``optimizer=`` holds.
   initialization, the share of dead ReLU units, the share of saturated sigmoid/tanh inputs, the
   gradient norm of every parameter (None: no gradient reached it);
 * a short overfit run on that batch (Karpathy's "overfit one batch"): ``OVERFIT_STEPS`` Adam steps,
-  lr 1e-3, on at most ``OVERFIT_SAMPLES`` samples.
+  lr 1e-3, on at most ``OVERFIT_SAMPLES`` samples. Its cost is bounded by counting, not by a clock:
+  the multiply-adds of the first forward pass (``nn.Linear`` and ``nn.Conv*`` layers) give the cost
+  of a step, and the step count is cut to fit ``OVERFIT_MACS``; fewer than ``MIN_OVERFIT_STEPS`` left
+  and the run is not made (said in a note). Same model, same batch: the same steps, the same numbers.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from preflight.analysis import names
-from preflight.inputs.torch_model import batch_input, first_line
+from preflight.inputs.torch_model import LABEL_KEYS, _output_tensor, batch_input, first_line
 
 OVERFIT_STEPS = 100
 OVERFIT_SAMPLES = 32
-OVERFIT_SECONDS = 30.0  # a safety cap on the overfit run (noted when hit); the step count, not time, decides
+MIN_OVERFIT_STEPS = 30
+# 3 x forward multiply-adds x samples x steps (forward and backward) allowed for the overfit run: about
+# 2 s on a 2-core CPU (about 1e10 multiply-adds a second in float32)
+OVERFIT_MACS = 2e10
 SATURATION_Z = 5.0  # |pre-activation| beyond this: sigmoid'(5) = 0.0066, tanh'(5) = 1.8e-4
 
 
@@ -44,14 +49,13 @@ class TrainingFacts:
     eval_modules: list[str] = field(default_factory=list)  # dropout / batch norm modules in eval mode
     model_training: bool = True
     overfit: tuple[float, float, int] | None = None  # initial loss, lowest loss, steps
+    macs_per_sample: float = 0.0  # multiply-adds of one forward pass of one sample (Linear and Conv layers)
     output_shape: tuple[int, ...] | None = None
     target_shape: tuple[int, ...] | None = None
     notes: list[str] = field(default_factory=list)
 
 
 def batch_target(batch: Any) -> Any:
-    from preflight.inputs.torch_objects import LABEL_KEYS
-
     if isinstance(batch, (tuple, list)) and len(batch) == 2:
         return batch[1]
     if isinstance(batch, dict):
@@ -62,8 +66,6 @@ def batch_target(batch: Any) -> Any:
 
 
 def output_tensor(out: Any) -> Any:
-    from preflight.inputs.torch_model import _output_tensor
-
     return _output_tensor(out)
 
 
@@ -75,13 +77,7 @@ def measure_training(model: Any, loss: Any, loss_kind: str | None, optimizer: An
                      notes: list[str]) -> TrainingFacts:
     import torch
 
-    facts = TrainingFacts(model_training=bool(model.training))
-    facts.eval_modules = [n or type(model).__name__ for n, m in model.named_modules()
-                          if not m.training and _is_mode_module(m)]
-    facts.trainable = [n for n, p in model.named_parameters() if p.requires_grad]
-    if optimizer is not None and hasattr(optimizer, "param_groups"):
-        held = {id(p) for g in optimizer.param_groups for p in g["params"]}
-        facts.not_in_optimizer = [n for n, p in model.named_parameters() if p.requires_grad and id(p) not in held]
+    facts = static_facts(model, optimizer)
     x, y = batch_input(batches[0]), batch_target(batches[0])
     if x is None or y is None or not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
         notes.append("the first batch has no (input, target) tensors; PF401-PF405 and PF307 were not measured")
@@ -107,6 +103,19 @@ def measure_training(model: Any, loss: Any, loss_kind: str | None, optimizer: An
     return facts
 
 
+def static_facts(model: Any, optimizer: Any) -> TrainingFacts:
+    """What is read from the user's model and optimizer without running them: modes, trainable
+    parameters, and the trainable parameters ``optimizer`` does not hold."""
+    facts = TrainingFacts(model_training=bool(model.training))
+    facts.eval_modules = [n or type(model).__name__ for n, m in model.named_modules()
+                          if not m.training and _is_mode_module(m)]
+    facts.trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    if optimizer is not None and hasattr(optimizer, "param_groups"):
+        held = {id(p) for g in optimizer.param_groups for p in g["params"]}
+        facts.not_in_optimizer = [n for n, p in model.named_parameters() if p.requires_grad and id(p) not in held]
+    return facts
+
+
 def _is_mode_module(m: Any) -> bool:
     import torch.nn as nn
 
@@ -121,21 +130,13 @@ def _device(model: Any) -> Any:
 
 
 def _forward_backward(twin: Any, loss: Any, loss_kind: str | None, x: Any, y: Any, facts: TrainingFacts) -> None:
-    import torch
-    import torch.nn as nn
-
     device = _device(twin)
     if device is not None:
         x, y = x.to(device), y.to(device)
     twin.train()
     calls: list[tuple[str, str, Any, Any]] = []
-    handles = []
-    for name, mod in twin.named_modules():
-        kind = "relu" if isinstance(mod, nn.ReLU) else "sigmoid" if isinstance(mod, nn.Sigmoid) else \
-            "tanh" if isinstance(mod, nn.Tanh) else None
-        if kind is not None:
-            handles.append(mod.register_forward_hook(
-                lambda m, i, o, name=name, kind=kind: calls.append((name, kind, i[0].detach(), o))))
+    macs: list[float] = []
+    handles = _hook_modules(twin, calls, macs)
     try:
         out = output_tensor(twin(x))
     finally:
@@ -144,8 +145,37 @@ def _forward_backward(twin: Any, loss: Any, loss_kind: str | None, x: Any, y: An
     if out is None:
         return
     facts.samples = int(x.shape[0])
+    facts.macs_per_sample = sum(macs) / max(1, facts.samples)
     facts.output_shape = tuple(int(v) for v in out.shape)
     facts.target_shape = tuple(int(v) for v in y.shape)
+    _activation_shares(calls, out, facts)
+    facts.classes = _classes(loss_kind, out)
+    if _shapes_broadcast_silently(loss_kind, facts.output_shape, facts.target_shape):
+        return  # the loss would compare every prediction with every target (PF307): nothing else is meaningful
+    _loss_and_gradients(twin, loss, out, y, facts)
+
+
+def _hook_modules(twin: Any, calls: list[tuple[str, str, Any, Any]], macs: list[float]) -> list[Any]:
+    """Forward hooks that record each ReLU/sigmoid/tanh call (into ``calls``) and each Linear/Conv
+    layer's multiply-adds (into ``macs``); the caller removes them."""
+    import torch.nn as nn
+
+    handles = []
+    for name, mod in twin.named_modules():
+        per_output = _macs_per_output(mod)
+        if per_output:
+            handles.append(mod.register_forward_hook(
+                lambda m, i, o, k=per_output: macs.append(k * float(o.numel()) if hasattr(o, "numel") else 0.0)))
+        kind = "relu" if isinstance(mod, nn.ReLU) else "sigmoid" if isinstance(mod, nn.Sigmoid) else \
+            "tanh" if isinstance(mod, nn.Tanh) else None
+        if kind is not None:
+            handles.append(mod.register_forward_hook(
+                lambda m, i, o, name=name, kind=kind: calls.append((name, kind, i[0].detach(), o))))
+    return handles
+
+
+def _activation_shares(calls: list[tuple[str, str, Any, Any]], out: Any, facts: TrainingFacts) -> None:
+    """Dead ReLU units and saturated sigmoid/tanh inputs of each hidden activation call."""
     for name, kind, inp, o in calls:
         if o is out:
             continue  # the output activation is PF301-PF305's
@@ -157,9 +187,11 @@ def _forward_backward(twin: Any, loss: Any, loss_kind: str | None, x: Any, y: An
         else:
             share = float((inp.abs() > SATURATION_Z).float().mean())
             facts.saturated.append((name, kind, share, units))
-    facts.classes = _classes(loss_kind, out)
-    if _shapes_broadcast_silently(loss_kind, facts.output_shape, facts.target_shape):
-        return  # the loss would compare every prediction with every target (PF307): nothing else is meaningful
+
+
+def _loss_and_gradients(twin: Any, loss: Any, out: Any, y: Any, facts: TrainingFacts) -> None:
+    import torch
+
     value = call_loss(loss, out, y)
     if not isinstance(value, torch.Tensor) or value.numel() != 1:
         return
@@ -190,6 +222,26 @@ def broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] |
         return None
 
 
+def _macs_per_output(mod: Any) -> float:
+    """Multiply-adds per output element of a Linear or Conv layer (0 for any other module)."""
+    import torch.nn as nn
+
+    if isinstance(mod, nn.Linear):
+        return float(mod.in_features)
+    if isinstance(mod, nn.modules.conv._ConvNd):
+        return float(mod.in_channels // mod.groups * math.prod(mod.kernel_size))
+    return 0.0
+
+
+def overfit_steps(macs_per_sample: float, samples: int) -> int:
+    """The overfit run's step count: ``OVERFIT_STEPS``, cut so that 3 x MACs x samples x steps fits
+    ``OVERFIT_MACS`` (deterministic: it depends on the model and the batch, never on the clock)."""
+    per_step = 3.0 * macs_per_sample * max(1, samples)
+    if per_step <= 0:
+        return OVERFIT_STEPS
+    return int(min(OVERFIT_STEPS, OVERFIT_MACS // per_step))
+
+
 def _classes(loss_kind: str | None, out: Any) -> int | None:
     if loss_kind in (names.CE, names.NLL) and out.ndim >= 2:
         return int(out.shape[1])
@@ -209,11 +261,15 @@ def _overfit(twin: Any, loss: Any, x: Any, y: Any, facts: TrainingFacts) -> None
     if not params:
         facts.overfit = (float(facts.init_loss or 0.0), float(facts.init_loss or 0.0), 0)
         return
+    budget = overfit_steps(facts.macs_per_sample, int(x.shape[0]))
+    if budget < MIN_OVERFIT_STEPS:
+        facts.notes.append(f"the model is too large for the overfit-one-batch run ({budget} of {OVERFIT_STEPS} steps "
+                           f"fit {OVERFIT_MACS:.0e} multiply-adds); PF402 was not measured")
+        return
     opt = torch.optim.Adam(params, lr=1e-3)
     first = best = math.inf
-    started = time.perf_counter()
     steps = 0
-    for steps in range(1, OVERFIT_STEPS + 1):
+    for steps in range(1, budget + 1):
         opt.zero_grad(set_to_none=True)
         value = call_loss(loss, output_tensor(twin(x)), y)
         v = float(value.detach())
@@ -223,7 +279,4 @@ def _overfit(twin: Any, loss: Any, x: Any, y: Any, facts: TrainingFacts) -> None
             break
         value.backward()
         opt.step()
-        if time.perf_counter() - started > OVERFIT_SECONDS:
-            facts.notes.append(f"the overfit-one-batch run stopped after {steps} steps ({OVERFIT_SECONDS:g} s)")
-            break
     facts.overfit = (first, best, steps)

@@ -14,6 +14,7 @@ from preflight.analysis import names
 from preflight.inputs.subject import ModelFacts
 
 _CLASS_OF = names.ACTIVATION_MODULE_NAMES  # sigmoid -> "Sigmoid"
+LABEL_KEYS = ("label", "labels", "target", "targets", "y", "class", "class_label")
 INPUT_KEYS = ("input", "inputs", "x", "image", "images", "img", "features", "pixel_values", "input_ids", "data")
 _RANGE_EVIDENCE = {
     names.SIGMOID: "a forward pass on one batch gave outputs all within (0, 1)",

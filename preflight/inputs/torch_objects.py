@@ -26,9 +26,8 @@ import numpy as np
 from preflight.errors import PreflightError
 from preflight.inputs.batches import BatchReader, BatchSubject, LiveRun, LiveSetupSubject
 from preflight.inputs.subject import LoaderFacts, SetupSubject
-from preflight.inputs.torch_model import batch_input, describe_loss, describe_model, first_line
+from preflight.inputs.torch_model import LABEL_KEYS, batch_input, describe_loss, describe_model, first_line
 
-LABEL_KEYS = ("label", "labels", "target", "targets", "y", "class", "class_label")
 MAX_CLASSES = 1000  # more distinct integer labels than this: not treated as classes
 SAMPLE_ITEMS = 256  # items read at random to estimate the class proportions of a map-style dataset
 

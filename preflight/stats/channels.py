@@ -60,9 +60,7 @@ def as_rows(x: np.ndarray, layout: str) -> np.ndarray:
     """``x`` as a float64 (rows, features) array for ``layout``, at most ``MAX_ROWS_PER_BATCH`` rows."""
     if layout in ("nchw", "volume"):
         rows = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
-    elif layout == "grey":
-        rows = x.reshape(-1, 1)
-    elif x.ndim <= 1:
+    elif layout == "grey" or x.ndim <= 1:
         rows = x.reshape(-1, 1)
     else:
         rows = x.reshape(-1, x.shape[-1])
