@@ -40,6 +40,7 @@ class LiveRun:
     mean: list[float] = field(default_factory=list)
     std: list[float] = field(default_factory=list)
     facts: Any = None  # preflight.inputs.model_stats.TrainingFacts, when a model and a loss were given
+    probes: dict[str, Any] = field(default_factory=dict)  # the user-model probe's results, by fix family
 
 
 @dataclass

@@ -17,8 +17,10 @@ train/eval flags and which parameters ``optimizer=`` holds.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,18 +91,33 @@ def measure_training(model: Any, loss: Any, loss_kind: str | None, optimizer: An
                      "PF401-PF405 and PF307 were not measured")
         return facts
     try:
-        _forward_backward(twin, loss, loss_kind, x, y, facts)
-        if facts.init_loss is not None:
-            _overfit(copy.deepcopy(model), loss, x[:OVERFIT_SAMPLES], y[:OVERFIT_SAMPLES], facts)
+        with one_thread():
+            _forward_backward(twin, loss, loss_kind, x, y, facts)
+            if facts.init_loss is not None:
+                _overfit(copy.deepcopy(model), loss, x[:OVERFIT_SAMPLES], y[:OVERFIT_SAMPLES], facts)
     except Exception as exc:
         notes.append(f"the model or the loss failed on one batch ({type(exc).__name__}: {first_line(exc)}); "
                      "PF401-PF405 were not measured")
     finally:
         del twin
-        if torch.cuda.is_available():
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
             torch.cuda.empty_cache()
     notes.extend(facts.notes)
     return facts
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """One torch intra-op thread inside (small steps run several times faster on a shared CPU than with
+    threads that wait on each other), the caller's setting again after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def static_facts(model: Any, optimizer: Any) -> TrainingFacts:
