@@ -55,6 +55,7 @@ class TrainingFacts:
     output_shape: tuple[int, ...] | None = None
     target_shape: tuple[int, ...] | None = None
     notes: list[str] = field(default_factory=list)
+    copy_error: str = ""  # why the model cannot be deep-copied ("" when it can)
 
 
 def batch_target(batch: Any) -> Any:
@@ -87,8 +88,8 @@ def measure_training(model: Any, loss: Any, loss_kind: str | None, optimizer: An
     try:
         twin = copy.deepcopy(model)
     except Exception as exc:
-        notes.append(f"the model cannot be copied ({type(exc).__name__}: {first_line(exc)}); "
-                     "PF401-PF405 and PF307 were not measured")
+        facts.copy_error = f"the model cannot be copied ({type(exc).__name__}: {first_line(exc)})"
+        notes.append(f"{facts.copy_error}; PF401-PF405 and PF307 were not measured")
         return facts
     try:
         with one_thread():

@@ -89,7 +89,8 @@ def user_probe(rule: Any, fix: Fix, subject: Any, settings: ProbeSettings,
         ev = _reference_on_batches(rule, fix, subject, live, settings, findings)
     except Fallback as exc:
         return None, f"{why}; {exc}" if why else str(exc)
-    return ev.with_notes(f"the reference MLP on the batches' features, not the user's model: {why}"), ""
+    said = f"the reference MLP on the batches' features, not the user's model: {why}"
+    return (replace(ev, reason=f"{ev.reason}; {said}") if ev.skipped else ev.with_notes(said)), ""
 
 
 def _reference_on_batches(rule: Any, fix: Fix, subject: Any, live: Any, settings: ProbeSettings,
@@ -355,6 +356,8 @@ def _probe(fix: Fix, live: Any, settings: ProbeSettings) -> Evidence:
     import torch
 
     facts = live.facts
+    if facts is not None and facts.copy_error:
+        raise Fallback(facts.copy_error)
     if facts is None or not facts.macs_per_sample:
         raise Fallback("the model was not measured on a batch (no Linear/Conv layer ran, or the forward failed)")
     X, Y = _tensors(live.batches)
