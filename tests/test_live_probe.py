@@ -51,8 +51,8 @@ def test_split_is_seeded_and_disjoint():
 
 def test_plan_order_and_whole_epochs():
     loader_order = user.plan(100, 32, 6, shuffled=False, whole_epochs=True)
-    assert [b.tolist() for b in loader_order[:3]] == [list(range(0, 32)), list(range(32, 64)), list(range(64, 96))]
-    assert loader_order[3].tolist() == list(range(0, 32))  # a new epoch, the last partial batch dropped
+    assert [b.tolist() for b in loader_order[:3]] == [list(range(32)), list(range(32, 64)), list(range(64, 96))]
+    assert loader_order[3].tolist() == list(range(32))  # a new epoch, the last partial batch dropped
     shuffled = user.plan(100, 32, 6, shuffled=True, whole_epochs=True)
     assert sorted(np.concatenate(shuffled[:3]).tolist()) != list(range(96))  # not the loader's order
     assert [b.tolist() for b in shuffled] == [b.tolist() for b in user.plan(100, 32, 6, True, True)]
