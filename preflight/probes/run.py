@@ -298,7 +298,7 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
         rule = rules[code]
         fix = fix_of(rule)
         assert fix is not None  # _probed keeps rules with a fix only
-        ev, why = user_probe(rule, fix, subject, settings, [findings[i] for i in idx])  # live: probes/user.py
+        ev, why = user_probe(rule, fix, subject, settings, [findings[i] for i in idx], probe_arrays)  # live
         if ev is not None:
             pass
         elif is_table:

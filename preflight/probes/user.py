@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -66,12 +66,13 @@ def wanted(fix: Fix, live: Any) -> bool:
             and fix.family in FAMILIES)
 
 
-def user_probe(rule: Any, fix: Fix, subject: Any, settings: ProbeSettings,
-               findings: Sequence[Any] = ()) -> tuple[Evidence | None, str]:
+def user_probe(rule: Any, fix: Fix, subject: Any, settings: ProbeSettings, findings: Sequence[Any],
+               reference: Callable[..., Evidence]) -> tuple[Evidence | None, str]:
     """The evidence for ``rule``'s ``findings`` on a live subject: on the user's model when it is given
     (``wanted``), else, or when that cannot run, the reference MLP trained on the batches' own features
-    (2-D batches only), with the reason in a note. (None, "") for a subject that is not live, and
-    (None, why) when neither can run: the caller's recorded evidence then carries the reason."""
+    (2-D batches only; ``reference`` is ``preflight.probes.run.probe_arrays``), with the reason in a
+    note. (None, "") for a subject that is not live, and (None, why) when neither can run: the caller's
+    recorded evidence then carries the reason."""
     live = getattr(subject, "live", None)
     if live is None:
         return None, ""
@@ -86,7 +87,7 @@ def user_probe(rule: Any, fix: Fix, subject: Any, settings: ProbeSettings,
     else:
         return None, ""
     try:
-        ev = _reference_on_batches(rule, fix, subject, live, settings, findings)
+        ev = _reference_on_batches(rule, fix, subject, live, settings, findings, reference)
     except Fallback as exc:
         return None, f"{why}; {exc}" if why else str(exc)
     said = f"the reference MLP on the batches' features, not the user's model: {why}"
@@ -94,9 +95,7 @@ def user_probe(rule: Any, fix: Fix, subject: Any, settings: ProbeSettings,
 
 
 def _reference_on_batches(rule: Any, fix: Fix, subject: Any, live: Any, settings: ProbeSettings,
-                          findings: Sequence[Any]) -> Evidence:
-    from preflight.probes.run import probe_arrays
-
+                          findings: Sequence[Any], probe_arrays: Callable[..., Evidence]) -> Evidence:
     if live.layout not in (None, "features") or not live.batches:
         raise Fallback("the reference MLP reads 2-D features, not images or sequences")
     X, Y = _tensors(live.batches)
