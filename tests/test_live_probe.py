@@ -70,6 +70,23 @@ def test_fit_steps_is_counted_not_timed():
     assert epochs % (1000 // 32) == 0  # whole epochs for the order fix
 
 
+def test_order_probe_thins_samples_to_fit_whole_epochs():
+    assert user.thinning(ShuffleRows(), 1e3, 1000, 200, 32, 2.0) == 1  # fits as it is
+    assert user.thinning(Standardize(), 2e6, 1000, 200, 32, 2.0) == 1  # only the order fix thins
+    stride = user.thinning(ShuffleRows(), 1.64e6, 1792, 256, 32, 4.0)
+    assert stride > 1
+    n = len(range(0, 1792, stride))
+    steps = user.fit_steps(ShuffleRows(), 1.64e6, n, 256, 32, 4.0)
+    assert steps >= user.MIN_EPOCHS * (n // 32) and steps % (n // 32) == 0
+
+
+def test_activation_index_skips_shape_only_modules():
+    assert user.activation_index(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid(), nn.Flatten(0)), nn.Sigmoid) == 1
+    assert user.activation_index(nn.Sequential(nn.Linear(2, 3), nn.Softmax(dim=1)), nn.Softmax) == 1
+    assert user.activation_index(nn.Sequential(nn.Sigmoid(), nn.Linear(2, 1)), nn.Sigmoid) is None
+    assert user.activation_index(nn.Linear(2, 1), nn.Sigmoid) is None
+
+
 def test_overfit_steps_fit_the_counted_budget():
     assert overfit_steps(1e4, 32) == OVERFIT_STEPS
     big = overfit_steps(1e7, 32)

@@ -48,6 +48,7 @@ MACS_PER_SECOND = 4e9
 STEP_OVERHEAD = 2e-3  # seconds per step of the two copies, whatever their size
 USER_STEPS = 300  # steps wanted (order: the whole epochs nearest this)
 MIN_USER_STEPS = 20
+MIN_EPOCHS = 3  # the order probe thins its training samples until this many whole epochs fit
 EVAL_POINTS = 6  # held-out evaluations along training, plus step 0
 HELDOUT_SHARE = 0.2
 MAX_HELDOUT = 256
@@ -86,6 +87,8 @@ def user_probe(rule: Any, fix: Fix, subject: Any, settings: ProbeSettings, findi
         why = "no model= and loss= given"
     else:
         return None, ""
+    if fix.family.startswith("output:"):  # the reference MLP's output is not the user's: recorded evidence
+        return None, why
     try:
         ev = _reference_on_batches(rule, fix, subject, live, settings, findings, reference)
     except Fallback as exc:
@@ -185,6 +188,22 @@ def fit_steps(fix: Fix, macs: float, n_train: int, n_test: int, batch: int, budg
     return steps
 
 
+def thinning(fix: Fix, macs: float, n_train: int, n_test: int, batch: int, budget: float) -> int:
+    """The stride (1: none) at which the order probe keeps training samples, in loader order (the class
+    runs and their mix stay), so that ``MIN_EPOCHS`` whole epochs fit ``budget``; 1 for other fixes."""
+    if not fix.whole_epochs or budget <= 0:
+        return 1
+    per_step = STEP_OVERHEAD + 2 * 3 * macs * batch / MACS_PER_SECOND
+    evals = (EVAL_POINTS + 1) * 2 * macs * n_test / MACS_PER_SECOND
+    steps = int((budget - evals) / per_step) if budget > evals else 0
+    fits = (steps // MIN_EPOCHS) * batch  # samples whose MIN_EPOCHS epochs fit
+    if fits >= n_train:
+        return 1
+    if fits < MIN_TRAIN:
+        return 1  # fit_steps says why not
+    return -(-n_train // fits)
+
+
 # --- the two copies --------------------------------------------------------------------------------
 
 def normalizer(layout: str, mean: list[float], std: list[float], ndim: int) -> Any:
@@ -235,14 +254,30 @@ def _variants(fix: Fix, live: Any, model: Any, ndim: int) -> tuple[Any, Any, Any
             a, b = normalized(a), normalized(b)
         return a, b, live.loss, live.loss, "mini-batches in the loader's order", "mini-batches reshuffled every epoch"
     kind = fix.family.split(":", 1)[1]
-    tail = list(b.children())[-1] if isinstance(b, torch.nn.Sequential) and len(b) else None
     want = torch.nn.Sigmoid if kind.startswith("sigmoid") else torch.nn.Softmax
-    if not isinstance(tail, want):
-        raise Fallback(f"the model's {want.__name__} is not the last module of an nn.Sequential, so a copy "
-                       "cannot drop it")
+    at = activation_index(b, want)
+    if at is None:
+        raise Fallback(f"the model's {want.__name__} is not the last module of an nn.Sequential (shape-only "
+                       "modules such as Flatten aside), so a copy cannot drop it")
     stable = torch.nn.BCEWithLogitsLoss() if kind.startswith("sigmoid") else torch.nn.CrossEntropyLoss()
-    return a, b[:-1], live.loss, stable, f"the model as given ({want.__name__} output) with the user's loss", \
+    logits = torch.nn.Sequential(*(m for i, m in enumerate(b) if i != at))
+    return a, logits, live.loss, stable, f"the model as given ({want.__name__} output) with the user's loss", \
         f"the {want.__name__} removed, {type(stable).__name__}"
+
+
+def activation_index(model: Any, kind: type) -> int | None:
+    """The index of the ``kind`` module that ends the ``nn.Sequential`` ``model``, followed only by
+    shape-only modules (Flatten, Unflatten, Identity); None when there is none."""
+    import torch.nn as nn
+
+    if not isinstance(model, nn.Sequential):
+        return None
+    for i in range(len(model) - 1, -1, -1):
+        if isinstance(model[i], kind):
+            return i
+        if not isinstance(model[i], (nn.Flatten, nn.Unflatten, nn.Identity)):
+            return None
+    return None
 
 
 def _optimizer(live: Any, original: Any, copy_model: Any) -> tuple[Any, str]:
@@ -364,6 +399,9 @@ def _probe(fix: Fix, live: Any, settings: ProbeSettings) -> Evidence:
     if len(train) < MIN_TRAIN:
         raise Fallback(f"{len(X)} samples were read, too few to train and hold out")
     batch = max(1, min(int(live.batch_size or 32), len(train)))
+    stride = thinning(fix, facts.macs_per_sample, len(train), len(held), batch, settings.budget)
+    thinned = len(train)
+    train = train[::stride]
     steps = fit_steps(fix, facts.macs_per_sample, len(train), len(held), batch, settings.budget)
     model = live.model
     device = _device(model)
@@ -387,6 +425,9 @@ def _probe(fix: Fix, live: Any, settings: ProbeSettings) -> Evidence:
     seconds = time.perf_counter() - t0
     notes = [f"the user's model {type(model).__name__}: two deep copies from its initial weights, {words}",
              f"trained on {len(train)} of the {len(X)} samples read, held out {len(held)} (drawn with a fixed seed)"]
+    if stride > 1:
+        notes.append(f"every {stride}th of the {thinned} training samples kept, in loader order, so that "
+                     f"{MIN_EPOCHS} whole epochs fit the {settings.budget:g} s budget")
     if not order:
         notes.append("mini-batches reshuffled every epoch in both variants, so only the fix differs")
     elif live.mean:
