@@ -73,7 +73,7 @@ def unusual_process_state():
 def test_check_with_the_probe_on_a_csv_leaves_process_state_alone(tmp_path, unusual_process_state):
     before = state()
     report = preflight.check(str(HEART), config={"probe": {"cache": False, "cache-dir": str(tmp_path)}})
-    assert [f.probe["verdict"] for f in report.findings if f.probe] == ["confirmed"]  # it trained
+    assert [f.probe.verdict for f in report.findings if f.probe] == ["confirmed"]  # it trained
     assert changed(before) == []
 
 
