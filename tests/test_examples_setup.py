@@ -72,7 +72,8 @@ def test_guard_setup_pf301_is_measured_on_the_model():
     loader, model, criterion = make_setup(fixed=False)
     (pf301,) = [f for f in preflight.check(loader, model=model, loss=criterion).findings if f.code == "PF301"]
     assert str(pf301.severity) == "info" and pf301.probe.model == "user"
-    assert pf301.probe.verdict == "not_reproduced" and pf301.probe.fixed.setup == "the Sigmoid removed, BCEWithLogitsLoss"
+    assert pf301.probe.verdict == "not_reproduced"
+    assert pf301.probe.fixed.setup == "the Sigmoid removed, BCEWithLogitsLoss"
 
 
 @pytest.mark.slow  # trains three epochs in a subprocess
