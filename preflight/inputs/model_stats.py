@@ -92,7 +92,7 @@ def measure_training(model: Any, loss: Any, loss_kind: str | None, optimizer: An
         notes.append(f"{facts.copy_error}; PF401-PF405 and PF307 were not measured")
         return facts
     try:
-        with one_thread():
+        with one_thread(), seeded_rng():  # dropout masks: the same numbers whatever the caller's RNG state
             _forward_backward(twin, loss, loss_kind, x, y, facts)
             if facts.init_loss is not None:
                 _overfit(copy.deepcopy(model), loss, x[:OVERFIT_SAMPLES], y[:OVERFIT_SAMPLES], facts)
@@ -119,6 +119,30 @@ def one_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def seeded_rng(seed: int = 0) -> Iterator[None]:
+    """torch's CPU generator and every initialized CUDA device's forked and seeded ``seed`` inside; NumPy's
+    and ``random``'s states kept. Not ``torch.manual_seed``: on a process whose CUDA is not initialized yet
+    it queues a seed for every device, which would change the user's CUDA RNG when CUDA starts."""
+    import random
+
+    import torch
+
+    py, nps = random.getstate(), np.random.get_state()
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() and torch.cuda.is_initialized() \
+        else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.random.default_generator.manual_seed(seed)
+        for d in cuda:
+            with torch.cuda.device(d):
+                torch.cuda.manual_seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(py)
+            np.random.set_state(nps)
 
 
 def static_facts(model: Any, optimizer: Any) -> TrainingFacts:

@@ -17,17 +17,17 @@ The optimizer is a fresh one of ``optimizer=``'s class with its param groups' hy
 copy, else Adam lr 1e-3 (the evidence says which). The cost is bounded by counting, not by the clock:
 the multiply-adds of one forward pass (``TrainingFacts.macs_per_sample``) and ``MACS_PER_SECOND`` give
 the step count that fits ``ProbeSettings.budget``, so the same input gives the same numbers. Training
-runs under ``torch.random.fork_rng`` with seed 0 and on the model's device; the user's model and
-optimizer are only read (copied). A model that cannot be copied, a budget too small, a fix that cannot
-be applied to the user's model: the caller falls back to the reference probe, and the reason is noted.
+runs on the model's device, one torch thread, torch's generators forked and seeded 0
+(``model_stats.seeded_rng``); the user's model and optimizer are only read (copied). A model that
+cannot be copied, a budget too small, a fix that cannot be applied to the user's model: the caller
+falls back to the reference probe, and the reason is noted.
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -35,7 +35,7 @@ import numpy as np
 
 from preflight.checks.fixes import Fix
 from preflight.findings import Evidence
-from preflight.inputs.model_stats import batch_target, one_thread
+from preflight.inputs.model_stats import batch_target, one_thread, seeded_rng
 from preflight.inputs.torch_model import batch_input, first_line
 from preflight.probes.evidence import build_evidence
 from preflight.probes.settings import ProbeSettings
@@ -313,24 +313,6 @@ def _device(model: Any) -> Any:
         return None
 
 
-@contextmanager
-def _isolated(device: Any) -> Iterator[None]:
-    """torch's CPU (and the model's CUDA device's) RNG forked, seeded 0; NumPy's and random's kept."""
-    import random
-
-    import torch
-
-    py, nps = random.getstate(), np.random.get_state()
-    cuda = [device] if device is not None and device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(0)
-        try:
-            yield
-        finally:
-            random.setstate(py)
-            np.random.set_state(nps)
-
-
 def proper_loss(kind: str | None, out: Any, y: Any, user_loss: Any, fixed: bool) -> Any:
     """The held-out loss: the user's loss (scale, order), or for the output family the negative
     log-likelihood of the probabilities (the as-is output is already one; the fixed one is a logit)."""
@@ -410,7 +392,7 @@ def _probe(fix: Fix, live: Any, settings: ProbeSettings) -> Evidence:
     heldout = (move(X[torch.as_tensor(held)]), move(Y[torch.as_tensor(held)]))
     kind = fix.family.split(":", 1)[1] if fix.family.startswith("output:") else None
     t0 = time.perf_counter()
-    with _isolated(device), one_thread():
+    with seeded_rng(), one_thread():
         a, b, loss_a, loss_b, as_is, fixed = _variants(fix, live, model, X.ndim)
         opt_a, words = _optimizer(live, model, a)
         opt_b, _ = _optimizer(live, model, b)
