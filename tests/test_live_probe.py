@@ -263,3 +263,20 @@ def test_user_objects_are_bit_identical_after_check_with_probes():
     probed = [f for f in report.findings if f.probe is not None and f.probe.model == "user"]
     assert {f.code for f in probed} >= {"PF101", "PF302"}  # the probes really trained copies of it
     assert_same(before, snapshot(model, opt))
+
+
+@pytest.mark.slow
+def test_measurements_do_not_depend_on_the_callers_rng_state():
+    from preflight.inputs.torch_objects import live_subjects
+
+    def overfit(caller_seed):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 2))
+        torch.manual_seed(caller_seed)  # the state a training script happens to be in
+        # a loader in stored order: a shuffling one draws its batches from the caller's RNG (that is its data)
+        loader = DataLoader(features_at_50().dataset, batch_size=32)
+        setup, _ = live_subjects(loader, model=model, loss=nn.CrossEntropyLoss())
+        return setup.live.facts.overfit, setup.live.facts.init_loss
+
+    first = overfit(1)
+    assert first == overfit(2) and first[0][2] == 100
