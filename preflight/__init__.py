@@ -11,7 +11,8 @@ from preflight.version import __version__
 use_text_renderer(render_text)  # str(report) is the text report; findings cannot import report itself
 
 
-def check(obj, *, target=None, model=None, loss=None, probe=True, select=None, ignore=None, config=None, task=None):
+def check(obj, *, target=None, model=None, loss=None, probe=True, select=None, ignore=None, config=None,
+          task=None, optimizer=None, probe_budget=None):
     """Check data (paths, a DataFrame, an array or Tensor, a Dataset or DataLoader) and, with
     ``model=`` and ``loss=``, the training setup, before training. Returns a ``Report``.
 
@@ -20,7 +21,7 @@ def check(obj, *, target=None, model=None, loss=None, probe=True, select=None, i
     from preflight.api import check as _check
 
     return _check(obj, target=target, model=model, loss=loss, probe=probe, select=select, ignore=ignore,
-                  config=config, task=task)
+                  config=config, task=task, optimizer=optimizer, probe_budget=probe_budget)
 
 
 __all__ = ["check", "Report", "Finding", "Location", "Severity", "PreflightError", "__version__"]

@@ -20,7 +20,8 @@ from preflight.inputs.options import ReadOptions
 
 def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, probe: bool = True,
           select: Iterable[str] | None = None, ignore: Iterable[str] | None = None, task: str | None = None,
-          config: cfg.Config | Mapping[str, Any] | str | os.PathLike | None = None) -> Report:
+          config: cfg.Config | Mapping[str, Any] | str | os.PathLike | None = None,
+          optimizer: Any = None, probe_budget: float | None = None) -> Report:
     """Check ``obj`` and return a ``Report``.
 
     ``obj`` is a path or a list of paths (files or directories), a pandas DataFrame (``target=`` a
@@ -28,6 +29,12 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
     torch ``Dataset`` or a ``DataLoader``. ``model=`` (an ``nn.Module``) and ``loss=`` (a loss module
     or a ``torch.nn.functional`` loss) are checked against each other and against one batch of the
     loader or dataset (one forward pass under ``no_grad``; at most a bounded number of batches read).
+    A loader's or dataset's batches (and a Tensor of images or sequences) are also read into per-feature
+    or per-channel statistics for the data rules; with ``model=`` and ``loss=`` the PF4xx rules measure
+    the model at initialization, and the probe trains copies of the user's own model (``optimizer=``: a
+    fresh optimizer of its class and hyperparameters per copy, else Adam lr 1e-3) within
+    ``probe_budget=`` seconds in all (default: the configured probe budget). The user's objects, RNG
+    states and modes are left exactly as they were.
     ``config`` is a ``Config``, a ``[tool.preflight]``-style mapping, or a path to a TOML file;
     by default it is discovered from the current directory. Bad input raises ``PreflightError``.
     """
@@ -40,11 +47,12 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
         from preflight.probes import make_hook, settings_from_config
 
         settings_from_config(conf)  # a device torch lacks here: raised now, before any input is read
-        hook = make_hook()
+        hook = make_hook() if probe_budget is None else make_hook(budget=float(probe_budget))
     options = RunOptions(probe=probe, probe_hook=hook)
     setup = model is not None or loss is not None
+    obj = _as_dataset(obj, target)
     if _is_torch_data(obj) or (obj is None and setup):
-        report = check_subjects([lambda: _setup_subject(obj, model, loss, conf)], conf, options)
+        return _live_report(obj, model, loss, optimizer, conf, options)
     elif isinstance(obj, (str, os.PathLike)) or (isinstance(obj, (list, tuple)) and obj
                                                  and all(isinstance(o, (str, os.PathLike)) for o in obj)):
         report = check_paths([obj] if isinstance(obj, (str, os.PathLike)) else list(obj), conf, options)
@@ -70,6 +78,37 @@ def _is_torch_data(obj: Any) -> bool:
     from preflight.inputs.torch_objects import is_dataset, is_loader
 
     return is_loader(obj) or is_dataset(obj)
+
+
+def _as_dataset(obj: Any, target: Any) -> Any:
+    """A Tensor of images or sequences (3-D or more) as a ``TensorDataset`` (with ``target=``'s labels)."""
+    if type(obj).__module__.split(".")[0] != "torch" or getattr(obj, "ndim", 0) < 3:
+        return obj
+    from torch.utils.data import TensorDataset
+
+    return TensorDataset(obj) if target is None or isinstance(target, str) else TensorDataset(obj, target)
+
+
+def _live_report(obj: Any, model: Any, loss: Any, optimizer: Any, conf: cfg.Config, options: RunOptions) -> Report:
+    """The live path: the setup subject (samplers, the model, PF3xx, PF4xx) and the batch subject (data rules)."""
+    from dataclasses import replace
+
+    from preflight.checks import RULES_BY_CODE
+    from preflight.inputs.batches import normalize_fix
+    from preflight.inputs.torch_objects import live_subjects
+
+    max_batches = max(1, int(conf.options_for(RULES_BY_CODE["PF204"])["max_batches"]))
+    setup, batches = live_subjects(obj, model=model, loss=loss, optimizer=optimizer, max_batches=max_batches)
+    subjects = [lambda: setup] + ([lambda: batches] if batches is not None else [])
+    report = check_subjects(subjects, conf, options)
+    fix = normalize_fix(batches) if batches is not None else None
+    if fix is not None and batches is not None:  # image channels: the fix line a user expects, measured
+        found = [replace(f, fix=fix) if f.code in ("PF101", "PF102") and f.location.path == batches.display else f
+                 for f in report.findings]
+        report = Report.build(found, dict(report.summary), list(report.errors))
+    if report.errors:
+        raise PreflightError("; ".join(report.errors))
+    return report
 
 
 def _setup_subject(obj: Any, model: Any, loss: Any, conf: cfg.Config) -> Any:

@@ -68,9 +68,9 @@ def test_json_format_carries_every_finding_with_the_documented_keys():
     assert data["summary"]["counts"] == {"info": 0, "warning": 6, "error": 1}
     assert [s["path"] for s in data["summary"]["files"]] == [
         "examples/__init__.py", "examples/gan_discriminator.py", "examples/guard.py", "examples/heart_rate.csv",
-        "examples/heart_rate_scaled.csv", "examples/make_examples.py", "examples/shuffled.csv",
-        "examples/softmax_classifier.py", "examples/sorted_by_label.csv", "examples/unshuffled_loader.py",
-        "examples/vae.py"]
+        "examples/heart_rate_scaled.csv", "examples/live_images.py", "examples/make_examples.py",
+        "examples/shuffled.csv", "examples/softmax_classifier.py", "examples/sorted_by_label.csv",
+        "examples/unshuffled_loader.py", "examples/vae.py"]
 
 
 def test_output_file_and_inputs_untouched(tmp_path):

@@ -96,14 +96,17 @@ def test_labels_from_dicts_and_missing_labels_are_said_plainly():
             return {"pixel_values": torch.zeros(3), "Label": int(i >= 128)}
 
     report = preflight.check(DataLoader(DictDs(), batch_size=16), probe=False)
-    assert codes(report) == ["PF203", "PF204"]
+    # the all-zero pixel_values are read as batch features now: three constant features (PF103)
+    assert codes(report) == ["PF103", "PF103", "PF103", "PF203", "PF204"]
+    assert sorted(f.location.column for f in report.findings if f.code == "PF103") == [
+        "pixel_values: feature 0", "pixel_values: feature 1", "pixel_values: feature 2"]
 
     class NoLabels(Dataset):
         def __len__(self):
             return 64
 
-        def __getitem__(self, i):
-            return {"pixel_values": torch.zeros(3)}
+        def __getitem__(self, i):  # features that vary (constant ones would be PF103's, rightly)
+            return {"pixel_values": torch.randn(3, generator=torch.Generator().manual_seed(i))}
 
     report = preflight.check(DataLoader(NoLabels(), batch_size=16), probe=False)
     assert report.findings == ()
@@ -128,8 +131,9 @@ def test_iterable_dataset_is_not_pf203_and_reads_without_workers():
     class Stream(IterableDataset):
         def __iter__(self):
             pids.add(os.getpid())
+            g = torch.Generator().manual_seed(0)
             for i in range(10_000):
-                yield torch.zeros(2), int(i >= 5000)
+                yield torch.randn(2, generator=g), int(i >= 5000)
 
     report = preflight.check(DataLoader(Stream(), batch_size=32, num_workers=2), probe=False)
     # The stream orders itself (no PF203). Its first 64 batches hold class 0 only, and a stream has no
@@ -143,7 +147,8 @@ def test_iterable_dataset_is_not_pf203_and_reads_without_workers():
 def test_imbalanced_shuffled_data_is_not_pf204():
     g = torch.Generator().manual_seed(1)
     y = (torch.rand(4000, generator=g) < 0.03).long()
-    loader = DataLoader(TensorDataset(torch.zeros(4000, 1), y), batch_size=16, shuffle=True)
+    X = torch.randn(4000, 1, generator=g)
+    loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True)
     assert preflight.check(loader, probe=False).findings == ()
 
 
@@ -169,7 +174,9 @@ class FunctionalSigmoid(nn.Module):
 @pytest.mark.parametrize("model,loss,expected", [
     (lambda: nn.Sequential(nn.Linear(8, 1), nn.Sigmoid()), nn.BCELoss, ["PF301"]),
     (lambda: nn.Sequential(nn.Linear(8, 1), nn.Sigmoid()), nn.BCEWithLogitsLoss, ["PF304"]),
-    (lambda: nn.Sequential(nn.Linear(8, 1), nn.Sigmoid()), nn.MSELoss, []),
+    # sigmoid + MSE is no PF30x pair, but output (32, 1) against labels (32,) broadcasts to (32, 32): PF307
+    (lambda: nn.Sequential(nn.Linear(8, 1), nn.Sigmoid()), nn.MSELoss, ["PF307"]),
+    (lambda: nn.Sequential(nn.Linear(8, 1), nn.Sigmoid(), nn.Flatten(0)), nn.MSELoss, []),
     (lambda: nn.Sequential(nn.Linear(8, 1)), nn.BCEWithLogitsLoss, []),
     (lambda: nn.Sequential(nn.Linear(8, 3), nn.Softmax(dim=1)), nn.CrossEntropyLoss, ["PF302"]),
     (lambda: nn.Sequential(nn.Linear(8, 3), nn.Softmax(dim=1), nn.Dropout()), nn.NLLLoss, ["PF303"]),

@@ -28,6 +28,16 @@ from preflight.checks.loops import (
 from preflight.checks.missing import MissingTarget, MissingTextValues
 from preflight.checks.order import LabelSortedRows, TargetSortedRows
 from preflight.checks.scale import ConstantFeature, MixedFeatureScales, NonFiniteValues, UnnormalizedFeature
+from preflight.checks.shapes import BroadcastLossShapes
+from preflight.checks.training import (
+    CannotOverfitOneBatch,
+    DeadReluAtInit,
+    EvalModeAtTrainingStart,
+    InitLossFarFromExpected,
+    ParameterWithoutGradient,
+    SaturatedActivationAtInit,
+    VanishingOrExplodingGradients,
+)
 
 ALL_RULES: tuple[Rule, ...] = (
     UnnormalizedFeature(),
@@ -51,6 +61,14 @@ ALL_RULES: tuple[Rule, ...] = (
     SigmoidBeforeBCEWithLogits(),
     LogSoftmaxBeforeCrossEntropy(),
     SingleOutputCrossEntropy(),
+    BroadcastLossShapes(),
+    InitLossFarFromExpected(),
+    CannotOverfitOneBatch(),
+    DeadReluAtInit(),
+    SaturatedActivationAtInit(),
+    VanishingOrExplodingGradients(),
+    ParameterWithoutGradient(),
+    EvalModeAtTrainingStart(),
     GradientsNeverZeroed(),
     UnguardedEvalLoop(),
     LossTensorAccumulated(),

@@ -14,6 +14,7 @@ from preflight.analysis import names
 from preflight.inputs.subject import ModelFacts
 
 _CLASS_OF = names.ACTIVATION_MODULE_NAMES  # sigmoid -> "Sigmoid"
+LABEL_KEYS = ("label", "labels", "target", "targets", "y", "class", "class_label")
 INPUT_KEYS = ("input", "inputs", "x", "image", "images", "img", "features", "pixel_values", "input_ids", "data")
 _RANGE_EVIDENCE = {
     names.SIGMOID: "a forward pass on one batch gave outputs all within (0, 1)",
@@ -49,7 +50,7 @@ def describe_model(model: Any, batch: Any, notes: list[str]) -> ModelFacts:
 
     facts = ModelFacts(name=type(model).__name__)
     tree_act, tree_width = _tree_tail(model)
-    x = _batch_input(batch)
+    x = batch_input(batch)
     out = None
     # the output tensor of every activation module, held (not just its id, which a freed tensor's
     # successor could reuse) so the model's output can be matched by identity
@@ -157,7 +158,7 @@ def _range_activation(y: Any) -> str | None:
     return None
 
 
-def _batch_input(batch: Any) -> Any:
+def batch_input(batch: Any) -> Any:
     if batch is None:
         return None
     if isinstance(batch, (tuple, list)):

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from preflight.errors import PreflightError
+from preflight.inputs.batches import BatchReader, BatchSubject, LiveRun, LiveSetupSubject
 from preflight.inputs.subject import LoaderFacts, SetupSubject
-from preflight.inputs.torch_model import describe_loss, describe_model, first_line
+from preflight.inputs.torch_model import LABEL_KEYS, batch_input, describe_loss, describe_model, first_line
 
-LABEL_KEYS = ("label", "labels", "target", "targets", "y", "class", "class_label")
 MAX_CLASSES = 1000  # more distinct integer labels than this: not treated as classes
 SAMPLE_ITEMS = 256  # items read at random to estimate the class proportions of a map-style dataset
 
@@ -50,20 +50,29 @@ def is_dataset(obj: Any) -> bool:
 
 def setup_subject(obj: Any = None, *, model: Any = None, loss: Any = None, max_batches: int = 64) -> SetupSubject:
     """Read a DataLoader / Dataset (or None), a model and a loss into one subject."""
+    return live_subjects(obj, model=model, loss=loss, max_batches=max_batches, measure=False)[0]
+
+
+def live_subjects(obj: Any = None, *, model: Any = None, loss: Any = None, optimizer: Any = None,
+                  max_batches: int = 64, measure: bool = True) -> tuple[LiveSetupSubject, BatchSubject | None]:
+    """Read a DataLoader / Dataset (or None), a model, a loss and an optimizer: the setup subject (with the
+    live objects and, when ``measure``, the PF4xx measurements on the model) and the batch subject the
+    data rules read (None when no batch held features)."""
     import torch
 
     notes: list[str] = []
     loader_facts: LoaderFacts | None = None
     first_batch: Any = None
+    reader = BatchReader(model if isinstance(model, torch.nn.Module) else None)
     if obj is not None:
         if is_loader(obj):
             display = f"<DataLoader of {type(obj.dataset).__name__}>"
             with _preserved_rng():
-                loader_facts, first_batch = read_loader(obj, max_batches, notes)
+                loader_facts, first_batch = read_loader(obj, max_batches, notes, reader)
         elif is_dataset(obj):
             display = f"<{type(obj).__name__}>"
             with _preserved_rng():
-                first_batch = _dataset_batch(obj, notes)
+                first_batch = _dataset_batch(obj, notes, reader, max_batches)
         else:
             raise PreflightError(f"preflight.check cannot read a {type(obj).__name__}: pass a DataLoader, a Dataset, "
                                  "a path, a DataFrame, an array or a Tensor")
@@ -80,8 +89,18 @@ def setup_subject(obj: Any = None, *, model: Any = None, loss: Any = None, max_b
             model_facts = describe_model(model, first_batch, notes)
         if obj is None:
             display = f"<model {model_facts.name}>"
-    return SetupSubject(display=display, loader=loader_facts, model=model_facts, loss=loss_kind,
-                        loss_name=loss_name, notes=notes)
+    live = LiveRun(model=model, loss=loss, optimizer=optimizer, batches=reader.kept,
+                   batch_size=loader_facts.batch_size if loader_facts else None,
+                   shuffled=loader_facts.shuffled if loader_facts else None, from_loader=loader_facts is not None)
+    batch_subject = reader.subject(display, live) if obj is not None else None
+    if measure and model is not None and loss is not None and reader.kept:
+        from preflight.inputs.model_stats import measure_training
+
+        with _preserved_rng():
+            live.facts = measure_training(model, loss, loss_kind, optimizer, reader.kept, notes)
+    setup = LiveSetupSubject(display=display, loader=loader_facts, model=model_facts, loss=loss_kind,
+                             loss_name=loss_name, notes=notes, live=live)
+    return setup, batch_subject
 
 
 # --- loaders -----------------------------------------------------------------------------------
@@ -157,7 +176,8 @@ def iter_batches(loader: Any, limit: int) -> Iterator[Any]:
             yield collate(ds[i])
 
 
-def read_loader(loader: Any, max_batches: int, notes: list[str]) -> tuple[LoaderFacts, Any]:
+def read_loader(loader: Any, max_batches: int, notes: list[str],
+                reader: BatchReader | None = None) -> tuple[LoaderFacts, Any]:
     sampler, shuffled = describe_sampler(loader)
     facts = LoaderFacts(sampler=sampler, shuffled=shuffled, batch_size=loader.batch_size)
     labels: list[np.ndarray] = []
@@ -168,6 +188,9 @@ def read_loader(loader: Any, max_batches: int, notes: list[str]) -> tuple[Loader
             if first is None:
                 first = batch
             facts.batches_read += 1
+            if reader is not None:
+                yb, _ = batch_labels(batch)
+                reader.add(batch, batch_input(batch), yb)
             if note:
                 continue
             y, why = batch_labels(batch)
@@ -187,20 +210,28 @@ def read_loader(loader: Any, max_batches: int, notes: list[str]) -> tuple[Loader
     return facts, first
 
 
-def _dataset_batch(ds: Any, notes: list[str]) -> Any:
-    """A batch of up to 8 items of a Dataset, for the model's forward pass."""
+def _dataset_batch(ds: Any, notes: list[str], reader: BatchReader | None = None, max_batches: int = 64) -> Any:
+    """A batch of up to 8 items of a Dataset for the model's forward pass; with ``reader``, the dataset's
+    first ``max_batches`` x 32 items, in its order, fed to it in batches of 32."""
     from torch.utils.data import IterableDataset
     from torch.utils.data._utils.collate import default_collate
 
+    first = None
     try:
-        if isinstance(ds, IterableDataset):
-            items = list(itertools.islice(iter(ds), 8))
-        else:
-            items = [ds[i] for i in range(min(8, len(ds)))]
-        return default_collate(items) if items else None
+        it = iter(ds) if isinstance(ds, IterableDataset) else (ds[i] for i in range(len(ds)))
+        for _ in range(max_batches if reader is not None else 1):
+            items = list(itertools.islice(it, 32 if reader is not None else 8))
+            if not items:
+                break
+            batch = default_collate(items)
+            first = batch if first is None else first
+            if reader is None:
+                break
+            yb, _ = batch_labels(batch)
+            reader.add(batch, batch_input(batch), yb)
     except Exception as exc:
         notes.append(f"reading items of the dataset failed ({type(exc).__name__}: {first_line(exc)})")
-        return None
+    return first
 
 
 def batch_labels(batch: Any) -> tuple[np.ndarray | None, str]:

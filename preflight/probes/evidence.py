@@ -267,7 +267,8 @@ def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns
     metric = metric or ("r2" if task == "regression" else "accuracy")
     s, p = n_seeds, len(setups)
     compared = curves if judged_on == "loss" else 1.0 - score_curves
-    words = [OPTIMIZER_WORDS[opt].format(lr=lr) for _, opt, lr in setups]
+    # a panel setup names its optimizer by key; the probe on the user's model describes the user's own
+    words = [OPTIMIZER_WORDS[opt].format(lr=lr) if opt in OPTIMIZER_WORDS else opt for _, opt, lr in setups]
     early = early_index(eval_steps, int(rows.get("train", 0)), batch) if epochs is None else None
     panel = tuple(_setup(name, w, compared, first_nonfinite, s, j, p, eval_steps, early)
                   for j, ((name, _, _), w) in enumerate(zip(setups, words)))

@@ -29,6 +29,7 @@ from preflight.probes.data import (
 from preflight.probes.evidence import Measurements, build_evidence, skipped
 from preflight.probes.reference import reference_evidence
 from preflight.probes.settings import CURVE_POINTS, DEFAULT_STEPS, MIN_STEPS, PROBE_VERSION, ProbeSettings
+from preflight.probes.user import user_probe
 
 # Cost model for the budget, calibrated on a 2-core x86 CPU with one torch thread
 # (bench/probe.py prints predicted against measured; it errs on the slow side): seconds per step =
@@ -308,14 +309,17 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
         rule = rules[code]
         fix = fix_of(rule)
         assert fix is not None  # _probed keeps rules with a fix only
-        ev: Evidence | None
-        if is_table:
+        ev, why = user_probe(rule, fix, subject, settings, [findings[i] for i in idx], probe_arrays)  # live
+        if ev is not None:
+            pass
+        elif is_table:
             flagged = list(dict.fromkeys(findings[i].location.column for i in idx if findings[i].location.column))
             ev = run_probe(subject, rule, flagged, settings, trained)
         else:  # code, not data: the fix's recorded evidence on its catalog example or reference data
             ev = reference_evidence(code, fix)
         if ev is None:
             continue
+        ev = ev.with_notes(f"not probed on the user's model: {why}") if why else ev
         # only a measurement on the user's own rows can lower a finding; reference evidence informs
         severity = Severity.INFO if ev.verdict == "not_reproduced" and ev.data == "user" else None
         for i in idx:

@@ -1,0 +1,1 @@
+"""Optional integrations (extras), imported only when used: ``preflight.lightning``."""

@@ -1,0 +1,5 @@
+"""``from preflight.lightning import PreflightCallback`` (needs ``pip install 'preflight[lightning]'``)."""
+
+from preflight.integrations.lightning import PreflightCallback, find_loss
+
+__all__ = ["PreflightCallback", "find_loss"]

@@ -1,0 +1,20 @@
+"""Runtime: ten stacked sigmoid layers: the first layers' gradients vanish."""
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def _loader(n=512, d=8, k=3, scale=1.0, shift=0.0):
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(n, d, generator=g) * scale + shift
+    y = torch.randint(0, k, (n,), generator=g)
+    return DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True)
+
+
+def build():
+    torch.manual_seed(0)
+    layers = [nn.Linear(8, 32), nn.Sigmoid()]
+    for _ in range(9):
+        layers += [nn.Linear(32, 32), nn.Sigmoid()]
+    return {"obj": _loader(), "model": nn.Sequential(*layers, nn.Linear(32, 3)), "loss": nn.CrossEntropyLoss()}
