@@ -53,3 +53,27 @@ def test_example_output(cmd, expected, tmp_path):
         else:
             assert g == w
     assert proc.returncode == (0 if "No problems found" in expected else 1)
+
+
+def live_images_block() -> str:
+    """The output the main README shows for ``python examples/live_images.py``."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("```text\n", text.index("`examples/live_images.py`, the digits")) + len("```text\n")
+    return text[start:text.index("```", start)]
+
+
+@pytest.mark.slow
+def test_readme_live_check_output_is_the_real_output(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PREFLIGHT_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "live_images.py")], cwd=ROOT, capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    got, want = (proc.stdout + proc.stderr).splitlines(), live_images_block().splitlines()
+    assert len(got) == len(want) > 5, "\n".join(got)
+    for g, w in zip(got, want):
+        if w.lstrip().startswith("probe: "):
+            (gs, gv), (ws, wv) = normalise_probe(g), normalise_probe(w)
+            assert gs == ws, g
+            assert gv == pytest.approx(wv, rel=0.1, abs=0.02), g
+        else:
+            assert g == w
