@@ -254,15 +254,14 @@ def test_time_words_inside_a_name_do_not_count() -> None:
     assert time_order(("Year",), X) is not None
 
 
-def test_label_runs_between_a_panels_entities_are_left_alone() -> None:
-    """A label constant within each entity is the entity's attribute: PF201 judges a panel's order
-    within entities (tests/test_within_order.py), where these labels give no fewer runs than random."""
+def test_label_runs_in_a_panel_name_the_panel() -> None:
     firms, years = 20, 12
     df = pd.DataFrame({"firm": np.repeat(np.arange(firms), years),
                        "year": np.tile(np.arange(2000, 2000 + years), firms),
                        "x": np.random.default_rng(11).normal(size=firms * years),
                        "label": np.repeat(np.arange(firms) % 2, years)})
-    assert findings(df, "PF201", target="label") == []
+    (f,) = findings(df, "PF201", target="label")
+    assert "a panel: time-ordered by 'year' within each entity 'firm'" in f.message
 
 
 # --- the fixes --------------------------------------------------------------------------------------

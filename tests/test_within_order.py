@@ -104,14 +104,15 @@ def test_pf201_on_a_panel_judges_labels_within_each_entity_and_says_so() -> None
     assert findings(panel(sort_within=False), "PF201", "label") == []
 
 
-def test_pf201_leaves_a_label_constant_per_entity_alone_on_a_panel() -> None:
+def test_pf201_names_labels_grouped_between_a_panels_entities() -> None:
     df = panel(sort_within=False, constant=True)
-    subject = frame_subject(df, target="label", display="t")
-    whole = subject.stats.runs_test()
-    assert whole is not None and whole.ratio < 0.2  # the whole file is clustered: entities alternate
-    assert findings(df, "PF201", "label") == []
-    # the same rows without the time column are not a panel: the whole-file test fires
-    assert [f.code for f in findings(df.drop(columns=["year"]), "PF201", "label")] == ["PF201"]
+    within = frame_subject(df, target="label", display="t").stats.within_runs
+    t = within.test() if within is not None else None
+    assert t is not None and (t.runs, t.expected, t.z) == (20, 20.0, 0.0)  # no order within entities
+    (f,) = findings(df, "PF201", "label")
+    assert f.message.startswith("20 runs of equal labels where a random order gives")
+    assert ("the labels are grouped between entities, not ordered within them (within each: 20 runs where "
+            "a random order within each gives 20): split by entity") in f.message
 
 
 def test_a_time_named_column_that_is_not_integer_falls_back_to_the_sample() -> None:

