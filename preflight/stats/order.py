@@ -131,13 +131,45 @@ class BlockRuns:
         if len(y) == 0:
             return
         cuts = np.flatnonzero(np.diff(block) != 0) + 1
-        starts = np.concatenate(([0], cuts))
-        ends = np.concatenate((cuts, [len(y)]))
-        for a, b in zip(starts.tolist(), ends.tolist()):
-            if self._open.n and (a > 0 or block[0] != self._open_id):
-                self._close()
-            self._open_id = int(block[a])
-            self._add(y[a:b])
+        first = int(cuts[0]) if len(cuts) else len(y)
+        if self._open.n and block[0] != self._open_id:
+            self._close()
+        self._open_id = int(block[0])
+        self._add(y[:first])  # the rows that continue (or start) the open block
+        if not len(cuts):
+            return
+        self._close()
+        last = int(cuts[-1])
+        if last > first:
+            self._add_closed(y[first:last], block[first:last])  # whole blocks inside the chunk, at once
+        self._open_id = int(block[last])
+        self._add(y[last:])
+
+    def _add_closed(self, y: np.ndarray, block: np.ndarray) -> None:
+        """Blocks that start and end inside one chunk, in a few array operations (a table with a
+        time-named column in random order has a block every two or three rows)."""
+        classes, codes = np.unique(y, return_inverse=True)
+        if len(classes) > self.cap:
+            self.overflow = True
+            return
+        seg = np.concatenate(([0], np.cumsum(np.diff(block) != 0)))
+        brk = np.concatenate(([True], (codes[1:] != codes[:-1]) | (seg[1:] != seg[:-1])))
+        starts = np.flatnonzero(brk)
+        lengths = np.diff(np.concatenate((starts, [len(y)])))
+        pair, cnt = np.unique(seg * len(classes) + codes, return_counts=True)
+        owner, c = pair // len(classes), cnt.astype(np.float64)
+        n = np.bincount(owner, weights=c)
+        s2 = np.bincount(owner, weights=c * c)
+        s3 = np.bincount(owner, weights=c * c * c)
+        expected = 1.0 + (n * n - s2) / n
+        safe = np.maximum(n, 2.0)
+        var = np.where(n >= 2, (s2 * (s2 + n * (n + 1)) - 2 * n * s3 - n**3) / (safe * safe * (safe - 1)), 0.0)
+        self.blocks += len(n)
+        self.runs += len(starts)
+        self.expected += float(expected.sum())
+        self.var += float(np.maximum(var, 0.0).sum())
+        self.n += len(y)
+        self.longest = max(self.longest, int(lengths.max()))
 
     def _add(self, y: np.ndarray) -> None:
         self._open = self._open.merge(Runs.from_labels(y))
