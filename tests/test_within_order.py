@@ -111,7 +111,7 @@ def test_pf201_names_labels_grouped_between_a_panels_entities() -> None:
     assert t is not None and (t.runs, t.expected, t.z) == (20, 20.0, 0.0)  # no order within entities
     (f,) = findings(df, "PF201", "label")
     assert f.message.startswith("20 runs of equal labels where a random order gives")
-    assert ("the labels are grouped between entities, not ordered within them (within each: 20 runs where "
+    assert ("within each entity 'firm', and the labels come grouped by entity (within each: 20 runs where "
             "a random order within each gives 20): split by entity") in f.message
 
 

@@ -98,7 +98,7 @@ class LabelSortedRows(Rule):
 
     def _check_panel(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
         """A panel: label order is judged within each entity (its block of time-ordered rows) first;
-        labels grouped between entities (constant within each) are named as such."""
+        else labels grouped by entity (constant within each, entities grouped by label) are named so."""
         within = subject.stats.within_runs
         test = within.test() if within is not None else None
         order = subject.time_order
@@ -119,8 +119,8 @@ class LabelSortedRows(Rule):
                                           f"each gives {fmt(test.expected)})")
         yield self.finding(
             f"{_runs_text(whole, subject.stats.target_runs.n, 'a random order gives')}; the file is "
-            f"{order.describe()}, and the labels are grouped between entities, not ordered within "
-            f"them{inside}: split by entity, then shuffle within the training split",
+            f"{order.describe()}, and the labels come grouped by entity{inside}: split by entity, "
+            "then shuffle within the training split",
             path=subject.display, column=subject.target,
         )
 
