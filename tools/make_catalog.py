@@ -203,6 +203,22 @@ def value_rules(n: int) -> None:
     quarter = (score > np.quantile(score, 0.75)).astype(int)
     write(d / "good_quarter.csv", names, [*X.T, quarter])
 
+    # PF201 on panels, with its own generator so that the rules above keep their bytes: 20 firms, 60
+    # rows each in quarter order; labels sorted within each firm fire, labels mixed within stay silent
+    rng = np.random.default_rng(2011)
+    d = folder("PF201-label-sorted-rows")
+    firms, per = 20, 60
+    firm = [f"F{e + 1:02d}" for e in range(firms) for _ in range(per)]
+    quarter = np.tile(np.repeat(np.arange(1, 5), per // 4), firms)
+    X = standardized(rng, firms * per, 2)
+    p = 1 / (1 + np.exp(-(X[:, 0] - 0.5 * X[:, 1])))
+    y = (rng.random(len(p)) < p).astype(int)
+    y_sorted = np.concatenate([np.sort(y[e * per:(e + 1) * per]) for e in range(firms)])
+    cols = [[str(q) for q in quarter], *[[_cell(v) for v in col] for col in X.T]]
+    header = ["firm", "quarter", "x1", "x2", "label"]
+    _write_cells(d / "bad_panel.csv", header, [firm, *cols, [str(v) for v in y_sorted]])
+    _write_cells(d / "good_panel.csv", header, [firm, *cols, [str(v) for v in y]])
+
 
 def _cell(v: float) -> str:
     return f"{float(v):.4f}".rstrip("0").rstrip(".")

@@ -23,8 +23,9 @@ from preflight.inputs.subject import Column, ColumnKind, TableSample, TableSubje
 from preflight.stats.batch_moments import Plan, batch_moments, column, moment_plan
 from preflight.stats.moments import Moments
 from preflight.stats.names import is_id_name
+from preflight.stats.order import BlockRuns
 from preflight.stats.table import TableStats
-from preflight.stats.timeorder import time_order
+from preflight.stats.timeorder import time_order, time_unit
 
 # Column names taken as the target when --target is not given, in order of preference.
 TARGET_NAMES = ("label", "labels", "target", "y", "class", "outcome", "response", "diagnosis",
@@ -87,6 +88,8 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
     features = [n for n in numeric if n != target]
     capacity = max(16, min(SAMPLE_ROWS, MAX_SAMPLE_CELLS // max(1, len(features) + 1)))
     stats = TableStats.start(numeric, sample_capacity=capacity)
+    if target is not None:
+        stats.within_runs = _within_runs(features)
     plan = moment_plan(numeric, schema)
     target_is_float = target is not None and schema[target].is_float()
     text = _text_columns(names, kinds)
@@ -141,7 +144,12 @@ def _add_batch(batch: pl.DataFrame, offset: int, stats: TableStats, plan: Plan, 
         missing = col.is_null().to_numpy()
         if target_is_float:
             missing = missing | col.is_nan().fill_null(False).to_numpy()
-        stats.add_target(_labels(col), missing)
+        labels = _labels(col)
+        stats.add_target(labels, missing)
+        if stats.within_runs is not None:
+            keys = batch.select(cs.by_name(stats.within_runs.key).as_expr().cast(pl.Float64)
+                                .fill_null(float("nan"))).to_numpy()
+            stats.within_runs.update(labels, keys, missing)
     keep = stats.sample.take(offset, batch.height)
     if len(keep):
         stats.sample.add(offset + keep, _sample_block(batch, features, target, keep))
@@ -226,7 +234,32 @@ def _finish_subject(subject: TableSubject, schema: pl.Schema, options: ReadOptio
         order = time_order(subject.sample.features, subject.sample.X)
         if order is not None:
             subject.time_column, subject.time_order = order.column, order
+            _check_within_runs(subject, order.columns)
     subject.fingerprint = _fingerprint(subject)
+
+
+def _within_runs(features: list[str]) -> BlockRuns | None:
+    """Runs of the target within blocks of the time key the table's time-named columns would form
+    (``preflight.stats.timeorder``), streamed; None without such columns."""
+    named = sorted((u, j) for j, n in enumerate(features) if (u := time_unit(n)) is not None)
+    return BlockRuns(key=tuple(features[j] for _, j in named)) if named else None
+
+
+def _check_within_runs(subject: TableSubject, key: tuple[str, ...]) -> None:
+    """The streamed within-block runs hold when the recognised time key is the one streamed (a
+    time-named column that is not integer-valued is left out of the key); otherwise count them again
+    on the ordered sample (every row of a table up to its capacity, an even thinning beyond)."""
+    stats, sample = subject.stats, subject.sample
+    if stats.within_runs is not None and stats.within_runs.key == key:
+        return
+    stats.within_runs = None
+    if sample is None or sample.y is None or subject.task not in ("binary", "multiclass"):
+        return
+    runs = BlockRuns(key=key)
+    idx = [sample.features.index(c) for c in key]
+    y = sample.y
+    runs.update(y, sample.X[:, idx], ~np.isfinite(y.astype(np.float64)))
+    stats.within_runs = runs
 
 
 def _refine_kind(name: str, kind: ColumnKind, stats: TableStats) -> ColumnKind:

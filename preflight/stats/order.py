@@ -62,19 +62,154 @@ class RunsTest:
     longest_fraction: float
 
 
-def runs_test(runs: Runs, counts: Sequence[int]) -> RunsTest:
-    """Runs test for k categories (Barton and David 1957), with the class counts of the sequence."""
+def runs_moments(counts: Sequence[int]) -> tuple[float, float]:
+    """Mean and variance of the number of runs in a random order of a sequence with these class
+    counts (Barton and David 1957); (1, 0) for fewer than two items."""
     n = float(sum(counts))
+    if n < 2:
+        return 1.0 if n else 0.0, 0.0
     c = np.asarray(counts, dtype=np.float64)
     s2 = float((c * c).sum())
     s3 = float((c * c * c).sum())
-    if n < 2:
-        return RunsTest(runs.runs, float(runs.runs), 0.0, 1.0, 1.0)
     expected = 1.0 + (n * n - s2) / n
     var = (s2 * (s2 + n * (n + 1)) - 2 * n * s3 - n**3) / (n * n * (n - 1))
+    return expected, max(var, 0.0)
+
+
+def runs_test(runs: Runs, counts: Sequence[int]) -> RunsTest:
+    """Runs test for k categories (Barton and David 1957), with the class counts of the sequence."""
+    n = float(sum(counts))
+    if n < 2:
+        return RunsTest(runs.runs, float(runs.runs), 0.0, 1.0, 1.0)
+    expected, var = runs_moments(counts)
     z = (runs.runs - expected) / math.sqrt(var) if var > 0 else 0.0
     return RunsTest(runs.runs, expected, z, runs.runs / expected if expected else 1.0,
                     runs.longest / n)
+
+
+@dataclass
+class BlockRuns:
+    """Runs of equal labels counted within blocks (a panel's entities), for one runs test combined
+    over the blocks: observed runs, their expected number and variance are summed block by block
+    (each block's own class counts), so a label constant within each entity gives as many runs as a
+    random order within it (no evidence), and labels sorted within each entity give far fewer.
+
+    Fed chunk by chunk in row order (``update``) with each row's time key (the time columns,
+    coarsest first); a block ends where the key decreases, as in ``preflight.stats.timeorder``.
+    Memory: the sums of the closed blocks, and the open block's ``Runs`` and class counts.
+    """
+
+    key: tuple[str, ...] = ()
+    blocks: int = 0  # closed blocks
+    runs: int = 0
+    expected: float = 0.0
+    var: float = 0.0
+    n: int = 0
+    longest: int = 0
+    cap: int = 256
+    overflow: bool = False
+    _open: Runs = field(default_factory=Runs)
+    _counts: Counter = field(default_factory=Counter)
+    _last: np.ndarray | None = None
+    _block: int = 0  # boundaries seen so far
+    _open_id: int = -1  # the block id of the open block's rows
+
+    def update(self, labels: np.ndarray, keys: np.ndarray, missing: np.ndarray | None = None) -> None:
+        """Feed the next chunk: ``labels`` (row order), ``keys`` of shape (rows, len(key)), and the
+        rows whose label is missing (they are skipped, a boundary at one of them still counts)."""
+        m = len(labels)
+        if m == 0 or self.overflow:
+            return
+        K = np.asarray(keys, dtype=np.float64).reshape(m, -1)
+        head = K[:1] if self._last is None else self._last[None, :]
+        down = _key_steps(np.vstack([head, K])) < 0
+        block = self._block + np.cumsum(down)
+        self._last, self._block = K[-1].copy(), int(block[-1])
+        y = np.asarray(labels)
+        if missing is not None and missing.any():
+            y, block = y[~missing], block[~missing]
+        if len(y) == 0:
+            return
+        cuts = np.flatnonzero(np.diff(block) != 0) + 1
+        first = int(cuts[0]) if len(cuts) else len(y)
+        if self._open.n and block[0] != self._open_id:
+            self._close()
+        self._open_id = int(block[0])
+        self._add(y[:first])  # the rows that continue (or start) the open block
+        if not len(cuts):
+            return
+        self._close()
+        last = int(cuts[-1])
+        if last > first:
+            self._add_closed(y[first:last], block[first:last])  # whole blocks inside the chunk, at once
+        self._open_id = int(block[last])
+        self._add(y[last:])
+
+    def _add_closed(self, y: np.ndarray, block: np.ndarray) -> None:
+        """Blocks that start and end inside one chunk, in a few array operations (a table with a
+        time-named column in random order has a block every two or three rows)."""
+        classes, codes = np.unique(y, return_inverse=True)
+        if len(classes) > self.cap:
+            self.overflow = True
+            return
+        seg = np.concatenate(([0], np.cumsum(np.diff(block) != 0)))
+        brk = np.concatenate(([True], (codes[1:] != codes[:-1]) | (seg[1:] != seg[:-1])))
+        starts = np.flatnonzero(brk)
+        lengths = np.diff(np.concatenate((starts, [len(y)])))
+        pair, cnt = np.unique(seg * len(classes) + codes, return_counts=True)
+        owner, c = pair // len(classes), cnt.astype(np.float64)
+        n = np.bincount(owner, weights=c)
+        s2 = np.bincount(owner, weights=c * c)
+        s3 = np.bincount(owner, weights=c * c * c)
+        expected = 1.0 + (n * n - s2) / n
+        safe = np.maximum(n, 2.0)
+        var = np.where(n >= 2, (s2 * (s2 + n * (n + 1)) - 2 * n * s3 - n**3) / (safe * safe * (safe - 1)), 0.0)
+        self.blocks += len(n)
+        self.runs += len(starts)
+        self.expected += float(expected.sum())
+        self.var += float(np.maximum(var, 0.0).sum())
+        self.n += len(y)
+        self.longest = max(self.longest, int(lengths.max()))
+
+    def _add(self, y: np.ndarray) -> None:
+        self._open = self._open.merge(Runs.from_labels(y))
+        uniq, cnt = np.unique(y, return_counts=True)
+        for u, k in zip(uniq.tolist(), cnt.tolist()):
+            self._counts[u] += k
+        if len(self._counts) > self.cap:
+            self.overflow = True
+
+    def _close(self) -> None:
+        expected, var = runs_moments(list(self._counts.values()))
+        self.blocks += 1
+        self.runs += self._open.runs
+        self.expected += expected
+        self.var += var
+        self.n += self._open.n
+        self.longest = max(self.longest, self._open.longest)
+        self._open, self._counts = Runs(), Counter()
+
+    def test(self) -> RunsTest | None:
+        """The combined runs test over every block, after the last ``update`` (it closes the open
+        block); None when given up (too many classes) or fewer than two labelled rows."""
+        if self.overflow:
+            return None
+        if self._open.n:
+            self._close()
+        if self.n < 2:
+            return None
+        z = (self.runs - self.expected) / math.sqrt(self.var) if self.var > 0 else 0.0
+        ratio = self.runs / self.expected if self.expected else 1.0
+        return RunsTest(self.runs, self.expected, z, ratio, self.longest / self.n)
+
+
+def _key_steps(T: np.ndarray) -> np.ndarray:
+    """Sign of each adjacent step of the lexicographic key (rows of ``T``): -1, 0 or 1 (NaN: 0)."""
+    d = np.nan_to_num(np.sign(np.diff(T, axis=0)), nan=0.0)
+    if d.shape[1] == 0:
+        return np.zeros(len(d))
+    first = np.argmax(d != 0, axis=1)
+    return d[np.arange(len(d)), first]
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from preflight.stats.moments import Moments
-from preflight.stats.order import ClassCounts, Runs, RunsTest, runs_test, spearman
+from preflight.stats.order import BlockRuns, ClassCounts, Runs, RunsTest, runs_test, spearman
 from preflight.stats.rows import RowHashes
 from preflight.stats.sample import OrderedSample
 
@@ -23,7 +23,8 @@ class TableStats:
     ``numeric`` names the columns ``moments`` describes (numeric features, and a numeric target);
     ``target_*`` describe the target column in row order; ``text_missing`` counts, per text column,
     its missing cells and its placeholder cells (blank, ``NA``, ``?``...); ``row_hashes`` the rows'
-    hashes (duplicates, conflicting labels).
+    hashes (duplicates, conflicting labels); ``within_runs`` the target's runs within the blocks of
+    the time key named by its ``key`` (set when the table has time-named numeric columns).
     """
 
     numeric: list[str]
@@ -36,6 +37,7 @@ class TableStats:
     sample: OrderedSample = field(default_factory=OrderedSample)
     text_missing: dict[str, list[int]] = field(default_factory=dict)
     row_hashes: RowHashes = field(default_factory=RowHashes)
+    within_runs: BlockRuns | None = None  # target runs within time-ordered blocks (a panel's entities)
     _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
