@@ -52,7 +52,7 @@ def _without_timing(stdout: str) -> str:
 @pytest.fixture
 def data(tmp_path) -> Path:
     d = tmp_path / "data"
-    shutil.copytree(ROOT / "examples", d, ignore=shutil.ignore_patterns("*.py"))
+    shutil.copytree(ROOT / "examples", d, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     (d / "empty.csv").write_text("")  # one unreadable file among them: its error line must be stable too
     return d
 
@@ -76,8 +76,15 @@ def _assert_probe_evidence(rc: int, out: str, err: str) -> None:
         f"the probe attached no evidence to {[f['code'] for f in findings]}: the probe is broken; stderr: {err}")
 
 
+def listing(folder: Path) -> list[tuple[str, int]]:
+    """Every path under ``folder`` with its size: what a run must leave exactly as it found it."""
+    return sorted((p.relative_to(folder).as_posix(), p.stat().st_size if p.is_file() else -1)
+                  for p in folder.rglob("*"))
+
+
 def test_parallel_probe_runs_share_an_intact_cache(data, tmp_path):
     cache = tmp_path / "cache"
+    before = listing(data)
     with ThreadPoolExecutor(3) as pool:
         runs = list(pool.map(lambda _: _check(["--format", "json", "heart_rate.csv"], data, cache), range(3)))
     _assert_probe_evidence(*runs[0])
@@ -85,7 +92,7 @@ def test_parallel_probe_runs_share_an_intact_cache(data, tmp_path):
     assert any(cache.rglob("*")), f"PREFLIGHT_CACHE_DIR={cache} holds nothing after probe runs"
     again = _check(["--format", "json", "heart_rate.csv"], data, cache)  # read back from the cache
     assert (again[0], _without_timing(again[1]), again[2]) == (runs[0][0], _without_timing(runs[0][1]), runs[0][2])
-    assert not list(data.glob("*cache*")), "the cache must not be written beside the inputs"
+    assert listing(data) == before, "nothing (a cache, a temporary file) may be written beside the inputs"
     assert [f["probe"]["cached"] for f in json.loads(again[1])["findings"]] == [True], "not read from the cache"
     for entry in cache.rglob("*.json"):  # every entry is whole JSON (no torn writes), no temp files left
         json.loads(entry.read_text())
