@@ -475,6 +475,24 @@ def test_syntax_error_is_one_line_and_other_files_are_still_checked(tmp_path):
     assert "\n" not in report.errors[0] and "Traceback" not in report.errors[0]
 
 
+CELL_SCRIPT = (b"# %%\nimport torch, torch.nn as nn\n%matplotlib inline\n!pip install tqdm\n"
+               b"print('[%d]'\n      % (3,))\n# %%\nl = nn.BCELoss()(torch.sigmoid(z), y)\n")
+
+
+def test_a_cell_script_with_ipython_magics_is_read_with_the_magics_blanked(tmp_path):
+    report = _check_files(tmp_path, {"cells.py": CELL_SCRIPT})
+    assert report.errors == ()
+    assert [(f.code, f.location.line) for f in report.findings] == [("PF301", 8)]  # line numbers kept
+    subject = code_subject(CELL_SCRIPT, "cells.py")
+    assert any("%magic and !shell lines were read as `pass`" in n for n in subject.notes)
+
+
+def test_a_magic_line_without_cell_markers_is_still_a_syntax_error(tmp_path):
+    report = _check_files(tmp_path, {"plain.py": CELL_SCRIPT.replace(b"# %%\n", b"\n")})
+    assert len(report.errors) == 1 and "plain.py:3: syntax error" in report.errors[0]
+    assert report.findings == ()
+
+
 @pytest.mark.parametrize("data,expected", [
     (b"\x7fELF\x02\x01\x01\x00\x00\x00\x00binary", "is not Python source"),
     (b"x = 1\ny = '\xff\xfe'\n", ":2: is not valid utf-8 (byte 0xff)"),

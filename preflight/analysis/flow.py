@@ -33,12 +33,22 @@ class ModuleFlow(Statements, Expressions, Calls, Loaders):
         if self.complete:
             return self
         self.complete = True
-        # every function and method once more on its own, with unknown arguments
-        for info in list(self.funcs.values()):
-            self.call_function(info, [], {}, 0, standalone=True)
-        for cinfo in list(self.classes.values()):
-            for mname in cinfo.methods:
-                self.call_method(cinfo, mname, Val(cls=cinfo.name), [], {}, 0, standalone=True)
+        # every function and method once more on its own, with unknown arguments; a function or
+        # class defined inside one (an ignite ``step(engine, batch)`` closure in ``main``) is only
+        # registered while its parent runs, so repeat until no new one appears (each runs once)
+        done: set[str] = set()
+        while True:
+            funcs = [info for key, info in self.funcs.items() if key not in done]
+            classes = [c for key, c in self.classes.items() if key not in done]
+            if not funcs and not classes:
+                break
+            for info in funcs:
+                done.add(info.name)
+                self.call_function(info, [], {}, 0, standalone=True)
+            for cinfo in classes:
+                done.add(cinfo.name)
+                for mname in cinfo.methods:
+                    self.call_method(cinfo, mname, Val(cls=cinfo.name), [], {}, 0, standalone=True)
         for fact in self.loaders:
             fact.role = fact.decide_role()
         return self

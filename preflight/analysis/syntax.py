@@ -103,7 +103,8 @@ def metric_loss_sites(tree: ast.AST) -> set[tuple[int, int]]:
 
 
 def _metric_sites_in(nodes: list[ast.AST]) -> set[tuple[int, int]]:
-    trained = _trained_names(nodes)
+    flows = _name_flows(nodes)
+    trained = _closure(_trained_names(nodes), flows)
     sites: set[tuple[int, int]] = set()
     metric_names = set()
     for n in nodes:
@@ -112,6 +113,7 @@ def _metric_sites_in(nodes: list[ast.AST]) -> set[tuple[int, int]]:
                 sites.add((inner.lineno, inner.col_offset))
             elif isinstance(inner, ast.Name) and inner.id not in trained:
                 metric_names.add(inner.id)
+    metric_names = _closure(metric_names, flows, exclude=trained)
     for n in nodes:
         if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and len(n.targets) == 1 \
                 and isinstance(n.targets[0], ast.Name) and n.targets[0].id in metric_names:
@@ -120,6 +122,33 @@ def _metric_sites_in(nodes: list[ast.AST]) -> set[tuple[int, int]]:
                 k.arg == "reduction" and str_constant(k.value) == "none" for k in n.keywords):
             sites.add((n.lineno, n.col_offset))
     return sites
+
+
+def _name_flows(nodes: list[ast.AST]) -> list[tuple[set[str], set[str]]]:
+    """(assigned names, names read) of each plain assignment: ``d_loss = (real + fake) / 2``."""
+    flows = []
+    for n in nodes:
+        if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and n.value is not None:
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            assigned = {t.id for t in targets if isinstance(t, ast.Name)}
+            if assigned:
+                flows.append((assigned, {x.id for x in ast.walk(n.value) if isinstance(x, ast.Name)}))
+    return flows
+
+
+def _closure(names: set[str], flows: list[tuple[set[str], set[str]]], exclude: frozenset[str] | set[str] = frozenset()
+             ) -> set[str]:
+    """``names`` and every name assigned into one of them (what a trained ``d_loss = (real + fake) / 2``
+    trains, what a logged total logs), leaving out ``exclude``."""
+    out = set(names) - set(exclude)
+    grew = True
+    while grew:
+        grew = False
+        for assigned, read in flows:
+            if assigned & out and not read <= out | set(exclude):
+                out |= read - set(exclude)
+                grew = True
+    return out
 
 
 def _trained_names(nodes: list[ast.AST]) -> set[str]:
@@ -136,8 +165,10 @@ def _trained_names(nodes: list[ast.AST]) -> set[str]:
 
 
 def _metric_uses(n: ast.AST) -> list[ast.expr]:
-    """The expressions ``n`` reads as a metric: the receiver of ``.item()``, the argument of ``float()``,
-    ``self.log(name, value)``, ``torch.autograd.grad(value, x)``."""
+    """The expressions ``n`` reads as a metric: the receiver of ``.item()`` or ``.data``, the argument of
+    ``float()``, ``self.log(name, value)``, ``torch.autograd.grad(value, x)``."""
+    if isinstance(n, ast.Attribute) and n.attr == "data" and isinstance(n.ctx, ast.Load):
+        return [n.value]  # ``loss.data[0]``: the pre-0.4 way of reading a loss as a number
     if not isinstance(n, ast.Call):
         return []
     if isinstance(n.func, ast.Attribute) and n.func.attr in _METRIC_METHODS and not n.args:

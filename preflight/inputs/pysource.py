@@ -62,15 +62,18 @@ def code_subject(source: str | bytes, display: str = "<string>", path: str | Non
     if "\x00" in text:
         raise PreflightError("is not Python source (it holds NUL bytes: a binary file?); exclude it from the check",
                              display)
+    notes: list[str] = []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes and the like
-            tree = ast.parse(text, filename=display)
+        tree = _parse(text, display)
     except SyntaxError as exc:
-        where = f"{display}:{exc.lineno}" if exc.lineno else display
-        msg = (exc.msg or "invalid syntax").strip()
-        raise PreflightError(f"{where}: syntax error: {msg}; fix it (or exclude the file) to have it checked") \
-            from None
+        cell_tree = _cell_script_tree(text, display)
+        if cell_tree is None:
+            where = f"{display}:{exc.lineno}" if exc.lineno else display
+            msg = (exc.msg or "invalid syntax").strip()
+            raise PreflightError(f"{where}: syntax error: {msg}; fix it (or exclude the file) to have it checked") \
+                from None
+        tree = cell_tree
+        notes.append("a cell script (# %% cells) with IPython magics: its %magic and !shell lines were read as `pass`")
     except (RecursionError, MemoryError):
         raise PreflightError("is nested too deeply for Python's parser to read; simplify the deepest expression "
                              "or exclude the file", display) from None
@@ -79,8 +82,32 @@ def code_subject(source: str | bytes, display: str = "<string>", path: str | Non
     lines = text.splitlines()
     subject = CodeSubject(path=path, display=display, source=text, tree=tree, lines=lines,
                           ignores=suppressions(text))
+    subject.notes.extend(notes)
     analyse_subject(subject, project)
     return subject
+
+
+_CELL_MARKER = re.compile(r"^#\s*(%%|In\[[\d ]*\]:)", re.MULTILINE)  # VS Code/Jupytext cells, nbconvert
+# %matplotlib inline, %%time, !pip install ... (not a "% (args)" continuation line of a format string)
+_MAGIC_LINE = re.compile(r"^([ \t]*)(?:%%?[A-Za-z_]|!\s*[\w./~-]).*$", re.MULTILINE)
+
+
+def _parse(text: str, display: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes and the like
+        return ast.parse(text, filename=display)
+
+
+def _cell_script_tree(text: str, display: str) -> ast.Module | None:
+    """A ``.py`` notebook export (``# %%`` or ``# In[1]:`` cells) that only fails to parse because of
+    IPython lines: parsed with each ``%magic`` / ``!shell`` line read as ``pass`` (line numbers kept,
+    as in a notebook); None for any other syntax error."""
+    if not _CELL_MARKER.search(text) or not _MAGIC_LINE.search(text):
+        return None
+    try:
+        return _parse(_MAGIC_LINE.sub(lambda m: f"{m.group(1)}pass", text), display)
+    except SyntaxError:
+        return None
 
 
 def analyse_subject(subject: CodeSubject, project: bool = True) -> None:
