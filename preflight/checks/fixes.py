@@ -109,6 +109,13 @@ def _all_standardized(s: Split) -> tuple[np.ndarray, np.ndarray]:
     return standardize(a_tr, every, mean, std), standardize(a_te, every, mean, std)
 
 
+def _dropped(X: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``X`` with columns ``cols`` dropped: a column of zeros, no input and no gradient to its weights."""
+    out = X.copy()
+    out[:, cols] = 0.0
+    return out
+
+
 def _all_finite(s: Split, cols: np.ndarray) -> np.ndarray:
     """Per column of ``cols``: whether every cell of both splits is finite."""
     return np.isfinite(s.X_train[:, cols]).all(axis=0) & np.isfinite(s.X_test[:, cols]).all(axis=0)
@@ -218,9 +225,7 @@ class DropIdentifiers(Fix):
 
     def variants(self, s: Split) -> Variants:
         s_tr, s_te = _all_standardized(s)
-        # a dropped column is a column of zeros: no input, no gradient to its weights
-        f_tr, f_te = s_tr.copy(), s_te.copy()
-        f_tr[:, s.flagged], f_te[:, s.flagged] = 0.0, 0.0
+        f_tr, f_te = _dropped(s_tr, s.flagged), _dropped(s_te, s.flagged)
         return Variants((s_tr, f_tr), (s_te, f_te), s.flagged)
 
 
@@ -393,8 +398,7 @@ class OneHot(Fix):
         hot = [one_hot(s.X_train[:, j], s.X_test[:, j]) for j in np.flatnonzero(s.flagged)]
         h_tr = np.concatenate([h[0] for h in hot], axis=1) if hot else np.zeros((len(s_tr), 0))
         h_te = np.concatenate([h[1] for h in hot], axis=1) if hot else np.zeros((len(s_te), 0))
-        f_tr, f_te = s_tr.copy(), s_te.copy()
-        f_tr[:, s.flagged], f_te[:, s.flagged] = 0.0, 0.0
+        f_tr, f_te = _dropped(s_tr, s.flagged), _dropped(s_te, s.flagged)
         as_is = (np.hstack([s_tr, np.zeros_like(h_tr)]), np.hstack([s_te, np.zeros_like(h_te)]))
         fixed = (np.hstack([f_tr, h_tr]), np.hstack([f_te, h_te]))
         return Variants((as_is[0], fixed[0]), (as_is[1], fixed[1]), s.flagged,
@@ -417,8 +421,7 @@ class WithAndWithout(Fix):
 
     def variants(self, s: Split) -> Variants:
         s_tr, s_te = _all_standardized(s)
-        d_tr, d_te = s_tr.copy(), s_te.copy()
-        d_tr[:, s.flagged], d_te[:, s.flagged] = 0.0, 0.0
+        d_tr, d_te = _dropped(s_tr, s.flagged), _dropped(s_te, s.flagged)
         return Variants((d_tr, s_tr), (d_te, s_te), s.flagged,
                         ("sides swapped for a leak: as-is is without the column, fixed is with it; a gap means "
                          "the column alone carries the held-out prediction",))
