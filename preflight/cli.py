@@ -44,7 +44,7 @@ def cli() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found (input errors still exit 2).")
 @click.option("--no-probe", is_flag=True, help="Do not train the reference probe (no torch import; fast).")
 @click.option("--probe-budget", type=click.FloatRange(min=0.0), default=None, metavar="SECONDS",
-              help="Training time per probe; steps are cut to fit [default: 2].")
+              help="Training time per probe; steps are cut to fit [default: 3].")
 @click.option("--no-cache", is_flag=True, help="Retrain probes instead of reusing cached results.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Read this config file instead of discovering [tool.preflight].")
@@ -154,7 +154,7 @@ def explain(code: str) -> None:
 @click.option("--seeds", type=click.IntRange(min=1, max=32), default=None, help="Seeds [default: 3].")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Training steps [default: 600].")
 @click.option("--budget", type=click.FloatRange(min=0.0), default=None, metavar="SECONDS",
-              help="Cut steps to fit this many seconds; 0 = no limit [default: 0 when --steps is given, else 2].")
+              help="Cut steps to fit this many seconds; 0 = no limit [default: 0 when --steps is given, else 3].")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write an SVG plot of the loss curves.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--no-cache", is_flag=True, help="Retrain instead of reusing a cached result.")

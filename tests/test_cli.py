@@ -100,3 +100,12 @@ def test_python_m_preflight_runs(tmp_path):
 
     proc = subprocess.run([sys.executable, "-m", "preflight", "rules"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and "PF201  label-sorted-rows" in proc.stdout
+
+
+def test_help_states_the_probe_budget_default():
+    from preflight.probes.settings import DEFAULT_BUDGET
+
+    check_help = run_cli(["check", "--help"]).stdout
+    probe_help = run_cli(["probe", "--help"]).stdout
+    assert f"[default: {DEFAULT_BUDGET:g}]" in " ".join(check_help.split())
+    assert f"else {DEFAULT_BUDGET:g}]" in " ".join(probe_help.split())
