@@ -11,7 +11,7 @@ import numpy as np
 
 from preflight.checks.base import Option, Rule
 from preflight.checks.fixes import OneHot
-from preflight.checks.identifiers import IdLikeColumn, id_like_columns, is_time_name
+from preflight.checks.identifiers import default_identifiers, is_time_name
 from preflight.findings import Finding
 from preflight.inputs.subject import TableSubject
 from preflight.stats.names import has_word
@@ -91,11 +91,13 @@ def code_columns(subject: TableSubject, opts: Mapping[str, Any]) -> list[CodeEvi
     sample = subject.sample
     if sample is None or len(sample.rows) < int(opts["min_rows"]):
         return []
-    ids = {ev.name for ev in id_like_columns(subject, IdLikeColumn.defaults())}
+    ids = default_identifiers(subject)
     kinds = {c.name: c.kind for c in subject.columns}
     out = []
     for j, name in enumerate(sample.features):
         if name in ids or kinds.get(name) != "numeric" or is_time_name(name) or name == subject.time_column:
+            continue
+        if not is_code_name(name):  # the judge reads the name first: skip the fit where it cannot fire
             continue
         with np.errstate(over="ignore", invalid="ignore"):  # values near the float64 limit
             ev = code_evidence(name, sample.X[:, j], sample.y, subject.task, int(opts["max_values"]))
@@ -104,9 +106,18 @@ def code_columns(subject: TableSubject, opts: Mapping[str, Any]) -> list[CodeEvi
     return out
 
 
+def default_codes(subject: TableSubject) -> frozenset[str]:
+    """The columns PF106 takes with its default options, computed once per subject (PF101/PF102 leave them out)."""
+    got = subject.derived.get("codes")
+    if got is None:
+        got = subject.derived["codes"] = frozenset(
+            ev.name for ev in code_columns(subject, CategoryCodesAsNumbers.defaults()))
+    return got
+
+
 # --- judge -----------------------------------------------------------------------------------
 
-def is_codes(ev: CodeEvidence, opts: Mapping[str, Any]) -> bool:
+def is_codes(ev: CodeEvidence, opts: Mapping[str, Any]) -> bool:  # opts: the rule's signature; none read
     return ev.named and not ev.count_like
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from preflight.checks.base import Option, Rule
-from preflight.checks.identifiers import IdLikeColumn, id_like_columns
+from preflight.checks.identifiers import default_identifiers
 from preflight.findings import Finding
 from preflight.inputs.subject import TableSubject
 from preflight.stats.names import is_id_name
@@ -35,7 +35,7 @@ def chance_duplicates(subject: TableSubject, rows: int) -> float:
     sample = subject.sample
     if sample is None or sample.X.shape[1] == 0:
         return float(rows)
-    ids = {ev.name for ev in id_like_columns(subject, IdLikeColumn.defaults())}
+    ids = default_identifiers(subject)
     log_q = 0.0
     for j, name in enumerate(sample.features):
         if name in ids or is_id_name(name):

@@ -66,6 +66,16 @@ def id_like_columns(subject: TableSubject, opts: Mapping[str, Any]) -> list[IdEv
     return out
 
 
+def default_identifiers(subject: TableSubject) -> frozenset[str]:
+    """The columns PF105 takes with its default options, computed once per subject: the rules that leave
+    identifiers out (PF101, PF102, PF106-PF108) all read this one set."""
+    got = subject.derived.get("identifiers")
+    if got is None:
+        got = subject.derived["identifiers"] = frozenset(
+            ev.name for ev in id_like_columns(subject, IdLikeColumn.defaults()))
+    return got
+
+
 # --- judge -----------------------------------------------------------------------------------
 
 def is_id_like(ev: IdEvidence, opts: Mapping[str, Any]) -> bool:

@@ -11,7 +11,7 @@ import numpy as np
 
 from preflight.checks.base import Option, Rule
 from preflight.checks.fixes import WithAndWithout
-from preflight.checks.identifiers import IdLikeColumn, id_like_columns, is_time_name
+from preflight.checks.identifiers import default_identifiers, is_time_name
 from preflight.findings import Finding
 from preflight.inputs.subject import TableSubject
 from preflight.stats.names import is_id_name
@@ -102,7 +102,7 @@ def leak_columns(subject: TableSubject, opts: Mapping[str, Any]) -> list[LeakEvi
     sample = subject.sample
     if sample is None or sample.y is None or subject.task is None or len(sample.rows) < int(opts["min_rows"]):
         return []
-    ids = {ev.name for ev in id_like_columns(subject, IdLikeColumn.defaults())}
+    ids = default_identifiers(subject)
     out = []
     for j, name in enumerate(sample.features):
         if name in ids or is_id_name(name) or name == subject.time_column or is_time_name(name):

@@ -33,12 +33,11 @@ def fmt(x: float) -> str:
 def feature_scales(subject: TableSubject) -> list[tuple[str, float, float]]:
     """(name, mean, std) of every numeric, non-binary, non-constant feature with finite values,
     row identifiers (PF105's) and category codes (PF106's) left out: neither is to be standardized."""
-    from preflight.checks.codes import CategoryCodesAsNumbers, code_columns
-    from preflight.checks.identifiers import IdLikeColumn, id_like_columns
+    from preflight.checks.codes import default_codes
+    from preflight.checks.identifiers import default_identifiers
 
     stats = subject.stats
-    ids = {ev.name for ev in id_like_columns(subject, IdLikeColumn.defaults())}
-    ids |= {ev.name for ev in code_columns(subject, CategoryCodesAsNumbers.defaults())}
+    ids = default_identifiers(subject) | default_codes(subject)
     out = []
     for c in subject.features:
         if c.kind != "numeric" or c.name in ids:

@@ -104,6 +104,8 @@ class TableSubject:
     task: Task | None = None
     time_column: str | None = None
     time_order: Any = None  # preflight.stats.timeorder.TimeOrder, for integer time columns (a series, a panel)
+    # values derived from the subject by pure functions, computed once (the columns PF105/PF106 take, by default)
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     sample: TableSample | None = None
     fingerprint: str = ""
     notes: list[str] = field(default_factory=list)
