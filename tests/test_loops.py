@@ -282,3 +282,22 @@ def test_no_rule_crashes_and_zeroing_first_silences_pf501(body, iterated):
     assert "PF501" not in codes(zeroed, head)
     detached = src.replace("total += loss\n", "total += loss.item()\n").replace("losses.append(loss)\n", "pass\n")
     assert "PF503" not in codes(detached, head)
+
+
+def test_a_folder_walk_reads_a_file_that_only_a_loop_rule_can_flag(tmp_path):
+    """A training script with MSELoss and no DataLoader: named or found in a folder, PF501 fires."""
+    from preflight.config import Config
+    from preflight.engine import RunOptions, check_paths
+
+    (tmp_path / "train.py").write_text(HEAD + textwrap.dedent("""
+        model = nn.Linear(4, 1)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        criterion = nn.MSELoss()
+        for x, y in batches:
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+    """), encoding="utf-8")
+    for target in (tmp_path / "train.py", tmp_path):
+        report = check_paths([target], Config(), RunOptions(probe=False))
+        assert [f.code for f in report.findings] == ["PF501"], target

@@ -125,12 +125,16 @@ SHAPE_FUNCS = frozenset({
 MODULE_SELF_METHODS = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half",
                                  "requires_grad_", "type", "bfloat16"})
 
-# The cheap text test: a file can hold a PF203 or PF3xx finding only when it names a framework and
-# one of the losses the rules pair or a DataLoader (a file read from a folder without both is not
-# parsed; ``preflight.inputs.pysource.might_hold_finding``).
+# The cheap text test: a file can hold a finding only when it names a framework and one of the
+# losses the PF3xx rules pair, a DataLoader (PF203, PF502-PF505) or a DistributedSampler (PF505), or
+# calls both backward() and step() (a training loop PF501-PF506 judge, over tensors and not a
+# loader). A file read from a folder that passes neither is not parsed
+# (``preflight.inputs.pysource.might_hold_finding``).
 FRAMEWORK_TEXT_RE = re.compile(rb"\b(?:torch|lightning|pytorch_lightning|ignite|transformers)\b")
 TRAINING_TEXT_RE = re.compile(rb"BCELoss|BCEWithLogitsLoss|CrossEntropyLoss|NLLLoss|cross_entropy|nll_loss"
-                              rb"|DataLoader")
+                              rb"|DataLoader|DistributedSampler")
+BACKWARD_TEXT_RE = re.compile(rb"\.backward\(")
+STEP_TEXT_RE = re.compile(rb"\.step\(")
 
 SEQUENTIAL = "torch.nn.Sequential"
 DATALOADER = "torch.utils.data.DataLoader"

@@ -32,10 +32,13 @@ def read_python(path: Path, options: Any = None) -> CodeSubject:
 
 
 def might_hold_finding(data: bytes) -> bool:
-    """The cheap text test: a framework's name and a loss the rules pair (or a DataLoader) both appear."""
-    from preflight.analysis.names import FRAMEWORK_TEXT_RE, TRAINING_TEXT_RE
+    """The cheap text test: a framework's name appears, and a loss the rules pair, a DataLoader or a
+    DistributedSampler, or both a backward() and a step() call (a training loop over tensors)."""
+    from preflight.analysis.names import BACKWARD_TEXT_RE, FRAMEWORK_TEXT_RE, STEP_TEXT_RE, TRAINING_TEXT_RE
 
-    return TRAINING_TEXT_RE.search(data) is not None and FRAMEWORK_TEXT_RE.search(data) is not None
+    trains = TRAINING_TEXT_RE.search(data) is not None or (
+        BACKWARD_TEXT_RE.search(data) is not None and STEP_TEXT_RE.search(data) is not None)
+    return trains and FRAMEWORK_TEXT_RE.search(data) is not None
 
 
 def read_python_prefiltered(path: Path, options: Any = None) -> CodeSubject:
