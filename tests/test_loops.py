@@ -274,8 +274,7 @@ def test_no_rule_crashes_and_zeroing_first_silences_pf501(body, iterated):
            f"def evaluate(m):\n    m.eval()\nfor epoch in range(2):\n  for i, (x, y) in enumerate({iterated}):\n    "
            + "\n    ".join(body) + "\n")
     head = HEAD + "from torch.utils.data import DistributedSampler\n"
-    got = codes(src, head)
-    assert set(got) <= {"PF501", "PF502", "PF503", "PF504", "PF505", "PF506"}
+    codes(src, head)  # no rule crashes on any generated loop (an exception fails the test)
     loop_head = f"enumerate({iterated}):\n"
     zeroed = src.replace(loop_head, loop_head + "    optimizer.zero_grad()\n", 1)
     assert zeroed != src

@@ -140,14 +140,6 @@ def split(n: int, changed: np.ndarray | None = None) -> tuple[np.ndarray, np.nda
             held[-1] = True  # 2 or 3 rows of a kind: one of them held out
         test[group[held]] = True
     return idx[~test], idx[test]
-    test = np.zeros(n, bool)
-    for group in (np.flatnonzero(changed), np.flatnonzero(~changed)):
-        rank = np.arange(len(group))
-        held = rank % HELDOUT_EVERY == HELDOUT_EVERY - 1
-        if len(group) >= 2 and not held.any():
-            held[-1] = True  # 2 or 3 rows of a kind: one of them held out
-        test[group[held]] = True
-    return idx[~test], idx[test]
 
 
 def _columns(table: Table, columns: Sequence[str]) -> np.ndarray:
