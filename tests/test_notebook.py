@@ -179,3 +179,11 @@ def test_every_joined_line_maps_back_to_its_cell_and_line(cells):
             assert path.cell_of(start + i - 1) == (number, i)
             expected = python_lines(text)[0] if text else ""
             assert joined[start + i - 2] == expected
+
+
+def test_a_format_string_continued_with_percent_is_python_not_a_magic():
+    from preflight.inputs.notebook import python_lines
+
+    lines = python_lines("print('[%d]'\n      % (3,))\n%time x = 1\n!pip install torch")
+    assert lines[:2] == ["print('[%d]'", "      % (3,))"]  # kept: the cell still parses
+    assert [ln.strip() for ln in lines[2:4]] == ["pass", "pass"]

@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from preflight.errors import PreflightError
-from preflight.inputs.pysource import code_subject, decode_source
+from preflight.inputs.pysource import MAGIC_PREFIX, code_subject, decode_source
 from preflight.inputs.subject import CodeSubject
 
 # A line IPython transforms before Python sees it: %magic, !shell, and help (``obj?``, ``??obj``).
-_MAGIC_LINE = re.compile(r"^\s*(%|!|\?)|^[^#'\"]*\?\s*$")
+_MAGIC_LINE = re.compile(r"^\s*(" + MAGIC_PREFIX + r"|\?)|^[^#'\"]*\?\s*$")
 _ASSIGN_MAGIC = re.compile(r"^(\s*)[\w.,\s\[\]]+=\s*[%!]")  # ``files = !ls``, ``t = %timeit -o f()``
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 MAX_CELLS = 100_000

@@ -92,7 +92,10 @@ def code_subject(source: str | bytes, display: str = "<string>", path: str | Non
 
 _CELL_MARKER = re.compile(r"^#\s*(%%|In\[[\d ]*\]:)", re.MULTILINE)  # VS Code/Jupytext cells, nbconvert
 # %matplotlib inline, %%time, !pip install ... (not a "% (args)" continuation line of a format string)
-_MAGIC_LINE = re.compile(r"^([ \t]*)(?:%%?[A-Za-z_]|!\s*[\w./~-]).*$", re.MULTILINE)
+# An IPython line: a line or cell magic (``%time``, ``%%bash``) or a shell escape (``!pip install``); not a
+# ``% (args)`` line that continues a format string. Shared with ``preflight.inputs.notebook``.
+MAGIC_PREFIX = r"(?:%%?[A-Za-z_]|!\s*[\w./~-])"
+_MAGIC_LINE = re.compile(r"^([ \t]*)" + MAGIC_PREFIX + r".*$", re.MULTILINE)
 
 
 def _parse(text: str, display: str) -> ast.Module:
