@@ -50,6 +50,10 @@ class RunOptions:
     on_probe: Callable[[str, int], None] | None = None
 
 
+# code -> the codes whose findings explain it (``Rule.superseded_by``)
+SUPERSEDED_BY: dict[str, tuple[str, ...]] = {r.code: r.superseded_by for r in ALL_RULES if r.superseded_by}
+
+
 def rules_for(subject: Subject, config: Config) -> list[Rule]:
     return [r for r in ALL_RULES if isinstance(subject, r.subject) and config.enabled(r.code, subject.display)]
 
@@ -74,7 +78,15 @@ def rule_findings(subject: Subject, config: Config) -> list[Finding]:
     comments = subject.suppressions()
     if comments:
         findings = [f for f in findings if not suppressed(f, comments)]
-    return findings
+    return without_superseded(findings)
+
+
+def without_superseded(findings: list[Finding]) -> list[Finding]:
+    """Findings less those of a rule whose ``superseded_by`` codes were reported on the same subject
+    (after suppression: a silenced finding explains nothing)."""
+    reported = {f.code for f in findings}
+    return [f for f in findings
+            if not reported.intersection(SUPERSEDED_BY.get(f.code, ()))]
 
 
 def check_subject(subject: Subject, config: Config, options: RunOptions = RunOptions()) -> list[Finding]:

@@ -280,3 +280,20 @@ def test_measurements_do_not_depend_on_the_callers_rng_state():
 
     first = overfit(1)
     assert first == overfit(2) and first[0][2] == 100
+
+
+def test_pf402_is_dropped_only_when_a_reported_finding_explains_it():
+    """PF402 gives way to PF405 when PF405 is reported (the engine's ``superseded_by``), and speaks when
+    PF405 is not selected: a model that cannot learn never goes unreported."""
+    import importlib.util
+
+    from tests.conftest import ROOT
+
+    path = next((ROOT / "rules").glob("PF405-*/bad_live.py"))
+    spec = importlib.util.spec_from_file_location("pf405_bad_live", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    default = preflight.check(**module.build(), probe=False, select=["PF4"])
+    alone = preflight.check(**module.build(), probe=False, select=["PF402"])
+    assert [f.code for f in default.findings] == ["PF405"]
+    assert [f.code for f in alone.findings] == ["PF402"]

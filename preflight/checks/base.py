@@ -44,6 +44,9 @@ class Rule:
     fix: ClassVar[str]  # the fix, in words, for messages
     fix_object: ClassVar[Fix | None] = None  # the transform the probe applies to measure the fix (None: no probe)
     options: ClassVar[tuple[Option, ...]] = ()
+    # codes whose findings, reported on the same subject, already explain this rule's: the engine then
+    # drops this rule's findings (PF402's "cannot overfit" when a dead-ReLU or softmax+CE finding says why)
+    superseded_by: ClassVar[tuple[str, ...]] = ()
 
     def check(self, subject: Any, opts: Mapping[str, Any]) -> Iterable[Finding]:
         raise NotImplementedError

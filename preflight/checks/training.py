@@ -12,14 +12,6 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from preflight.analysis import names
-from preflight.checks.activation import (
-    LogSoftmaxBeforeCrossEntropy,
-    SigmoidBeforeBCELoss,
-    SigmoidBeforeBCEWithLogits,
-    SoftmaxBeforeCrossEntropy,
-    SoftmaxBeforeNLLLoss,
-)
 from preflight.checks.base import Option, Rule
 from preflight.checks.scale import fmt
 from preflight.findings import Finding
@@ -47,29 +39,6 @@ def gradient_ratio(grads: Sequence[tuple[str, float | None]]) -> tuple[float, st
     small = min(have, key=lambda t: t[1])
     ratio = math.inf if small[1] == 0 else big[1] / small[1]
     return ratio, big[0], big[1], small[0], small[1]
-
-
-def explained(f: TrainingFacts) -> bool:
-    """True when PF403, PF404 or PF405 (at their default thresholds) fire on ``f``."""
-    dead = DeadReluAtInit.defaults()["max_dead"]
-    sat = SaturatedActivationAtInit.defaults()["max_saturated"]
-    grad = VanishingOrExplodingGradients.defaults()
-    r = gradient_ratio(f.grads)
-    return (any(d > dead for _, d, _ in f.relu) or any(s > sat for _, _, s, _ in f.saturated)
-            or (r is not None and (r[0] > grad["max_ratio"] or r[4] < grad["min_norm"])))
-
-
-def output_loss_mismatch(subject: LiveSetupSubject) -> bool:
-    """True when PF301-PF306 fire on ``subject``: the output activation and the loss do not go together
-    (or cross-entropy gets one output), which already explains a model that cannot fit a batch."""
-    m = subject.model
-    if m is None or subject.loss is None:
-        return False
-    if subject.loss == names.CE and m.width == 1:
-        return True
-    return any(r.act == m.activation and r.loss == subject.loss
-               for r in (SigmoidBeforeBCELoss, SoftmaxBeforeCrossEntropy, SoftmaxBeforeNLLLoss,
-                         SigmoidBeforeBCEWithLogits, LogSoftmaxBeforeCrossEntropy))
 
 
 # --- judge -----------------------------------------------------------------------------------
@@ -162,14 +131,14 @@ class CannotOverfitOneBatch(Rule):
     fix = "check that gradients reach the parameters (no .detach() or no_grad in forward), and that targets match"
     options = (Option("min_drop", 0.1, "fire when the lowest loss is above (1 - min_drop) x the first", low=0.0,
                       high=1.0),)
+    # dead units, saturation, vanishing gradients or a mismatched output and loss already say why
+    superseded_by = ("PF301", "PF302", "PF303", "PF304", "PF305", "PF306", "PF403", "PF404", "PF405")
 
     def check(self, subject: LiveSetupSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
         f = facts_of(subject)
         if f is None or f.overfit is None:
             return
         first, best, steps = f.overfit
-        if explained(f) or output_loss_mismatch(subject):
-            return  # PF403-PF405 (dead units, saturation, vanishing gradients) or PF301-PF306 already say why
         if math.isfinite(first) and first > 0 and best > (1 - opts["min_drop"]) * first:
             yield self.finding(f"{steps} Adam steps (lr 1e-3) on one batch of {min(f.samples, 32)} samples lowered "
                                f"the loss from {fmt(first)} to {fmt(best)} only ({fmt(100 * (1 - best / first))}%; "
