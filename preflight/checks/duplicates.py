@@ -30,8 +30,10 @@ class DuplicateEvidence:
 def chance_duplicates(subject: TableSubject, rows: int) -> float:
     """Rows expected to repeat an earlier row by chance: n(n-1)/2 pairs times the chance that two rows
     agree on every sampled numeric feature, columns taken as independent (the product over columns of
-    the sum of squared value shares, from the sample). Text columns count as always agreeing and
-    identifiers (named so, or PF105's) are left out, as the row hashes leave them out."""
+    the sum of squared value shares, from the sample). Text columns count as always agreeing.
+    Identifiers are left out: those named so, as the row hashes leave them out too, and PF105's row
+    counters, which the hashes keep (so an unnamed counter column makes every row distinct and PF108
+    silent: a known limitation)."""
     sample = subject.sample
     if sample is None or sample.X.shape[1] == 0:
         return float(rows)

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from preflight.stats.timeorder import key_steps
+
 
 @dataclass(frozen=True)
 class Runs:
@@ -122,7 +124,7 @@ class BlockRuns:
             return
         K = np.asarray(keys, dtype=np.float64).reshape(m, -1)
         head = K[:1] if self._last is None else self._last[None, :]
-        down = _key_steps(np.vstack([head, K])) < 0
+        down = key_steps(np.vstack([head, K])) < 0
         block = self._block + np.cumsum(down)
         self._last, self._block = K[-1].copy(), int(block[-1])
         y = np.asarray(labels)
@@ -201,15 +203,6 @@ class BlockRuns:
         z = (self.runs - self.expected) / math.sqrt(self.var) if self.var > 0 else 0.0
         ratio = self.runs / self.expected if self.expected else 1.0
         return RunsTest(self.runs, self.expected, z, ratio, self.longest / self.n)
-
-
-def _key_steps(T: np.ndarray) -> np.ndarray:
-    """Sign of each adjacent step of the lexicographic key (rows of ``T``): -1, 0 or 1 (NaN: 0)."""
-    d = np.nan_to_num(np.sign(np.diff(T, axis=0)), nan=0.0)
-    if d.shape[1] == 0:
-        return np.zeros(len(d))
-    first = np.argmax(d != 0, axis=1)
-    return d[np.arange(len(d)), first]
 
 
 @dataclass

@@ -49,9 +49,10 @@ def _integral(v: np.ndarray) -> bool:
     return bool(ok.all() and len(v) and np.all(v == np.round(v)))
 
 
-def _key_steps(T: np.ndarray) -> np.ndarray:
-    """Sign of each adjacent step of the lexicographic key (rows of ``T``): -1, 0 or 1."""
-    d = np.sign(np.diff(T, axis=0))
+def key_steps(T: np.ndarray) -> np.ndarray:
+    """Sign of each adjacent step of the lexicographic key (rows of ``T``): -1, 0 or 1 (NaN: 0). Where it
+    is -1 a block ends; ``preflight.stats.order.BlockRuns`` cuts its blocks with it too."""
+    d = np.nan_to_num(np.sign(np.diff(T, axis=0)), nan=0.0)
     if d.shape[1] == 0:
         return np.zeros(len(d))
     first = np.argmax(d != 0, axis=1)
@@ -64,7 +65,7 @@ def time_order(names: tuple[str, ...], X: np.ndarray) -> TimeOrder | None:
     if not cols or len(X) < 2 * MIN_BLOCK_ROWS:
         return None
     idx = [j for _, j in cols]
-    steps = _key_steps(X[:, idx])
+    steps = key_steps(X[:, idx])
     if not (steps > 0).any():
         return None  # constant time: nothing is ordered
     down = np.flatnonzero(steps < 0)
