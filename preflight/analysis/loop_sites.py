@@ -96,10 +96,6 @@ def unguarded_eval_loops(m: lp.LoopModule) -> Iterator[tuple[lp.FunctionFacts, l
                 yield f, loop, no_eval, no_grad
 
 
-def _mentions(e: ast.AST, name: str) -> bool:
-    return any(source_of(n) == name for n in ast.walk(e) if isinstance(n, (ast.Name, ast.Attribute)))
-
-
 def _loss_names(m: lp.LoopModule, f: lp.FunctionFacts, loop: int, before: int) -> set[str]:
     """Names holding a loss tensor at line ``before`` of a loop: assigned from a loss call (or a sum
     of loss tensors) and not detached by their latest assignment."""

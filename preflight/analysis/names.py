@@ -100,12 +100,6 @@ LOSS_FUNCS = {
     "torch.nn.functional.cross_entropy": CE,
     "torch.nn.functional.nll_loss": NLL,
 }
-LOSS_DISPLAY = {
-    BCE: "BCELoss / F.binary_cross_entropy",
-    BCE_LOGITS: "BCEWithLogitsLoss / F.binary_cross_entropy_with_logits",
-    CE: "CrossEntropyLoss / F.cross_entropy",
-    NLL: "NLLLoss / F.nll_loss",
-}
 # Other torch.nn losses: known, never paired (Sigmoid + MSELoss is a choice, not a bug).
 OTHER_LOSS_RE = re.compile(r"^torch\.nn\.(\w+Loss)$|^torch\.nn\.functional\.\w+_loss$")
 
@@ -162,10 +156,8 @@ HEAD_ATTRS = frozenset({"fc", "classifier", "head", "heads", "last_linear"})
 SUPERVISED_TRAINERS = frozenset({"ignite.engine.create_supervised_trainer",
                                  "ignite.engine.engine.create_supervised_trainer"})
 HF_TRAINERS = frozenset({"transformers.Trainer", "transformers.trainer.Trainer"})
-NO_GRAD_DECORATORS = frozenset({"torch.no_grad", "torch.inference_mode"})
 ITERABLE_DATASETS = (
     "torch.utils.data.IterableDataset", "torch.utils.data.ChainDataset", "torch.utils.data.IterDataPipe",
     "torch.utils.data.datapipes", "torchdata", "webdataset", "datasets.IterableDataset",
     "datasets.iterable_dataset", "torchtext.datasets",
 )
-MODULE_BASES = ("torch.nn.Module", "lightning.pytorch.LightningModule")

@@ -72,7 +72,6 @@ class BatchReader:
 
     def __init__(self, model: Any = None) -> None:
         self.stats: channels.BatchMoments | None = None
-        self.stats_key: str | None = None
         self.labels: list[np.ndarray] = []
         self.kept: list[Any] = []
         self.kept_samples = 0

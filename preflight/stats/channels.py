@@ -14,7 +14,7 @@ the batches read are those of their union, whatever the batch size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -80,7 +80,6 @@ class BatchMoments:
     moments: Moments | None = None
     rows: int = 0  # samples (dim 0) read
     mismatched: int = 0  # batches whose shape did not fit the first one's (not merged)
-    extra: dict[str, float] = field(default_factory=dict)
 
     def add(self, x: np.ndarray) -> None:
         if x.ndim != len(self.shape) or (x.ndim >= 2 and _feature_count(x, self.layout) != len(self.names)):
