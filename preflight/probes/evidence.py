@@ -25,12 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from preflight.findings import Evidence, Gap, Setup, Variant
+from preflight.findings import SKIPPED, Evidence, Gap, Setup, Variant
 from preflight.probes.settings import CONFIRM_RATIO, EARLY_EPOCHS, MIN_DIFFERENCE
 
 CONFIRMED = "confirmed"
 NOT_REPRODUCED = "not_reproduced"
-SKIPPED = "skipped"
 
 LOSS_NAMES = {"bce_logits": "BCE", "ce_logits": "cross-entropy", "mse": "MSE"}
 METRIC_ERRORS = {"balanced_accuracy": "balanced error"}  # 1 - balanced accuracy
