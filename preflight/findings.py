@@ -210,8 +210,9 @@ class Evidence:
     ``data`` is "user" (measured on the input's rows) or "reference" (recorded on an example).
     ``panel`` holds every setup the probe trained (``Setup``), ``shown_by`` the names of those that
     showed the gap; ``as_is`` / ``fixed`` / ``gap`` / ``model`` are the headline setup's (the first
-    that showed the gap, else the panel's first). ``judged_on`` is "loss" (held-out loss) or
-    "metric" (one minus ``metric``, e.g. balanced accuracy).
+    that showed the gap, else the panel's first). ``judged_on`` is "loss" (held-out loss),
+    "metric" (one minus ``metric``, e.g. balanced accuracy) or "memory" (``loss`` names what is kept,
+    compared after the last step: PF503).
     """
 
     verdict: str

@@ -557,14 +557,17 @@ def test_the_engine_without_the_probe_package_announces_only_subjects_with_rows(
 def test_every_output_kind_is_named_by_a_rule_and_every_packaged_evidence_file_is_used():
     from preflight.checks import ALL_RULES
     from preflight.checks.fixes import StableLoss
+    from preflight.checks.loop_fixes import LOOP_KINDS, LoopFix
     from preflight.probes.reference import file_name
     from preflight.probes.reference.__main__ import packaged_fixes
 
     kinds = {r.fix_object.kind for r in ALL_RULES if isinstance(r.fix_object, StableLoss)}
     assert set(OUTPUT_KINDS) == kinds
-    # one file per fix a rule on code names (PF203/PF204's ShuffleRows, PF301-PF303's StableLoss); data
-    # rules are probed on the user's rows
-    expected = {f"output-{k}.json" for k in kinds} | {"order.json"}
+    # one file per fix a rule on code names (PF203/PF204's ShuffleRows, PF301-PF303's StableLoss, PF501-PF506's
+    # LoopFix); data rules are probed on the user's rows
+    loops = {r.fix_object.kind for r in ALL_RULES if isinstance(r.fix_object, LoopFix)}
+    assert loops == set(LOOP_KINDS)
+    expected = {f"output-{k}.json" for k in kinds} | {"order.json"} | {f"loop-{k}.json" for k in loops}
     assert {file_name(fix) for fix in packaged_fixes()} == expected
     packaged = {p.name for p in resources.files("preflight.probes.reference").iterdir() if p.name.endswith(".json")}
     assert packaged == expected

@@ -23,6 +23,7 @@ from preflight.analysis.loop_sites import (
 )
 from preflight.analysis.syntax import source_of
 from preflight.checks.base import Option, Rule
+from preflight.checks.loop_fixes import LoopFix
 from preflight.findings import Finding, Severity
 from preflight.inputs.subject import CodeSubject
 
@@ -97,6 +98,7 @@ class GradientsNeverZeroed(_LoopRule):
     summary = "A loop calls backward() and step() but never zero_grad(): gradients pile up across steps."
     severity = Severity.ERROR
     fix = "call optimizer.zero_grad() every step (before backward() or after step())"
+    fix_object = LoopFix("zero_grad")
 
     def judge(self, subject: CodeSubject, m: lp.LoopModule, opts: Mapping[str, Any]) -> Iterable[Finding]:
         for step, elsewhere in unzeroed_steps(m):
@@ -146,6 +148,7 @@ class UnguardedEvalLoop(_LoopRule):
     summary = "An evaluation loop runs without model.eval() (dropout/batch norm) or without torch.no_grad()."
     severity = Severity.WARNING
     fix = "call model.eval() before the loop and wrap it in `with torch.no_grad():`"
+    fix_object = LoopFix("eval_mode")
     options = (Option("check_no_grad", True, "also report evaluation outside no_grad / inference_mode (info)"),)
 
     def judge(self, subject: CodeSubject, m: lp.LoopModule, opts: Mapping[str, Any]) -> Iterable[Finding]:
@@ -198,6 +201,7 @@ class LossTensorAccumulated(_LoopRule):
     summary = "A loss tensor is summed across iterations (total += loss), keeping every graph alive."
     severity = Severity.WARNING
     fix = "accumulate loss.item() (or loss.detach()), not the loss tensor"
+    fix_object = LoopFix("loss_item")
 
     def judge(self, subject: CodeSubject, m: lp.LoopModule, opts: Mapping[str, Any]) -> Iterable[Finding]:
         for node, acc, loss in accumulated_losses(m):
@@ -242,6 +246,7 @@ class TrainModeNotRestored(_LoopRule):
     summary = "A loop evaluates with model.eval() and keeps training without model.train()."
     severity = Severity.WARNING
     fix = "call model.train() at the start of each epoch (or after the evaluation)"
+    fix_object = LoopFix("train_mode")
 
     def judge(self, subject: CodeSubject, m: lp.LoopModule, opts: Mapping[str, Any]) -> Iterable[Finding]:
         for call, model in unrestored_train_mode(m):
@@ -284,6 +289,7 @@ class SamplerEpochNeverSet(_LoopRule):
     summary = "A DistributedSampler whose set_epoch() is never called: every epoch has the same order."
     severity = Severity.WARNING
     fix = "call sampler.set_epoch(epoch) at the start of every epoch"
+    fix_object = LoopFix("set_epoch")
 
     def judge(self, subject: CodeSubject, m: lp.LoopModule, opts: Mapping[str, Any]) -> Iterable[Finding]:
         for call in unset_sampler_epochs(m):
@@ -327,6 +333,7 @@ class UndividedAccumulatedLoss(_LoopRule):
     summary = "Gradient accumulation (step() every k iterations) with a loss not divided by k."
     severity = Severity.WARNING
     fix = "divide the loss by the number of accumulation steps before backward()"
+    fix_object = LoopFix("divide_loss")
 
     def judge(self, subject: CodeSubject, m: lp.LoopModule, opts: Mapping[str, Any]) -> Iterable[Finding]:
         for call, loss in undivided_accumulation(m):

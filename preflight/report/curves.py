@@ -86,13 +86,14 @@ def loss_curves_svg(probe: Evidence, *, title: str | None = None, width: int = W
     if probe.skipped or not values:
         return _no_plot(probe, title, width, height)
     xs, x_label = _x_axis(probe, variants)
-    loss_name = probe.loss or "loss"
+    # PF503's evidence counts memory kept, not a held-out loss
+    loss_name = probe.loss if probe.judged_on == "memory" else f"held-out {probe.loss or 'loss'}"
     head = _heading(title, _pack(heading_parts(probe), width) if title else [])
     top = TOP + _heading_height(head)
     height += top - TOP
     frame = _frame(xs, min(values), max(values), top, width - LEFT - RIGHT, height - top - BOTTOM)
-    y_label = f"held-out {loss_name}" + (" (log scale)" if frame.log else "")
-    caption = f"Held-out {loss_name} per step, as-is against fixed. {gap_sentence(probe)}".strip()
+    y_label = f"{loss_name}" + (" (log scale)" if frame.log else "")
+    caption = f"{loss_name[:1].upper()}{loss_name[1:]} per step, as-is against fixed. {gap_sentence(probe)}".strip()
     out = [*_open(width, height, title or caption, caption if title else ""), *head,
            f'<rect x="{LEFT}" y="{top}" width="{frame.pw}" height="{frame.ph}" fill="#ffffff" stroke="#888888"/>']
     out += _axes(frame, height, x_label, y_label)

@@ -39,9 +39,17 @@ def render_line(ev: Evidence) -> str:
     lo, hi = (min(finite), max(finite)) if finite else (None, None)
     where = "reference data" if ev.data == "reference" else f"{(ev.rows or {}).get('train', '?')} rows"
     return (f"{ev.verdict}{panel_words(ev)}: {ev.model or 'MLP'}, {ev.steps} steps x {ev.seeds} seeds "
-            f"on {where}; best held-out {ev.loss or 'loss'} {_short(a.best)} -> {_short(f.best)}"
+            f"on {where}; {_compared_words(ev)} {_short(a.best)} -> {_short(f.best)}"
             f"{ratio_s}, {mname} {m(a)} -> {m(f)}; {reach_s}"
             f"as-is {sparkline(curve_a, lo=lo, hi=hi)} fixed {sparkline(curve_f, lo=lo, hi=hi)}")
+
+
+def _compared_words(ev: Evidence, key: str = "best") -> str:
+    """What is compared: the ``key`` ("best", "final") held-out loss, or (``judged_on`` "memory", PF503)
+    the memory kept after the last step."""
+    if ev.judged_on == "memory":
+        return f"{ev.loss} after the last step"
+    return f"{key} held-out {ev.loss or 'loss'}"
 
 
 def panel_words(ev: Evidence) -> str:
@@ -138,7 +146,7 @@ def _loss_part(ev: Evidence, key: str) -> str:
     fa, ff = (a.best, f.best) if key == "best" else (a.final, f.final)
     if fa is None and ff is None:
         return ""
-    s = f"{key} held-out {ev.loss or 'loss'} {_or_failed(fa, a)} as-is, {_or_failed(ff, f)} fixed"
+    s = f"{_compared_words(ev, key)} {_or_failed(fa, a)} as-is, {_or_failed(ff, f)} fixed"
     ratio = ev.gap.ratio if ev.gap is not None else None
     diff = ev.gap.difference if ev.gap is not None else None
     if ratio is None and fa and ff is not None and fa > 0:

@@ -3,7 +3,9 @@ that a rule on code names, ``<family>.json`` (``order.json``, ``output-<kind>.js
 
 ``order.json`` is the probe's evidence on the catalog bad example of the first data rule with the same
 fix (``rules/PF201-label-sorted-rows/bad.csv``, recorded there too as ``evidence.json``; a test
-asserts the two are the same); ``output-<kind>.json`` the PF3xx probe on ``reference.data``'s sets.
+asserts the two are the same); ``output-<kind>.json`` the PF3xx probe on ``reference.data``'s sets;
+``loop-<kind>.json`` the PF501-PF506 training-loop probes (``reference.loops``: the loop as the rule
+finds it against the rule's fix).
 Data rules' findings are always probed on the user's rows, so their fixes need no file here.
 ``python -m preflight.probes.reference`` regenerates them, and a slow test checks that a fresh run
 matches within tolerance.

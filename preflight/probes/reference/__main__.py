@@ -4,7 +4,8 @@
 * ``preflight/probes/reference/<family>.json``, for each fix that a rule on code names (its findings
   have no rows): a ``StableLoss``'s run on ``reference.data``'s set (``output-<kind>.json``), any
   other fix's evidence on the bad example of the first data rule with the same fix, the same run
-  as that rule's ``evidence.json`` (``order.json``: PF201's).
+  as that rule's ``evidence.json`` (``order.json``: PF201's), and a ``LoopFix``'s training-loop run
+  on its stated reference set (``loop-<kind>.json``, ``preflight.probes.reference.loops``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from preflight.checks.fixes import Fix, StableLoss
+from preflight.checks.loop_fixes import LoopFix
 from preflight.findings import Evidence
 from preflight.probes.reference import file_name
 from preflight.probes.reference.data import output_case
@@ -60,9 +62,16 @@ def fresh_output(kind: str) -> Evidence:
     return replace(ev, about=c["about"], seconds=None, cached=None)
 
 
+def fresh_loop(fix: LoopFix) -> Evidence:
+    """A fresh run of a training-loop rule's probe (torch; a few seconds)."""
+    from preflight.probes.reference.loops import measure
+
+    return measure(fix.kind)
+
+
 def packaged_fixes() -> dict[Fix, str | None]:
     """Each fix a rule on code names (a rule without a catalog ``bad.csv``), with the data rule whose
-    catalog example stands for it (None for a ``StableLoss``: reference data)."""
+    catalog example stands for it (None for a ``StableLoss`` or a ``LoopFix``: reference data)."""
     from preflight.checks import ALL_RULES
 
     data_rules = catalog_folders()
@@ -71,7 +80,7 @@ def packaged_fixes() -> dict[Fix, str | None]:
         fix = r.fix_object
         if fix is None or r.code in data_rules or fix in out:
             continue
-        out[fix] = None if isinstance(fix, StableLoss) else next(
+        out[fix] = None if isinstance(fix, (StableLoss, LoopFix)) else next(
             d.code for d in ALL_RULES if d.code in data_rules and d.fix_object == fix)
     return out
 
@@ -89,6 +98,8 @@ def main() -> None:
     for fix, stand_in in packaged_fixes().items():
         if isinstance(fix, StableLoss):
             ev = fresh_output(fix.kind)
+        elif isinstance(fix, LoopFix):
+            ev = fresh_loop(fix)
         else:
             assert stand_in is not None
             ev = replace(catalog[stand_in], data="reference")
