@@ -87,7 +87,7 @@ def loss_curves_svg(probe: Evidence, *, title: str | None = None, width: int = W
         return _no_plot(probe, title, width, height)
     xs, x_label = _x_axis(probe, variants)
     # PF503's evidence counts memory kept, not a held-out loss
-    loss_name = probe.loss if probe.judged_on == "memory" else f"held-out {probe.loss or 'loss'}"
+    loss_name = (probe.loss or "memory") if probe.judged_on == "memory" else f"held-out {probe.loss or 'loss'}"
     head = _heading(title, _pack(heading_parts(probe), width) if title else [])
     top = TOP + _heading_height(head)
     height += top - TOP
