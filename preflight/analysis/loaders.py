@@ -17,6 +17,16 @@ def _short_name(func_name: str) -> str:
     return func_name.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
 
 
+def _reads_gradients_only(body: list[ast.stmt]) -> bool:
+    """A loop that backwards to read ``.grad`` (a Fisher estimate, saliency) and steps nothing: its
+    loader's order does not matter to any training."""
+    nodes = [x for s in body for x in ast.walk(s)]
+    reads = any(isinstance(x, ast.Attribute) and x.attr == "grad" and isinstance(x.ctx, ast.Load) for x in nodes)
+    steps = any(isinstance(x, ast.Call) and isinstance(x.func, ast.Attribute) and "step" in x.func.attr
+                for x in nodes)
+    return reads and not steps
+
+
 class Loaders(FlowState):
     def dataloader(self, e: ast.Call, args: list[Val], kwargs: dict[str, Val], f: Frame) -> int:
         """The record of a ``DataLoader(...)`` call (one per call site, whatever context runs it)."""
@@ -28,6 +38,9 @@ class Loaders(FlowState):
                 self.loaders[idx].hints.append(_short_name(f.func_name))
             return idx
         shuffle, reason = shuffle_of(e)
+        sampler = kwargs.get("sampler", args[3] if len(args) > 3 else UNKNOWN)
+        if sampler.inst and n.canonical(sampler.inst) == "torch.utils.data.SequentialSampler":
+            shuffle, reason = "no", "its sampler is a SequentialSampler (the same order every epoch)"
         stars = [k.value for k in e.keywords if k.arg is None]
         if stars and shuffle == "unknown":
             dicts = []
@@ -81,6 +94,9 @@ class Loaders(FlowState):
         fact = self.loaders[loader]
         if not calls_backward(loop.body):
             fact.iterated.append(self.eval_ctx)
+            return
+        if _reads_gradients_only(loop.body):
+            fact.iterated.append("reads gradients without an optimizer step")
             return
         via = iterated_name(loop.iter)
         if fact.trained_on is None or (role_of(fact.trained_via) == "eval" and role_of(via) != "eval"):

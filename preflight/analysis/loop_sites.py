@@ -100,14 +100,24 @@ def _loss_names(m: lp.LoopModule, f: lp.FunctionFacts, loop: int, before: int) -
     """Names holding a loss tensor at line ``before`` of a loop: assigned from a loss call (or a sum
     of loss tensors) and not detached by their latest assignment."""
     out: set[str] = set()
+    # a name the loop calls backward() on holds a graph, whatever builds it (``loss, logits = model(x)``)
+    backwarded = {c.receiver for c in f.in_loop(loop) if c.attr == "backward" and c.receiver}
     for a in sorted(f.assigns_in(loop), key=lambda a: a.node.lineno):
         if a.node.lineno >= before or a.augmented is not None:
             continue
         tensor = not lp.detached(a.value) and (lp.is_loss_call(a.value, m.imports) or any(
             isinstance(n, ast.Name) and n.id in out for n in ast.walk(a.value)))
-        for t in a.targets:
-            (out.add if tensor else out.discard)(t)
+        for t in a.targets or _unpacked(a.node):
+            (out.add if tensor or (t in backwarded and not lp.detached(a.value)) else out.discard)(t)
     return out
+
+
+def _unpacked(node: ast.stmt) -> tuple[str, ...]:
+    """The names a tuple assignment binds: ``loss``, ``logits`` of ``loss, logits = model(x, labels=y)``."""
+    if not isinstance(node, ast.Assign):
+        return ()
+    return tuple(e.id for t in node.targets if isinstance(t, (ast.Tuple, ast.List)) for e in t.elts
+                 if isinstance(e, ast.Name))
 
 
 def _backwarded(f: lp.FunctionFacts) -> set[str]:
@@ -227,6 +237,7 @@ def _divided(e: ast.AST) -> bool:
 def undivided_accumulation(m: lp.LoopModule) -> Iterator[tuple[lp.CallFact, str]]:
     """PF506: (backward call, the loss) in a loop that calls backward() every iteration and step()
     only under ``if ... % k``, where the loss backwarded is never divided (``loss / k``)."""
+    seen: set[int] = set()  # a backward call inside nested loops (epochs around steps) is one finding
     for f in m.functions:
         if any(c.attr == "accumulate" for c in f.calls):
             continue  # accelerate's accumulate() scales the loss itself
@@ -239,7 +250,8 @@ def undivided_accumulation(m: lp.LoopModule) -> Iterator[tuple[lp.CallFact, str]
                 if c.attr not in lp.BACKWARD or c.modulo_if:
                     continue
                 loss = _backwarded_value(c)
-                if not _divided(loss) and not _divided_by_assignment(f, source_of(loss)):
+                if id(c.node) not in seen and not _divided(loss) and not _divided_by_assignment(f, source_of(loss)):
+                    seen.add(id(c.node))
                     yield c, source_of(loss)
 
 

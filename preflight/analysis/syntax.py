@@ -99,12 +99,16 @@ def metric_loss_sites(tree: ast.AST) -> set[tuple[int, int]]:
     for scope in ast.walk(tree):
         if isinstance(scope, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)):
             sites |= _metric_sites_in([n for b in ast.iter_child_nodes(scope) for n in ast.walk(b)])
+        elif isinstance(scope, (ast.For, ast.AsyncFor, ast.While)) and not calls_backward(scope.body):
+            # a loop that never trains is its own scope: a validation loop that reuses the training
+            # loop's ``loss_val`` name in the same function only logs its value
+            sites |= _metric_sites_in([n for b in scope.body for n in ast.walk(b)], loop=True)
     return sites
 
 
-def _metric_sites_in(nodes: list[ast.AST]) -> set[tuple[int, int]]:
+def _metric_sites_in(nodes: list[ast.AST], loop: bool = False) -> set[tuple[int, int]]:
     flows = _name_flows(nodes)
-    trained = _closure(_trained_names(nodes), flows)
+    trained = _closure(_trained_names(nodes) | (_fed_names(nodes) if loop else set()), flows)
     sites: set[tuple[int, int]] = set()
     metric_names = set()
     for n in nodes:
@@ -122,6 +126,24 @@ def _metric_sites_in(nodes: list[ast.AST]) -> set[tuple[int, int]]:
                 k.arg == "reduction" and str_constant(k.value) == "none" for k in n.keywords):
             sites.add((n.lineno, n.col_offset))
     return sites
+
+
+def _fed_names(nodes: list[ast.AST]) -> set[str]:
+    """Names that feed another value with their graph (``total = total + l``): in a loop that does not
+    train, what they feed may be trained after it."""
+    return {r for n in nodes if isinstance(n, (ast.Assign, ast.AugAssign)) and n.value is not None
+            for r in _graph_reads(n.value)}
+
+
+def _graph_reads(e: ast.AST) -> set[str]:
+    """The names ``e`` reads with their autograd graph: not those read as numbers (``l.item()``,
+    ``l.detach()``, ``float(l)``)."""
+    if isinstance(e, ast.Call) and ((isinstance(e.func, ast.Attribute) and e.func.attr in _METRIC_METHODS)
+                                    or (isinstance(e.func, ast.Name) and e.func.id == "float")):
+        return set()
+    if isinstance(e, ast.Name):
+        return {e.id}
+    return {r for c in ast.iter_child_nodes(e) for r in _graph_reads(c)}
 
 
 def _name_flows(nodes: list[ast.AST]) -> list[tuple[set[str], set[str]]]:
@@ -182,10 +204,13 @@ def _metric_uses(n: ast.AST) -> list[ast.expr]:
 
 
 def trains_anywhere(tree: ast.AST) -> bool:
-    """The module calls ``backward()``, an optimizer's ``step()`` or a trainer's ``fit(...)`` somewhere."""
-    return any(_is_training_call(n) or (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                                        and n.func.attr == "fit" and bool(n.args))
-               for n in ast.walk(tree))
+    """The module calls ``backward()``, an optimizer's ``step()``, a trainer's ``fit(...)`` or a
+    function named for training with arguments (``train(model, opt, train_loader)``, imported or not)
+    somewhere."""
+    return any(_is_training_call(n) or (isinstance(n, ast.Call) and bool(n.args) and (
+        (isinstance(n.func, ast.Attribute) and n.func.attr == "fit")
+        or (isinstance(n.func, ast.Name) and n.func.id.lower().startswith("train"))))
+        for n in ast.walk(tree))
 
 
 def is_main_guard(test: ast.expr) -> bool:

@@ -34,7 +34,10 @@ _STATIC_SCOPE = """
     Evaluation paths are not training: a loss reached only under `torch.no_grad()` /
     `torch.inference_mode()`, after `model.eval()`, or in a function named for validation or
     testing (`validation_step`, `evaluate`, `test`, `val_epoch`) is not reported, because the
-    gradient the rule protects is never taken there; the same pair on a training path is.
+    gradient the rule protects is never taken there; the same pair on a training path is. So is a
+    loss only read as a number (`.item()`, `.detach()`, `float()`, logged): in a loop that calls no
+    `backward()`, a name the training loop also uses (`loss_val`) counts as read there, unless it
+    feeds another value with its graph (`total = total + l`).
     A never-called `train(model, ...)` helper is followed only with what its callers pass: a
     parameter named `model` is not assumed to be the file's model.
     Files of the same project are followed: with the checked file's folder (and the packages

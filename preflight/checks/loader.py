@@ -26,8 +26,9 @@ class UnshuffledTrainingLoader(Rule):
     """
     ## What it does
     Flags a `torch.utils.data.DataLoader` for training data that does not shuffle:
-    `shuffle=False`, shuffle passed positionally as `False` (the third argument), or neither a
-    `shuffle` argument nor a `sampler`/`batch_sampler` (the default is not to shuffle).
+    `shuffle=False`, shuffle passed positionally as `False` (the third argument), a
+    `sampler=SequentialSampler(...)` (the stored order, every epoch), or neither a `shuffle` argument
+    nor a `sampler`/`batch_sampler` (the default is not to shuffle).
 
     In a `.py` file (read statically, never imported or run) a loader counts as a *training* loader
     when its name, its dataset's name or its context says so (`train_loader`, `trainset`,
@@ -69,12 +70,15 @@ class UnshuffledTrainingLoader(Rule):
     set on one branch only (`if use_cuda: train_kwargs.update(shuffle=True, ...)`) does not shuffle
     on the other, and is reported with that branch named.
 
-    Not reported: `shuffle=<expression>` (decided at runtime), a `sampler=` or `batch_sampler=`,
+    Not reported: `shuffle=<expression>` (decided at runtime), any other `sampler=` or `batch_sampler=`,
     `*args` or a `**dict` not built in the code (unknown), an `IterableDataset` (it orders itself),
     a name that does not resolve to `torch.utils.data.DataLoader` (a local function called
     `DataLoader`), a loader with no training hint, a loader only ever iterated on evaluation paths
-    (under `torch.no_grad()`, feature extraction) or built in an `if __name__ == "__main__":` smoke
-    test of a file that never trains. A loader built in another file of the project is that file's:
+    (under `torch.no_grad()`, feature extraction) or by loops that backward only to read `.grad` and
+    step nothing (a Fisher estimate for EWC, saliency), or built in an `if __name__ == "__main__":`
+    smoke test of a file that never trains (no `backward()`, no optimizer `step()`, no `fit(...)` and
+    no call of a function named for training with arguments, such as an imported `train(model, opt,
+    train_loader)`). A loader built in another file of the project is that file's:
     it is not reported where it is imported.
 
     ## Options

@@ -171,7 +171,8 @@ class LossTensorAccumulated(_LoopRule):
     Flags a loss tensor added to an accumulator across loop iterations, outside `no_grad`:
     `total_loss += loss` (or `+= loss * x.size(0)`, `+= criterion(out, y)`), `losses.append(loss)`,
     where the loss comes from a loss call (a torch loss, `criterion(...)`, `loss_fn(...)`,
-    `outputs.loss`) and is not turned into a number (`.item()`, `float()`, `.detach()`), and the
+    `outputs.loss`) or is a name the loop calls `backward()` on (`loss, logits = model(x, labels=y)`),
+    and is not turned into a number (`.item()`, `float()`, `.detach()`), and the
     accumulator is never backwarded (summing losses to backward once is not reported).
 
     ## Why is this bad?
