@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight.errors import PreflightError
+from preflight.inputs.limits import check_source_length
 from preflight.inputs.pysource import MAGIC_PREFIX, code_subject, decode_source
 from preflight.inputs.subject import CodeSubject
 
@@ -77,6 +78,7 @@ def notebook_subject(data: str | bytes, display: str = "<notebook>", path: str |
     text = decode_source(data, display) if isinstance(data, bytes) else data
     cells = _cells(text, display)
     source, spans, notes = join_cells(cells)
+    check_source_length(source, display)
     subject = code_subject(source, display=NotebookPath(display, spans), path=path)
     subject.notes.extend(notes)
     return subject
