@@ -86,20 +86,21 @@ def _run(specs: list[dict], home: Path, preexec, tag: str) -> dict[str, dict]:
     return json.loads(out.read_text())
 
 
-def _run_mode(mode: str, home: Path, runner) -> dict[str, dict]:
-    specs = [{"name": n, "cwd": str(CORPUS_ROOT), "argv": ["check", *MODES[mode], *c.args]} for n, c in CORPUS.items()]
-    return _run(specs, home, runner[0], mode)
+def _run_mode(mode: str, heavy: bool, home: Path, runner) -> dict[str, dict]:
+    specs = [{"name": n, "cwd": str(CORPUS_ROOT), "argv": ["check", *MODES[mode], *c.args]}
+             for n, c in CORPUS.items() if c.memory == heavy]
+    return _run(specs, home, runner[0], f"{mode}-{heavy}")
 
 
 @pytest.fixture(scope="module")
 def ran(home, runner):
-    """mode -> case name -> result, each mode run when a test first asks for it."""
-    cache: dict[str, dict[str, dict]] = {}
+    """(mode, memory case or not) -> case name -> result, each run when a test first asks for it."""
+    cache: dict[tuple[str, bool], dict[str, dict]] = {}
 
-    def get(mode: str) -> dict[str, dict]:
-        if mode not in cache:
-            cache[mode] = _run_mode(mode, home, runner)
-        return cache[mode]
+    def get(mode: str, heavy: bool = False) -> dict[str, dict]:
+        if (mode, heavy) not in cache:
+            cache[mode, heavy] = _run_mode(mode, heavy, home, runner)
+        return cache[mode, heavy]
 
     return get
 
@@ -110,12 +111,14 @@ def _skip_unless_unprivileged(case, runner) -> None:
         pytest.skip(f"NOT RUN: {case.name} needs file permissions to hold, and this run is root: {why_not}")
 
 
-@pytest.mark.parametrize("mode", ["no-probe", pytest.param("probe", marks=pytest.mark.slow)])
-@pytest.mark.parametrize("name", CASES)
+# the probe, and the large files of cause 4 (seconds each), run in the slow set
+@pytest.mark.parametrize(("name", "mode"), [
+    pytest.param(name, mode, id=f"{name}-{mode}", marks=[pytest.mark.slow] if mode == "probe" or c.memory else [])
+    for name, c in CORPUS.items() for mode in MODES])
 def test_hostile_file(name, mode, ran, runner):
     case = CORPUS[name]
     _skip_unless_unprivileged(case, runner)
-    result = ran(mode)[name]
+    result = ran(mode, case.memory)[name]
     rc, out, err = result["rc"], result["stdout"], result["stderr"]
     assert rc not in ("timeout", "crash"), f"{case.args}: {rc}\n{err}"
     assert "Traceback" not in err + out and "internal error" not in err, err

@@ -172,15 +172,16 @@ def read_path(path: Path, options: ReadOptions) -> Any:
 def read_walked(path: Path, options: ReadOptions) -> Any:
     """A file found by walking a folder: as ``read_path``, except that a ``.py`` file that cannot
     hold a finding (the cheap text test of ``pysource.might_hold_finding``) is not parsed, and one
-    over its size limit (``preflight.inputs.limits``) is skipped with a note rather than an error."""
+    over its size limit (``preflight.inputs.limits``; a ``.py`` or ``.ipynb`` file) is skipped with a
+    note rather than an error."""
+    try:
+        why = over_size(path, os.stat(path).st_size)
+    except OSError:
+        why = None  # the reader reports it
+    if why is not None:
+        return CodeSubject(path=str(path), display=str(path), source="", tree=None, lines=[],
+                           notes=[why.replace("not read: exclude it from the check", "skipped")])
     if path.suffix.lower() in (".py", ".pyw"):
-        try:
-            why = over_size(path, os.stat(path).st_size)
-        except OSError:
-            why = None  # the reader reports it
-        if why is not None:
-            return CodeSubject(path=str(path), display=str(path), source="", tree=None, lines=[],
-                               notes=[why.replace("not read: exclude it from the check", "skipped")])
         return _read_with(read_python_prefiltered, path, options)
     return read_path(path, options)
 

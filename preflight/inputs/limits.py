@@ -4,7 +4,8 @@ Stated here so that one place says what preflight refuses for its size, and why:
 
 - a ``.py`` file (or a notebook's joined code cells) of more than ``MAX_PYTHON_BYTES``: parsing and
   analysing Python take up to 700 bytes of memory per byte of source (1 MB of `x=f(y)` lines took 720 MB);
-- a ``.ipynb`` file of more than ``MAX_NOTEBOOK_BYTES`` (its outputs are parsed as JSON, never as code);
+- a ``.ipynb`` file of more than ``MAX_NOTEBOOK_BYTES``: it is parsed as JSON (outputs included, never
+  run or parsed as code), up to 12 bytes of memory per byte (32 MB of numbers in an output took 400 MB);
 - a CSV record (a line, or a quoted field spanning lines) longer than ``MAX_RECORD_BYTES``
   (``preflight.inputs.csv_records``): polars holds about five copies of one record while it parses it;
 - an ``.npz`` member of more than ``MAX_NPZ_BYTES`` uncompressed (``preflight.inputs.numpy_files``):
@@ -49,8 +50,9 @@ def over_size(path: Path, size: int) -> str | None:
             "not read: exclude it from the check")
 
 
-def check_source_length(source: str, display: str) -> None:
-    """Refuse Python source (a notebook's joined cells) longer than ``MAX_PYTHON_BYTES`` before parsing."""
-    if len(source) > MAX_PYTHON_BYTES:
-        raise PreflightError(f"holds {mb(len(source))} of code, over the {mb(MAX_PYTHON_BYTES)} preflight parses; "
+def check_source_length(length: int, display: str) -> None:
+    """Refuse ``length`` characters of Python source (a notebook's code cells) over ``MAX_PYTHON_BYTES``,
+    before they are parsed."""
+    if length > MAX_PYTHON_BYTES:
+        raise PreflightError(f"holds {mb(length)} of code, over the {mb(MAX_PYTHON_BYTES)} preflight parses; "
                              "not read: exclude it from the check", display)

@@ -77,8 +77,8 @@ def notebook_subject(data: str | bytes, display: str = "<notebook>", path: str |
     """Parse a notebook's JSON and read its code cells as one Python module."""
     text = decode_source(data, display) if isinstance(data, bytes) else data
     cells = _cells(text, display)
+    check_source_length(sum(len(src) for kind, src in cells if kind == "code"), display)
     source, spans, notes = join_cells(cells)
-    check_source_length(source, display)
     subject = code_subject(source, display=NotebookPath(display, spans), path=path)
     subject.notes.extend(notes)
     return subject

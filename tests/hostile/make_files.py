@@ -112,6 +112,12 @@ def build(root: Path) -> list[FileCase]:
     put("big_cell.ipynb", json.dumps({"cells": [{"cell_type": "code", "source": code}], "nbformat": 4}))
     add("ipynb-over-size-code", 4, ("big_cell.ipynb",), 2, ("of code, over the 512 KB preflight parses",),
         "a notebook whose one cell is 600 KB of code is refused before it is parsed", memory=True)
+    outputs = ",".join(["1.5"] * ((32 << 20) // 4 - 64))
+    put("outputs.ipynb", '{"cells": [{"cell_type": "code", "source": "x = 1", "outputs": [{"data": [' + outputs
+        + ']}]}], "nbformat": 4}')
+    add("ipynb-32mb-of-outputs", 4, ("outputs.ipynb",), 0, (),
+        "a notebook just under the 32 MB limit whose output is 8 million numbers (the most Python objects "
+        "per byte of JSON) is read within the memory bound", stdout=("in 1 file",), memory=True)
     put("long_cell.csv", 'a,text,label\n0.5,"' + "x" * (40 << 20) + '",1\n' + clean.split("\n", 1)[1])
     add("csv-40mb-cell", 4, ("long_cell.csv",), 2, ("has a record longer than 32 MB starting at line 2",),
         "one 40 MB quoted cell in a data row (not the header) is refused before polars holds it", memory=True)
