@@ -100,18 +100,23 @@ def build(root: Path) -> list[FileCase]:
         z.writestr("X", bytes(32 << 20))
     add("npz-member-not-an-array", 4, ("raw_member.npz",), 2, ("which is not a NumPy array",),
         "an .npz member that is 32 MB of zeros, not an array, is refused before it is decompressed", memory=True)
-    put("big.py", "import torch\n" + "x=f(y)\n" * ((4 << 20) // 7 + 1))
-    add("py-over-size-limit", 4, ("big.py",), 2, ("over the 512 KB preflight reads as Python source",),
-        "a 4 MB .py file named on the command line is refused by its size, before it is read", memory=True)
+    put("huge.py", "import torch\n" + "x=f(y)\n" * ((4 << 20) // 7 + 1))
+    add("py-over-size-limit", 4, ("huge.py",), 2, ("over the 4 MB preflight reads as Python source",),
+        "a 4 MB .py file named on the command line is refused by its size (stat), before it is read", memory=True)
+    put("big.py", "import torch\n" + "x=f(y)\n" * ((1 << 20) // 7))
+    add("py-over-token-limit", 4, ("big.py",), 2, ("tokens of Python, over the 600,000 preflight parses",),
+        "1 MB of x=f(y) lines (900,000 tokens; it took 720 MB) is refused by its token count, before it is "
+        "parsed", memory=True)
     put("walked/big.py", "import torch\n" + "x=f(y)\n" * ((1 << 20) // 7))
     put("walked/data.csv", clean)
-    add("py-over-size-walked", 4, ("walked",), 0, (),
+    add("py-over-limit-walked", 4, ("walked",), 0, (),
         "the same file found by walking a folder is skipped with a note; the folder's data is checked",
-        stdout=("big.py: note: is 1.0 MB, over the 512 KB", "skipped", "data.csv: 40 rows"), memory=True)
-    code = "import torch\n" + "x=f(y)\n" * ((600 << 10) // 7)
+        stdout=("big.py: note: holds about", "tokens of Python", "skipped", "data.csv: 40 rows"), memory=True)
+    code = "import torch\n" + "x=f(y)\n" * ((1 << 20) // 7)
     put("big_cell.ipynb", json.dumps({"cells": [{"cell_type": "code", "source": code}], "nbformat": 4}))
-    add("ipynb-over-size-code", 4, ("big_cell.ipynb",), 2, ("of code, over the 512 KB preflight parses",),
-        "a notebook whose one cell is 600 KB of code is refused before it is parsed", memory=True)
+    add("ipynb-over-token-limit", 4, ("big_cell.ipynb",), 2, ("tokens of Python, over the 600,000",),
+        "a notebook whose one cell is 1 MB of code is refused before its cells are joined and parsed",
+        memory=True)
     outputs = ",".join(["1.5"] * ((32 << 20) // 4 - 64))
     put("outputs.ipynb", '{"cells": [{"cell_type": "code", "source": "x = 1", "outputs": [{"data": [' + outputs
         + ']}]}], "nbformat": 4}')
