@@ -53,7 +53,7 @@ def _expected(text: str) -> str | None:
     return None
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(table=tables(), block=st.sampled_from([1, 2, 3, 7, 64, 4 << 20]))
 def test_ragged_records_are_found_as_the_csv_module_finds_them(table, block):
     text, ragged = table
