@@ -29,7 +29,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
 @click.option("--target", metavar="COLUMN", help="The label/target column (default: inferred from its name).")
 @click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), default=None,
               help="The learning task (default: inferred from the target's values).")

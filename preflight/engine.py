@@ -27,7 +27,7 @@ from preflight.checks import ALL_RULES, Rule
 from preflight.config import Config
 from preflight.errors import PreflightError
 from preflight.findings import Finding, Report
-from preflight.inputs import expand_walked, read_path, read_walked
+from preflight.inputs import expand_inputs, read_path, read_walked
 from preflight.inputs.options import ReadOptions
 from preflight.inputs.subject import CodeSubject, Subject, Summary, Suppressions, TableSubject
 
@@ -117,17 +117,38 @@ def check_paths(paths: Sequence[str | os.PathLike], config: Config, options: Run
                 on_file: Callable[[str], None] | None = None,
                 on_read: Callable[[str, int, int], None] | None = None,
                 on_rows: Callable[[int], None] | None = None) -> Report:
-    """Check files and directories. Usage errors (a missing path) raise; unreadable files are reported.
+    """Check files and directories. A path that cannot be checked (missing, unsupported, a named pipe,
+    an empty or unlistable folder) and a file that cannot be read are each one error line in the
+    report, in their place; the other files are still checked.
 
     Progress callbacks: ``on_read(path, index, total)`` before each file is read, ``on_rows(n)`` as
     rows are read, ``on_file(name)`` after a file was read.
     """
-    files = expand_walked(list(paths))
+    items = expand_inputs(list(paths))
+    files = [item for item in items if not isinstance(item, PreflightError)]
     read = ReadOptions(target=config.target, target_source=config.target_source, task=config.task,
                        task_source=config.task_source, on_rows=on_rows)
     done = _static_in_parallel(files, config)
-    makers = (_lazy(f, read, on_read, i, len(files), walked, done.get(i)) for i, (f, walked) in enumerate(files))
-    return check_subjects(makers, config, options, on_file=on_file)
+
+    def makers() -> Iterable[Callable[[], Any]]:
+        i = 0
+        for item in items:
+            if isinstance(item, PreflightError):
+                yield _refused(item)
+                continue
+            f, walked = item
+            yield _lazy(f, read, on_read, i, len(files), walked, done.get(i))
+            i += 1
+
+    return check_subjects(makers(), config, options, on_file=on_file)
+
+
+def _refused(error: PreflightError) -> Callable[[], Any]:
+    """A subject maker for a path that cannot be checked: it raises the error line."""
+    def make() -> Any:
+        raise error
+
+    return make
 
 
 def check_subjects(subjects: Iterable[Callable[[], Subject]], config: Config, options: RunOptions = RunOptions(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 import click
 
 
@@ -23,3 +25,15 @@ class FindingsError(PreflightError):
     """Raised by ``Report.raise_for_findings()``: the setup has problems worth stopping for. Exit code 1."""
 
     exit_code = 1
+
+
+def os_reason(exc: OSError) -> str:
+    """What an ``OSError`` on a path means, in the words of an error line ("cannot be read (permission
+    denied)", not the "no such file" a failed existence test says for a folder one may not enter)."""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "cannot be read (permission denied)"
+    if exc.errno == errno.ENOENT:
+        return "no such file or directory"
+    if exc.errno == errno.ELOOP:
+        return "cannot be read (a symbolic link loop)"
+    return f"cannot be read ({(exc.strerror or str(exc)).lower()})"

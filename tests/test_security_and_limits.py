@@ -18,6 +18,17 @@ from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# case id -> why (tests/hostile/README.md lists them); each case is the test named test_<id, '-' as '_'>
+CASES: dict[str, str] = {
+    "static-checker-never-imports-or-executes-the-code-it-reads":
+        "code at module level, in defaults, class bodies, decorators and __main__ never runs; nothing is written",
+    "no-valid-python-crashes-the-static-checker": "generated valid Python (hypothesis) never raises or errors",
+    "an-endless-loader-is-read-for-a-bounded-number-of-batches": "an endless IterableDataset is read, and bounded",
+    "pt-inputs-are-refused-as-an-unsupported-type": "a .pt file is refused by its suffix, never unpickled",
+    "html-output-escapes-column-names": "a column named <script>... is escaped in the HTML report",
+    "the-probe-keeps-to-its-budget": "the probe's training time stays within its budget per finding",
+}
+
 
 def _cli(*args: str, cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from preflight.errors import PreflightError
+from preflight.errors import PreflightError, os_reason
+from preflight.inputs.limits import over_size
 from preflight.inputs.pysource import read_python, read_python_prefiltered
+from preflight.inputs.subject import CodeSubject
 
 if TYPE_CHECKING:
     from preflight.inputs.options import ReadOptions
@@ -37,7 +39,7 @@ def read_parquet(path: Path, options: ReadOptions) -> Any:
 
 
 def read_numpy(path: Path, options: ReadOptions) -> Any:
-    from preflight.inputs.files import read_numpy as read
+    from preflight.inputs.numpy_files import read_numpy as read
 
     return read(path, options)
 
@@ -71,56 +73,93 @@ def reader_for(path: Path) -> Reader | None:
 
 
 def expand(paths: list[str | os.PathLike]) -> list[Path]:
-    """The files to check, in a stable order. A missing path is an error; a directory is walked."""
+    """The files to check, in a stable order; the first path that cannot be expanded raises."""
     return [p for p, _ in expand_walked(paths)]
 
 
 def expand_walked(paths: list[str | os.PathLike]) -> list[tuple[Path, bool]]:
     """``expand``, each file with whether it was found by walking a folder (not named itself)."""
     out: list[tuple[Path, bool]] = []
+    for item in expand_inputs(paths):
+        if isinstance(item, PreflightError):
+            raise item
+        out.append(item)
+    return out
+
+
+def expand_inputs(paths: list[str | os.PathLike]) -> list[tuple[Path, bool] | PreflightError]:
+    """The files to check, each with whether it was found by walking a folder, in a stable order; a
+    path that cannot be checked (missing, unsupported, a named pipe, a folder with nothing to read or
+    a subfolder that cannot be listed) is a ``PreflightError`` in its place, and the rest go on."""
+    out: list[tuple[Path, bool] | PreflightError] = []
     seen: set[str] = set()
     for raw in paths:
-        p = Path(raw)
-        if not os.path.lexists(p):
-            raise PreflightError("no such file or directory", p)
+        p = Path(os.fsdecode(raw))
+        try:
+            os.lstat(p)
+        except OSError as exc:
+            out.append(PreflightError(os_reason(exc), p))
+            continue
         walked = p.is_dir()
+        errors: list[PreflightError] = []
         if walked:
-            found = _walk(p)
-            if not found:
-                raise PreflightError(f"holds no files preflight reads ({', '.join(sorted(READERS))})", p)
+            found = _walk(p, errors)
+            if not found and not errors:
+                errors.append(PreflightError(f"holds no files preflight reads ({', '.join(sorted(READERS))})", p))
         elif p.is_file() or p.is_symlink():
-            if reader_for(p) is None:
-                raise PreflightError(f"is not a file type preflight reads; supported: {', '.join(sorted(READERS))}", p)
             found = [p]
+            if reader_for(p) is None:
+                found = []
+                errors.append(PreflightError("is not a file type preflight reads; supported: "
+                                             f"{', '.join(sorted(READERS))}", p))
         else:
-            raise PreflightError("is not a regular file", p)
+            found = []
+            errors.append(PreflightError("is not a regular file (a named pipe, socket or device); not read", p))
         for f in found:
             key = os.path.normpath(f)
             if key not in seen:
                 seen.add(key)
                 out.append((f, walked))
+        out.extend(errors)
     return out
 
 
-def _walk(root: Path) -> list[Path]:
+def _walk(root: Path, errors: list[PreflightError]) -> list[Path]:
+    """The readable files under ``root``, depth first in name order (as ``os.walk``, but with no
+    recursion: a folder nested thousands deep is walked too). Symbolic links to folders are followed
+    once (a loop is cut); a folder that cannot be listed is an error in ``errors``, the rest walked."""
     found: list[Path] = []
     visited: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=None):
+    stack = [root]
+    while stack:
+        folder = stack.pop()
         try:
-            st = os.stat(dirpath)
-        except OSError:
-            dirnames[:] = []
+            st = os.stat(folder)
+            if (st.st_dev, st.st_ino) in visited:  # a symlink loop: do not walk it again
+                continue
+            visited.add((st.st_dev, st.st_ino))
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            errors.append(PreflightError(f"is a folder that {os_reason(exc)}; the files in it were not checked",
+                                         folder))
             continue
-        if (st.st_dev, st.st_ino) in visited:  # a symlink loop: do not walk it again
-            dirnames[:] = []
-            continue
-        visited.add((st.st_dev, st.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info"))
-        for name in sorted(filenames):
-            f = Path(dirpath) / name
-            if reader_for(f) is not None:
-                found.append(f)
+        subfolders = []
+        for entry in entries:
+            if _is_dir(entry):
+                if entry.name not in SKIP_DIRS and not entry.name.endswith(".egg-info"):
+                    subfolders.append(folder / entry.name)
+            elif reader_for(Path(entry.name)) is not None:
+                found.append(folder / entry.name)
+        stack.extend(reversed(subfolders))
     return found
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()  # follows a symbolic link
+    except OSError:
+        return False
 
 
 def read_path(path: Path, options: ReadOptions) -> Any:
@@ -132,7 +171,16 @@ def read_path(path: Path, options: ReadOptions) -> Any:
 
 def read_walked(path: Path, options: ReadOptions) -> Any:
     """A file found by walking a folder: as ``read_path``, except that a ``.py`` file that cannot
-    hold a finding (the cheap text test of ``pysource.might_hold_finding``) is not parsed."""
+    hold a finding (the cheap text test of ``pysource.might_hold_finding``) is not parsed, and one
+    over its size limit (``preflight.inputs.limits``; a ``.py`` or ``.ipynb`` file) is skipped with a
+    note rather than an error."""
+    try:
+        why = over_size(path, os.stat(path).st_size)
+    except OSError:
+        why = None  # the reader reports it
+    if why is not None:
+        return CodeSubject(path=str(path), display=str(path), source="", tree=None, lines=[],
+                           notes=[why.replace("not read: exclude it from the check", "skipped")])
     if path.suffix.lower() in (".py", ".pyw"):
         return _read_with(read_python_prefiltered, path, options)
     return read_path(path, options)
@@ -140,11 +188,14 @@ def read_walked(path: Path, options: ReadOptions) -> Any:
 
 def _read_with(reader: Reader, path: Path, options: ReadOptions) -> Any:
     try:
-        mode = os.stat(path).st_mode
+        st = os.stat(path)
     except OSError as exc:
-        raise PreflightError(f"cannot be read ({exc.strerror or exc})", path) from None
-    if not stat.S_ISREG(mode):  # a named pipe or a device would block or never end
+        raise PreflightError(os_reason(exc), path) from None
+    if not stat.S_ISREG(st.st_mode):  # a named pipe or a device would block or never end
         raise PreflightError("is not a regular file (a named pipe, socket or device); not read", path)
+    why = over_size(path, st.st_size)
+    if why is not None:
+        raise PreflightError(why, path)
     try:
         return reader(path, options)
     except PreflightError:
@@ -153,6 +204,8 @@ def _read_with(reader: Reader, path: Path, options: ReadOptions) -> Any:
         raise PreflightError("is too deeply nested to read", path) from None
     except MemoryError:
         raise PreflightError("is too large to read in memory here", path) from None
-    except (OSError, ValueError, UnicodeError) as exc:
+    except OSError as exc:
+        raise PreflightError(os_reason(exc), path) from None
+    except (ValueError, UnicodeError) as exc:
         msg = str(exc).strip().splitlines()
         raise PreflightError(f"could not be read ({msg[0] if msg else type(exc).__name__})", path) from None

@@ -7,7 +7,7 @@ readers, and memory-mapped NumPy arrays read in row blocks.
 from __future__ import annotations
 
 import csv
-import zipfile
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +17,8 @@ import numpy as np
 import polars as pl
 import polars.selectors as cs
 
-from preflight.errors import PreflightError
+from preflight.errors import PreflightError, os_reason
+from preflight.inputs.csv_records import check_records
 from preflight.inputs.options import ReadOptions
 from preflight.inputs.subject import TableSubject
 from preflight.inputs.tabular import MAX_COLUMNS, scan_table, too_many_columns
@@ -25,7 +26,6 @@ from preflight.inputs.tabular import MAX_COLUMNS, scan_table, too_many_columns
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = ",;\t|"
 BATCH_ROWS = 100_000
-MAX_FIELD_BYTES = 64 * 1024 * 1024  # one line longer than this is refused, not read into memory
 # A polars dtype as polars takes it: an instance (pl.Datetime("us")) or the class itself (pl.String).
 Dtype: TypeAlias = pl.DataType | type[pl.DataType]
 
@@ -35,9 +35,7 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
     head = _read_head(path)
     if not head.strip():
         raise PreflightError("is empty; there is nothing to check", display)
-    if b"\x00" in head:
-        at = head.index(b"\x00")
-        raise PreflightError(f"is not a text file (a NUL byte at offset {at}); is it really CSV?", display)
+    _check_text(head, display)
     notes: list[str] = []
     had_bom = head.startswith(b"\xef\xbb\xbf")
     text, lossy = _decode(head)
@@ -46,19 +44,51 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
                      "re-save the file as UTF-8 to silence this")
     if had_bom:
         text = text[1:]
-    first_line_end = text.find("\n")
-    if first_line_end < 0 and len(head) >= SNIFF_BYTES:
-        _check_line_length(path, display)
     if "\n" not in text and "\r" in text.rstrip("\r"):
         raise PreflightError("ends its lines with a bare CR (classic Mac OS line ends), which CSV readers see as "
                              "one line; convert the line ends to LF or CRLF", display)
     sep = sniff_delimiter(text)
-    _check_width(path, sep, display)
+    check_records(path, sep, display)
+    with polars_path(path) as source:
+        return _scan_csv(path, source, sep, display, notes, options)
+
+
+def _check_text(head: bytes, display: str) -> None:
+    """Refuse a file that is not text in an ASCII-compatible encoding (UTF-16 and -32 included)."""
+    start = head[:64]
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")) or \
+            (len(start) >= 4 and 2 * max(start[0::2].count(0), start[1::2].count(0)) >= len(start)):
+        raise PreflightError("is UTF-16 (or UTF-32) text; preflight reads CSV as UTF-8: re-save it as UTF-8", display)
+    if b"\x00" in head:
+        at = head.index(b"\x00")
+        raise PreflightError(f"is not a text file (a NUL byte at offset {at}); is it really CSV?", display)
+
+
+@contextmanager
+def polars_path(path: Path) -> Iterator[str]:
+    """``path`` as polars takes it: a string it never expands as a glob pattern (the readers are called
+    with ``glob=False``); a name that is not valid UTF-8 (bytes a Linux file system allows) is opened
+    here and given as the ``/dev/fd`` path of the open file."""
+    name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            yield f"/dev/fd/{fd}"
+        finally:
+            os.close(fd)
+        return
+    yield name
+
+
+def _scan_csv(path: Path, source: str, sep: str, display: str, notes: list[str],
+              options: ReadOptions) -> TableSubject:
     overrides: dict[str, Dtype] = {}
     promoted = False
     decimal_comma = False
     for _ in range(64):  # each retry turns one mixed column into text
-        lf = pl.scan_csv(path, separator=sep, encoding="utf8-lossy", try_parse_dates=True,
+        lf = pl.scan_csv(source, glob=False, separator=sep, encoding="utf8-lossy", try_parse_dates=True,
                          infer_schema_length=10_000, schema_overrides=overrides or None,
                          raise_if_empty=False, quote_char='"', decimal_comma=decimal_comma)
         try:
@@ -153,37 +183,10 @@ def sniff_delimiter(text: str) -> str:
 
 def csv_error(path: Path, display: str, exc: Exception, sep: str) -> PreflightError:
     message = str(exc)
-    if "more fields" in message or "ragged" in message.lower():
-        where = _find_ragged_line(path, sep)
-        if where is not None:
-            line, got, want = where
-            return PreflightError(f"line {line} has {got} fields where the header has {want} (ragged rows); "
-                                  "fix the row or quote the field that holds the delimiter", display)
+    if "more fields" in message or "ragged" in message.lower():  # check_records names the line first
         return PreflightError("has rows with more fields than the header (ragged rows)", display)
     first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
     return PreflightError(f"could not be read as CSV: {first}", display)
-
-
-@contextmanager
-def _field_size_limit(limit: int) -> Iterator[None]:
-    """``csv.field_size_limit(limit)`` inside, the caller's limit again after (it is process-wide)."""
-    before = csv.field_size_limit(limit)
-    try:
-        yield
-    finally:
-        csv.field_size_limit(before)
-
-
-def _find_ragged_line(path: Path, sep: str) -> tuple[int, int, int] | None:
-    with _field_size_limit(MAX_FIELD_BYTES), open(path, newline="", encoding="utf-8", errors="replace") as fh:
-        reader = csv.reader(fh, delimiter=sep)
-        header = next(reader, None)
-        if header is None:
-            return None
-        for row in reader:
-            if row and len(row) > len(header):
-                return reader.line_num, len(row), len(header)
-    return None
 
 
 def _unparsable_column(message: str) -> str | None:
@@ -209,35 +212,8 @@ def _read_head(path: Path) -> bytes:
             return fh.read(SNIFF_BYTES)
     except IsADirectoryError:
         raise PreflightError("is a directory", str(path)) from None
-    except PermissionError:
-        raise PreflightError("cannot be read (permission denied)", str(path)) from None
     except OSError as exc:
-        raise PreflightError(f"cannot be read ({exc.strerror or exc})", str(path)) from None
-
-
-def _check_line_length(path: Path, display: str) -> None:
-    with open(path, "rb") as fh:
-        size = 0
-        while chunk := fh.read(1 << 20):
-            nl = chunk.find(b"\n")
-            if nl >= 0:
-                return
-            size += len(chunk)
-            if size > MAX_FIELD_BYTES:
-                raise PreflightError(f"has a first line longer than {MAX_FIELD_BYTES >> 20} MB; "
-                                     "is it a CSV file with a header row?", display)
-
-
-def _check_width(path: Path, sep: str, display: str) -> None:
-    """Refuse a header wider than MAX_COLUMNS before polars infers a schema for it (seconds per 100k)."""
-    with open(path, "rb") as fh:
-        line = fh.readline(MAX_FIELD_BYTES)
-    if line.count(sep.encode()) < MAX_COLUMNS:
-        return
-    with _field_size_limit(MAX_FIELD_BYTES):
-        fields = next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=sep), [])
-    if len(fields) > MAX_COLUMNS:  # the byte count also counted delimiters inside quotes
-        raise too_many_columns(len(fields), display)
+        raise PreflightError(os_reason(exc), str(path)) from None
 
 
 def _decode(head: bytes) -> tuple[str, bool]:
@@ -258,91 +234,38 @@ def read_parquet(path: Path, options: ReadOptions) -> TableSubject:
         magic = fh.read(4)
     if magic != b"PAR1":
         raise PreflightError("is not a Parquet file (no PAR1 magic bytes); is the file corrupt or misnamed?", display)
+    with polars_path(path) as source:
+        try:
+            lf = pl.scan_parquet(source, glob=False)
+            schema = lf.collect_schema()
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise PreflightError(f"is not a readable Parquet file ({_one_line(exc)})", display) from None
+        return scan_table(lf.collect_batches(chunk_size=BATCH_ROWS), schema, path=display, display=display,
+                          options=options, on_error=lambda e: parquet_error(source, display, e))
+
+
+def parquet_error(source: str, display: str, exc: Exception) -> PreflightError:
+    """The error line for a Parquet file polars failed to read: the column whose type it cannot read,
+    when the other columns read (a valid file with, say, a decimal256 column), else a corrupt file."""
+    failing = []
     try:
-        lf = pl.scan_parquet(path)
+        lf = pl.scan_parquet(source, glob=False)
         schema = lf.collect_schema()
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise PreflightError(f"is not a readable Parquet file ({_one_line(exc)})", display) from None
-    return scan_table(lf.collect_batches(chunk_size=BATCH_ROWS), schema, path=display, display=display,
-                      options=options,
-                      on_error=lambda e: PreflightError(f"is a corrupt Parquet file ({_one_line(e)})", display))
+        for name in schema.names():
+            try:
+                lf.select(cs.by_name(name)).head(1).collect()
+            except (pl.exceptions.PolarsError, OSError, ValueError):
+                failing.append(name)
+    except (pl.exceptions.PolarsError, OSError, ValueError):
+        schema = pl.Schema()
+    if failing and len(failing) < len(schema):
+        name = failing[0]
+        return PreflightError(f"has a column of a type preflight cannot read: {name!r} ({schema[name]}: "
+                              f"{_one_line(exc)}); drop the column or cast it to a supported type", display)
+    return PreflightError(f"is a corrupt Parquet file ({_one_line(exc)})", display)
 
 
 # --- NumPy ----------------------------------------------------------------------------------------
-
-FEATURE_KEYS = ("X", "x", "features", "data", "inputs")
-LABEL_KEYS = ("y", "Y", "labels", "label", "target", "targets")
-
-
-def read_numpy(path: Path, options: ReadOptions) -> TableSubject:
-    display = str(path)
-    head = _read_head(path)
-    npz = path.suffix.lower() == ".npz"
-    if not head.startswith(b"PK" if npz else b"\x93NUMPY"):
-        # np.load would otherwise fall back to unpickling and blame "pickled data" for any junk
-        what = "a zip archive (.npz)" if npz else "a NumPy .npy file (no \\x93NUMPY magic bytes)"
-        raise PreflightError(f"is not {what}; is the file corrupt or misnamed?", display)
-    try:
-        if npz:
-            return _read_npz(path, display, options)
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except PreflightError:
-        raise
-    except ValueError as exc:
-        if "pickle" in str(exc).lower() or "python objects" in str(exc).lower():
-            raise PreflightError("holds Python objects (pickled); preflight never unpickles files. "
-                                 "Save numeric arrays instead", display) from None
-        raise PreflightError(f"is not a readable NumPy file ({_one_line(exc)})", display) from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise PreflightError(f"is not a readable NumPy file ({_one_line(exc)})", display) from None
-    return array_subject(arr, None, display=display, path=display, options=options)
-
-
-def _read_npz(path: Path, display: str, options: ReadOptions) -> TableSubject:
-    with np.load(path, allow_pickle=False) as npz:
-        keys = list(npz.keys())
-        fkey = next((k for k in FEATURE_KEYS if k in keys), None)
-        lkey = next((k for k in LABEL_KEYS if k in keys), None)
-        if not keys:
-            raise PreflightError("holds no arrays", display)
-        if fkey is None:
-            if len(keys) == 1:
-                fkey = keys[0]
-            else:
-                raise PreflightError(f"holds arrays {keys}; name the features X (and the labels y) "
-                                     "so preflight knows which is which", display)
-        for key in (fkey, lkey):
-            if key is not None:
-                _check_npz_member(npz, key, display)
-        X = npz[fkey]
-        y = npz[lkey] if lkey is not None else None
-    return array_subject(X, y, display=display, path=display, options=options, label_name=lkey or "y")
-
-
-MAX_NPZ_BYTES = 1 << 30  # .npz members are decompressed into memory; a .npy is memory-mapped instead
-
-
-def _check_npz_member(npz: np.lib.npyio.NpzFile, key: str, display: str) -> None:
-    """Refuse a member whose header promises more than MAX_NPZ_BYTES before numpy allocates it.
-
-    A compressed .npz of zeros is a zip bomb: a few MB on disk, any size in memory.
-    """
-    archive = npz.zip
-    if archive is None:  # a closed NpzFile; np.load reports it
-        return
-    try:
-        with archive.open(key + ".npy") as fh:
-            version = np.lib.format.read_magic(fh)
-            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, _, dtype = read(fh)
-    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile):
-        return  # np.load reports it
-    size = int(np.prod(shape, dtype=object)) * dtype.itemsize
-    if size > MAX_NPZ_BYTES:
-        raise PreflightError(f"holds array {key!r} of shape {shape} ({size / 2**30:,.1f} GiB uncompressed); "
-                             f".npz members are read into memory (at most {MAX_NPZ_BYTES >> 30} GiB): "
-                             "save it with np.save as .npy, which is read in row blocks", display)
-
 
 def array_subject(X: np.ndarray, y: np.ndarray | None, *, display: str, path: str | None,
                   options: ReadOptions, label_name: str = "y",
@@ -355,10 +278,10 @@ def array_subject(X: np.ndarray, y: np.ndarray | None, *, display: str, path: st
     names = feature_names or [f"x{i}" for i in range(X.shape[1])]
     if y is not None and label_name in names:
         label_name = label_name + "_label"
-    schema_items = {n: _pl_dtype(X.dtype) for n in names}
+    schema_items = {n: _pl_dtype(X.dtype, display, "the features") for n in names}
     if y is not None:
         y = np.asarray(y).reshape(len(y), -1)[:, 0] if np.ndim(y) > 1 else np.asarray(y)
-        schema_items[label_name] = _pl_dtype(y.dtype)
+        schema_items[label_name] = _pl_dtype(y.dtype, display, "the labels")
     schema = pl.Schema(schema_items)
     target = options.target if options.target is not None else (label_name if y is not None else None)
     subject = scan_table(_array_blocks(X, y, names, label_name, schema), schema, path=path, display=display,
@@ -372,7 +295,15 @@ def array_subject(X: np.ndarray, y: np.ndarray | None, *, display: str, path: st
 def _structured_subject(X: np.ndarray, names: list[str], *, display: str, path: str | None,
                         options: ReadOptions) -> TableSubject:
     """A structured array (its fields ``names`` are the columns) as a table, read in row blocks."""
-    schema = pl.Schema({n: _pl_dtype(X.dtype[n]) for n in names})
+    if X.ndim != 1:
+        raise PreflightError(f"holds a {X.ndim}-D structured array of shape {X.shape}; preflight reads a 1-D "
+                             "structured array as a table (one row per element, one column per field)", display)
+    for n in names:
+        if X.dtype[n].shape or X.dtype[n].names:
+            raise PreflightError(f"holds a structured array whose field {n!r} is itself an array ({X.dtype[n]}); "
+                                 "preflight reads fields of one number or string each: split it into fields",
+                                 display)
+    schema = pl.Schema({n: _pl_dtype(X.dtype[n], display, f"field {n!r}") for n in names})
     blocks = (pl.DataFrame({n: np.asarray(X[n][i:i + BATCH_ROWS]) for n in names})
               for i in range(0, len(X), BATCH_ROWS))
     return scan_table(blocks, schema, path=path, display=display, options=options)
@@ -389,6 +320,9 @@ def _table_array(X: np.ndarray, y: np.ndarray | None, display: str) -> np.ndarra
         raise too_many_columns(X.shape[1], display)
     if X.dtype.kind not in "biuf":
         raise PreflightError(f"holds a {X.dtype} array; preflight checks numeric arrays", display)
+    if y is not None and np.ndim(y) == 0:
+        raise PreflightError(f"has labels that are a single value (a 0-D array: {np.asarray(y)!r}); the labels "
+                             "need one value per row of features", display)
     if y is not None and len(y) != len(X):
         raise PreflightError(f"has {len(X)} rows of features but {len(y)} labels", display)
     return X
@@ -405,7 +339,7 @@ def _array_blocks(X: np.ndarray, y: np.ndarray | None, names: list[str], label_n
         yield pl.DataFrame(cols, schema=schema)
 
 
-def _pl_dtype(dtype: np.dtype) -> Dtype:
+def _pl_dtype(dtype: np.dtype, display: str, what: str) -> Dtype:
     kind = np.dtype(dtype).kind
     if kind == "b":
         return pl.Boolean
@@ -415,7 +349,8 @@ def _pl_dtype(dtype: np.dtype) -> Dtype:
         return pl.Float64
     if kind in "US":
         return pl.String
-    raise PreflightError(f"unsupported array dtype {dtype}")
+    raise PreflightError(f"holds {what} as {dtype} values; preflight reads numbers, booleans and strings",
+                         display)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -423,4 +358,4 @@ def _one_line(exc: BaseException) -> str:
     return text[0][:200] if text else type(exc).__name__
 
 
-__all__ = ["read_csv", "read_parquet", "read_numpy", "array_subject", "sniff_delimiter"]
+__all__ = ["read_csv", "read_parquet", "array_subject", "sniff_delimiter", "polars_path"]

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight.errors import PreflightError
+from preflight.inputs.limits import check_code_cells
 from preflight.inputs.pysource import MAGIC_PREFIX, code_subject, decode_source
 from preflight.inputs.subject import CodeSubject
 
@@ -76,6 +77,7 @@ def notebook_subject(data: str | bytes, display: str = "<notebook>", path: str |
     """Parse a notebook's JSON and read its code cells as one Python module."""
     text = decode_source(data, display) if isinstance(data, bytes) else data
     cells = _cells(text, display)
+    check_code_cells(cells, display)
     source, spans, notes = join_cells(cells)
     subject = code_subject(source, display=NotebookPath(display, spans), path=path)
     subject.notes.extend(notes)

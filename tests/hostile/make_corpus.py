@@ -259,7 +259,7 @@ def build(root: Path) -> list[Case]:
     add("fifo-direct", "fifo_dir/pipe.csv", 2, "is not a regular file", "a named pipe given directly")
     put("unreadable.csv", _csv(clean, "a,b,label"))
     os.chmod(root / "unreadable.csv", 0)
-    add("unreadable", "unreadable.csv", 2, "permission denied", "a file without read permission (root reads it anyway)",
+    add("unreadable", "unreadable.csv", 2, "permission denied", "a file without read permission (run unprivileged: root reads it anyway)",
         needs="non-root")
     (root / "dir.csv").mkdir()
     add("directory-named-csv", "dir.csv", 2, "holds no files", "a directory called data.csv is a directory")

@@ -1,0 +1,1 @@
+"""Hostile-input corpora and their runner (see README.md here)."""

@@ -1,0 +1,116 @@
+"""The streamed record check of CSV files (``preflight.inputs.csv_records``) against Python's csv
+module, with blocks as small as a few bytes so that every record, quote and CRLF crosses a boundary."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from preflight.errors import PreflightError
+from preflight.inputs import csv_records
+from preflight.inputs.csv_records import check_records
+
+
+def _field() -> st.SearchStrategy[str]:
+    plain = st.text(alphabet="ab1.-", min_size=0, max_size=4)
+    quoted = st.text(alphabet='ab,"\n ', min_size=0, max_size=6).map(lambda s: '"' + s.replace('"', '""') + '"')
+    return st.one_of(plain, quoted)
+
+
+@st.composite
+def tables(draw) -> tuple[str, int | None]:
+    """(CSV text, the 0-based index of the ragged data row or None)."""
+    width = draw(st.integers(1, 4))
+    rows = draw(st.lists(st.lists(_field(), min_size=width, max_size=width), min_size=1, max_size=8))
+    ragged = draw(st.one_of(st.none(), st.integers(0, len(rows) - 1)))
+    if ragged is not None:
+        row = rows[ragged]
+        rows[ragged] = row[:-1] if len(row) > 1 and draw(st.booleans()) else [*row, "x"]
+        if not "".join(rows[ragged]):
+            ragged = None  # a blank line is no record (to the csv module nor to polars)
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    lines = [",".join(f"h{i}" for i in range(width))] + [",".join(r) for r in rows]
+    text = eol.join(lines) + (eol if draw(st.booleans()) else "")
+    return text, ragged
+
+
+def _expected(text: str) -> str | None:
+    """What the csv module says: the first record whose field count differs from the header's, as
+    'line N has K' (N the line the record starts on), or None."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader)
+    start = reader.line_num + 1
+    for row in reader:
+        if row and len(row) != len(header):
+            return f"line {start} has {len(row)} field"
+        start = reader.line_num + 1
+    return None
+
+
+@settings(max_examples=120, deadline=None)
+@given(table=tables(), block=st.sampled_from([1, 2, 3, 7, 64, 4 << 20]))
+def test_ragged_records_are_found_as_the_csv_module_finds_them(table, block):
+    text, ragged = table
+    before = csv_records.BLOCK_BYTES
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.csv"
+        path.write_bytes(text.encode())
+        expected = _expected(text)
+        csv_records.BLOCK_BYTES = block
+        try:
+            if expected is None:
+                check_records(path, ",", "t.csv")
+            else:
+                with pytest.raises(PreflightError) as info:
+                    check_records(path, ",", "t.csv")
+                assert expected in info.value.format_message()
+        finally:
+            csv_records.BLOCK_BYTES = before
+    assert (expected is None) == (ragged is None)  # the generator made the row ragged, or did not
+
+
+@pytest.mark.parametrize("block", [1, 5, 4 << 20])
+def test_an_unclosed_quote_is_named_by_the_line_it_opens_on(tmp_path, monkeypatch, block):
+    monkeypatch.setattr(csv_records, "BLOCK_BYTES", block)
+    path = tmp_path / "q.csv"
+    path.write_text('a,b\n1,2\n"x\ny",3\n4,"5\n6,7\n')
+    with pytest.raises(PreflightError, match="opened in the record starting at line 5 and never closed"):
+        check_records(path, ",", "q.csv")
+
+
+@pytest.mark.parametrize("block", [3, 4 << 20])
+def test_blank_lines_and_a_final_record_without_newline_are_read(tmp_path, monkeypatch, block):
+    monkeypatch.setattr(csv_records, "BLOCK_BYTES", block)
+    path = tmp_path / "b.csv"
+    path.write_text("a;b\r\n1;2\r\n\r\n\n3;4")
+    check_records(path, ";", "b.csv")  # nothing to report
+    path.write_text("a;b\r\n1;2\r\n\r\n\n3")
+    with pytest.raises(PreflightError, match="line 5 has 1 field where the header has 2"):
+        check_records(path, ";", "b.csv")
+
+
+def test_a_record_over_the_limit_is_refused_and_one_under_it_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_records, "MAX_RECORD_BYTES", 100)
+    monkeypatch.setattr(csv_records, "BLOCK_BYTES", 16)
+    path = tmp_path / "long.csv"
+    path.write_text("a,b\n" + "1," + "x" * 98 + "\n")  # 100 bytes: at the limit
+    check_records(path, ",", "long.csv")
+    path.write_text("a,b\n" + "1,2\n" + '1,"' + "x" * 120 + '"\n')
+    with pytest.raises(PreflightError, match=r"has a record longer than .* starting at line 3"):
+        check_records(path, ",", "long.csv")
+
+
+def test_a_header_wider_than_the_column_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_records, "MAX_COLUMNS", 10)
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f'"c,{i}"' for i in range(10)) + "\n" + ",".join("1" * 10) + "\n")
+    check_records(path, ",", "wide.csv")  # 10 columns (their quoted commas are no delimiters)
+    path.write_text(",".join(f"c{i}" for i in range(11)) + "\n")
+    with pytest.raises(PreflightError, match="has 11 columns"):
+        check_records(path, ",", "wide.csv")
