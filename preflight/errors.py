@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from preflight.printable import printable
+
 
 class PreflightError(click.ClickException):
     """Bad input, bad usage or bad config: one line naming the file and what to do. Exit code 2."""
@@ -16,7 +18,7 @@ class PreflightError(click.ClickException):
         super().__init__(message)
 
     def format_message(self) -> str:
-        return self.message
+        return printable(self.message)  # a path or name in it may hold a newline or an escape sequence
 
 
 class FindingsError(PreflightError):
