@@ -202,8 +202,8 @@ def read_suppressions(text: str, display: object = "<string>") -> tuple[dict[int
         for m in DIRECTIVE_RE.finditer(comment):
             codes = _directive_codes(m.group("rest"))
             if codes is False:
-                notes.append(f"{place_line(display, line)}: {m.group(0).strip()!r} is not a suppression preflight reads, and "
-                             f"silences nothing; {SUPPRESSION_HELP}")
+                notes.append(f"{place_line(display, line)}: {m.group(0).strip()!r} is not a suppression preflight "
+                             f"reads, and silences nothing; {SUPPRESSION_HELP}")
             elif codes is None or found.get(line, frozenset()) is None:
                 found[line] = None
             else:
@@ -231,7 +231,7 @@ def place_line(display: object, line: int) -> str:
     return f"cell {placed[0]}, line {placed[1]}" if placed else f"line {line}"
 
 
-def _directive_codes(rest: str) -> frozenset[str] | None | bool:
+def _directive_codes(rest: str) -> frozenset[str] | bool | None:
     """What the text after ``# preflight:`` asks: ``None`` every code (a bare ignore), the codes of
     ``ignore[...]``, or ``False`` for anything else (malformed: no codes, a code not ``PF`` and up to
     three digits, a missing bracket, a space before it, another word)."""
