@@ -14,7 +14,7 @@ import sys
 import tokenize
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from preflight.errors import PreflightError
 from preflight.inputs.subject import CodeSubject
@@ -231,7 +231,7 @@ def place_line(display: object, line: int) -> str:
     return f"cell {placed[0]}, line {placed[1]}" if placed else f"line {line}"
 
 
-def _directive_codes(rest: str) -> frozenset[str] | bool | None:
+def _directive_codes(rest: str) -> frozenset[str] | Literal[False] | None:
     """What the text after ``# preflight:`` asks: ``None`` every code (a bare ignore), the codes of
     ``ignore[...]``, or ``False`` for anything else (malformed: no codes, a code not ``PF`` and up to
     three digits, a missing bracket, a space before it, another word)."""
