@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from preflight.printable import printable
+from preflight.printable import printable, printable_text
 
 
 class PreflightError(click.ClickException):
@@ -22,6 +22,10 @@ class PreflightError(click.ClickException):
 
 
 class FindingsError(PreflightError):
-    """Raised by ``Report.raise_for_findings()``: the setup has problems worth stopping for. Exit code 1."""
+    """Raised by ``Report.raise_for_findings()``: the setup has problems worth stopping for. Exit code 1.
+    Its message is a heading and one line per finding (each line made printable where it is made)."""
 
     exit_code = 1
+
+    def format_message(self) -> str:
+        return printable_text(self.message)
