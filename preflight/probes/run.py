@@ -1,10 +1,19 @@
-"""Running probes: apply the rule's fix object, fit the budget, train, judge, cache."""
+"""Running probes: apply the rule's fix object, fit the budget, train, judge, cache.
+
+A probe that cannot measure never speaks against a finding: when the fixed variant's features are
+not finite in float32 (values near 1e308, a fix computed from statistics that overflow), or every
+fixed run failed (loss NaN/inf), the evidence is ``skipped`` with that reason, and the finding keeps
+its severity. The numeric warnings such values raise inside the probe (numpy's overflow and
+invalid-value ``RuntimeWarning``) are the probe's business, not the user's: they never reach stderr.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
@@ -26,7 +35,7 @@ from preflight.probes.data import (
     table_from_arrays,
     table_from_subject,
 )
-from preflight.probes.evidence import Measurements, build_evidence, skipped
+from preflight.probes.evidence import NOT_REPRODUCED, Measurements, build_evidence, skipped
 from preflight.probes.reference import reference_evidence
 from preflight.probes.settings import CURVE_POINTS, DEFAULT_STEPS, MIN_STEPS, PROBE_VERSION, ProbeSettings
 from preflight.probes.user import user_probe
@@ -143,11 +152,45 @@ def run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str] = (),
     The training comes from ``trained`` (this subject's trainings so far), else from the cache, else
     it runs; either way the evidence, verdict included, is built from its measurements here.
     """
+    with quiet_numerics():
+        return _run_on_table(table, code, fix, columns, settings, data_kind, trained)
+
+
+@contextlib.contextmanager
+def quiet_numerics() -> Any:
+    """No numpy floating-point warnings (nor any other warning) from inside a probe."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def unmeasurable(data: ProbeData) -> str | None:
+    """Why the fixed variant cannot be trained at all (its features are not finite), or None."""
+    if np.isfinite(data.X_train[1]).all() and np.isfinite(data.X_test[1]).all():
+        return None
+    return ("the fixed variant's features are not finite in float32 (values beyond its range, about 3.4e38, "
+            "or statistics that overflow float64), so no training can measure the fix; rescale such a column "
+            "first")
+
+
+def fixed_all_failed(m: Measurements) -> bool:
+    """Every fixed model (the second half: variant, then setup, then seed) failed: loss NaN/inf."""
+    half = len(m.first_nonfinite) // 2
+    fixed_curves = m.curves[half:]
+    failed = (m.first_nonfinite[half:] >= 0) | ~np.isfinite(fixed_curves).any(axis=1)
+    return bool(half and failed.all())
+
+
+def _run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str], settings: ProbeSettings,
+                  data_kind: str, trained: Trained | None) -> Evidence:
     try:
         data = build(fix, table, columns, settings)
         steps, epochs, note = fit_steps(data, settings)
     except Skip as e:
         return skipped(str(e), rule=code, family=fix.family, data=data_kind)
+    why_not = unmeasurable(data)
+    if why_not is not None:
+        return skipped(why_not, rule=code, family=fix.family, data=data_kind)
     models = settings.models
     key = training_key(data, steps, epochs, settings)
     shared_with = None
@@ -166,6 +209,9 @@ def run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str] = (),
         if trained is not None:
             trained[key] = (measured, cached, code)
     ev = _evidence(data, code, measured, settings, data_kind)
+    if ev.verdict == NOT_REPRODUCED and fixed_all_failed(measured):
+        return skipped("the fixed runs failed too (loss NaN/inf) in every setup and seed, so the probe cannot "
+                       "measure the fix on these values", rule=code, family=fix.family, data=data_kind)
     if note:
         ev = ev.with_notes(note)
     if shared_with is not None and shared_with != code:
@@ -226,7 +272,8 @@ def run_probe(subject: Any, rule: Any, flagged: Sequence[str] = (),
     if fix is None:
         raise ValueError(f"{rule.code} names no fix object, so it has no probe")
     try:
-        table = table_from_subject(subject, settings.max_rows)
+        with quiet_numerics():
+            table = table_from_subject(subject, settings.max_rows)
     except Skip as e:
         return skipped(str(e), rule=rule.code, family=fix.family)
     return run_on_table(table, rule.code, fix, rule.probe_columns(subject, flagged), settings, trained=trained)
@@ -296,13 +343,22 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
     gets the recorded evidence of the rule's fix, marked ``"data": "reference"``. ``rules`` maps codes
     to Rule objects, whose ``fix_object`` the probe applies (default: every rule).
     """
-    from preflight.findings import Severity
 
     findings = list(findings)
     if not settings.enabled:
         return findings
     rules = _rules(rules)
     by_code = _probed(findings, rules)
+    with quiet_numerics():
+        _attach(findings, by_code, rules, subject, settings)
+    return findings
+
+
+def _attach(findings: list[Any], by_code: dict[str, list[int]], rules: Mapping[str, Any], subject: Any,
+            settings: ProbeSettings) -> None:
+    """``attach_probes``' work, in place: each probed rule's evidence on its findings."""
+    from preflight.findings import Severity
+
     is_table = isinstance(subject, TableSubject)  # even when it sampled no rows
     trained: Trained = {}
     for code, idx in by_code.items():
@@ -324,7 +380,6 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
         severity = Severity.INFO if ev.verdict == "not_reproduced" and ev.data == "user" else None
         for i in idx:
             findings[i] = findings[i].with_probe(ev, severity)
-    return findings
 
 
 # --- engine wiring -------------------------------------------------------------------------------
