@@ -128,7 +128,7 @@ def _merge(a: Report, b: Report) -> Report:
 
 def _subject(obj: Any, target: Any, conf: cfg.Config) -> Any:
     kind = type(obj).__module__.split(".")[0]
-    if kind in ("pandas", "polars") and hasattr(obj, "columns"):
+    if kind in ("pandas", "polars") and (type(obj).__name__ == "LazyFrame" or hasattr(obj, "columns")):
         return frame_subject(obj, target=conf.target, display="<DataFrame>", target_source=conf.target_source,
                              task=conf.task, task_source=conf.task_source)
     if kind == "torch" and is_tensor(obj):

@@ -1,19 +1,14 @@
 """Running probes: apply the rule's fix object, fit the budget, train, judge, cache.
 
-A probe that cannot measure never speaks against a finding: when the fixed variant's features are
-not finite in float32 (values near 1e308, a fix computed from statistics that overflow), or every
-fixed run failed (loss NaN/inf), the evidence is ``skipped`` with that reason, and the finding keeps
-its severity. The numeric warnings such values raise inside the probe (numpy's overflow and
-invalid-value ``RuntimeWarning``) are the probe's business, not the user's: they never reach stderr.
+A probe that cannot measure is ``skipped`` with the reason, never ``not_reproduced``, and it runs
+with numeric warnings silenced (``preflight.probes.failures``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
@@ -36,6 +31,7 @@ from preflight.probes.data import (
     table_from_subject,
 )
 from preflight.probes.evidence import NOT_REPRODUCED, Measurements, build_evidence, skipped
+from preflight.probes.failures import FIXED_FAILED, fixed_all_failed, quiet_numerics, unmeasurable
 from preflight.probes.reference import reference_evidence
 from preflight.probes.settings import CURVE_POINTS, DEFAULT_STEPS, MIN_STEPS, PROBE_VERSION, ProbeSettings
 from preflight.probes.user import user_probe
@@ -156,31 +152,6 @@ def run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str] = (),
         return _run_on_table(table, code, fix, columns, settings, data_kind, trained)
 
 
-@contextlib.contextmanager
-def quiet_numerics() -> Any:
-    """No numpy floating-point warnings (nor any other warning) from inside a probe."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        yield
-
-
-def unmeasurable(data: ProbeData) -> str | None:
-    """Why the fixed variant cannot be trained at all (its features are not finite), or None."""
-    if np.isfinite(data.X_train[1]).all() and np.isfinite(data.X_test[1]).all():
-        return None
-    return ("the fixed variant's features are not finite in float32 (values beyond its range, about 3.4e38, "
-            "or statistics that overflow float64), so no training can measure the fix; rescale such a column "
-            "first")
-
-
-def fixed_all_failed(m: Measurements) -> bool:
-    """Every fixed model (the second half: variant, then setup, then seed) failed: loss NaN/inf."""
-    half = len(m.first_nonfinite) // 2
-    fixed_curves = m.curves[half:]
-    failed = (m.first_nonfinite[half:] >= 0) | ~np.isfinite(fixed_curves).any(axis=1)
-    return bool(half and failed.all())
-
-
 def _run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str], settings: ProbeSettings,
                   data_kind: str, trained: Trained | None) -> Evidence:
     try:
@@ -210,8 +181,7 @@ def _run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str], set
             trained[key] = (measured, cached, code)
     ev = _evidence(data, code, measured, settings, data_kind)
     if ev.verdict == NOT_REPRODUCED and fixed_all_failed(measured):
-        return skipped("the fixed runs failed too (loss NaN/inf) in every setup and seed, so the probe cannot "
-                       "measure the fix on these values", rule=code, family=fix.family, data=data_kind)
+        return skipped(FIXED_FAILED, rule=code, family=fix.family, data=data_kind)
     if note:
         ev = ev.with_notes(note)
     if shared_with is not None and shared_with != code:
