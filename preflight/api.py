@@ -16,6 +16,7 @@ from preflight.findings import Report
 from preflight.inputs.files import array_subject
 from preflight.inputs.frame import frame_subject
 from preflight.inputs.options import ReadOptions
+from preflight.inputs.tensors import is_tensor, tensor_numpy
 
 
 def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, probe: bool = True,
@@ -41,13 +42,13 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
     conf = _config(config)
     conf = conf.with_overrides(select=_codes(select, "select"), ignore=_codes(ignore, "ignore"),
                                target=target if isinstance(target, str) else None, target_source="target=",
-                               task=task, task_source="task=")
+                               task=task, task_source="task=", codes_source="=")
     hook = None
     if probe:
         from preflight.probes import make_hook, settings_from_config
 
         settings_from_config(conf)  # a device torch lacks here: raised now, before any input is read
-        hook = make_hook() if probe_budget is None else make_hook(budget=float(probe_budget))
+        hook = make_hook() if probe_budget is None else make_hook(budget=_budget(probe_budget))
     options = RunOptions(probe=probe, probe_hook=hook)
     setup = model is not None or loss is not None
     obj = _as_dataset(obj, target)
@@ -127,18 +128,21 @@ def _merge(a: Report, b: Report) -> Report:
 
 def _subject(obj: Any, target: Any, conf: cfg.Config) -> Any:
     kind = type(obj).__module__.split(".")[0]
-    if kind in ("pandas", "polars") and hasattr(obj, "columns"):
+    if kind in ("pandas", "polars") and (type(obj).__name__ == "LazyFrame" or hasattr(obj, "columns")):
         return frame_subject(obj, target=conf.target, display="<DataFrame>", target_source=conf.target_source,
                              task=conf.task, task_source=conf.task_source)
-    if kind == "torch" and hasattr(obj, "detach"):
-        obj = obj.detach().cpu().numpy()
+    if kind == "torch" and is_tensor(obj):
+        obj = tensor_numpy(obj, "the Tensor passed to preflight.check")
     if isinstance(obj, np.ndarray):
         labels = target
-        if labels is not None and hasattr(labels, "detach"):
-            labels = labels.detach().cpu().numpy()
+        if labels is not None and is_tensor(labels):
+            labels = tensor_numpy(labels, "target=")
         if isinstance(labels, str):
             raise PreflightError(f"target={labels!r} names a column, but an array has none: pass the labels "
                                  "themselves (an array or Tensor with one label per row)")
+        if labels is not None and np.ndim(labels) == 0:
+            raise PreflightError(f"target= must be the labels, one per row (an array or Tensor), or a column name "
+                                 f"for a DataFrame; not {labels!r}")
         return array_subject(obj, None if labels is None else np.asarray(labels), display="<array>", path=None,
                              options=ReadOptions(target=None, task=conf.task, task_source=conf.task_source))
     raise PreflightError(f"preflight.check cannot read a {type(obj).__name__}: pass a path, a DataFrame, "
@@ -161,6 +165,13 @@ def _codes(codes: Any, name: str) -> list[str]:
     return out
 
 
+def _budget(value: Any) -> float:
+    """``probe_budget=``: seconds, a number at least 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise PreflightError(f"probe_budget= must be a number of seconds, at least 0; not {value!r}")
+    return float(value)
+
+
 def _config(config: Any) -> cfg.Config:
     if config is None:
         return cfg.load(cfg.discover())
@@ -171,7 +182,8 @@ def _config(config: Any) -> cfg.Config:
     if isinstance(config, (str, os.PathLike)):
         path = Path(config)
         if not path.is_file():
-            raise PreflightError("no such config file (config=)", path)
+            raise PreflightError("is a folder, not a config file (config=)" if path.is_dir()
+                                 else "no such config file (config=)", path)
         return cfg.load(path)
     raise PreflightError(f"config= must be a Config, a [tool.preflight]-style mapping or the path of a TOML "
                          f"file, not {type(config).__name__}")

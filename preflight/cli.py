@@ -6,6 +6,7 @@ Exit codes, as ruff: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage, c
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import click
 
 from preflight import __version__
 from preflight.errors import PreflightError
+from preflight.printable import printable, printable_text
 
 FORMATS = ("text", "json", "sarif", "github", "html")
 
@@ -60,6 +62,8 @@ def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str
 
     if config_path is not None and not config_path.is_file():
         raise PreflightError("no such config file", config_path)
+    if output is not None:
+        refuse_input_as_output(output, paths)
     config = cfg.load(config_path if config_path is not None else cfg.discover())
     config = config.with_overrides(select=_codes(select), ignore=_codes(ignore), target=target, task=task)
     hook = None
@@ -77,12 +81,14 @@ def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str
                              on_rows=bar.rows_read)
     nothing_read = report.errors and not report.summary.get("files")
     text = "" if nothing_read and fmt == "text" else render(report, fmt, quiet=quiet)
+    if fmt != "github":  # the github renderer's own lines start with "::"; every name in them is escaped
+        text = printable_text(text)
     if output is not None:
         _write(output, text)
     elif text:
         click.echo(text)
     for error in report.errors:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {printable(error)}", err=True)
     if report.errors:
         sys.exit(2)
     level = Severity.parse(fail_on or config.fail_on)
@@ -171,6 +177,8 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, ta
     from preflight.probes import fix_of, run_probe, settings_from_config
     from preflight.report.evidence import render_line
 
+    if plot is not None:
+        refuse_input_as_output(plot, (path,))
     code = code.strip().upper()
     rule = RULES_BY_CODE.get(code)
     fix = fix_of(rule)
@@ -197,20 +205,64 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, ta
     if plot is not None:
         from preflight.report.curves import loss_curves_svg
 
-        _write(plot, loss_curves_svg(evidence, title=f"{code} on {subject.display}"))
+        _write(plot, printable_text(loss_curves_svg(evidence, title=f"{code} on {subject.display}")))
     if fmt == "json":
         click.echo(json.dumps(evidence.to_dict(), indent=2, allow_nan=False))
     else:
-        click.echo(f"{subject.display}: {code} probe {render_line(evidence)}")
+        click.echo(printable(f"{subject.display}: {code} probe {render_line(evidence)}"))
         for note in evidence.notes:
-            click.echo(f"    note: {note}")
+            click.echo(printable(f"    note: {note}"))
+
+
+def refuse_input_as_output(output: Path, inputs: tuple[str, ...]) -> None:
+    """An output that is one of the inputs (the same file, also through a link), or a file of a type
+    preflight reads inside an input folder, is refused before anything is read: writing it would
+    destroy the data being checked."""
+    if not output.exists():
+        return
+    for raw in inputs:
+        given = Path(raw)
+        try:
+            same = os.path.samefile(output, given)
+            inside = (given.is_dir() and output.is_file() and _reads(output)
+                      and output.resolve().is_relative_to(given.resolve()))
+        except (OSError, RuntimeError):  # an input that does not exist (reported later), a symlink loop
+            continue
+        if same or inside:
+            raise PreflightError(f"is {'an input' if same else 'a file inside the input folder ' + repr(raw)} "
+                                 "of this check; writing the report there would overwrite it: choose another path",
+                                 output)
+
+
+def _reads(path: Path) -> bool:
+    from preflight.inputs import reader_for
+
+    return reader_for(path) is not None
 
 
 def _write(path: Path, text: str) -> None:
+    """Write ``text`` (and a final newline) to ``path``. A new path or a regular file is replaced at
+    once (a temporary file beside it, renamed over it); a symlink, a device (``/dev/stdout``) or a
+    FIFO is written through, never replaced by a regular file."""
+    data = (text + ("\n" if text and not text.endswith("\n") else "")).encode("utf-8")
     try:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text + ("\n" if text and not text.endswith("\n") else ""), encoding="utf-8")
-        os.replace(tmp, path)
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            mode = stat.S_IFREG
+        if not stat.S_ISREG(mode):
+            with open(path, "wb") as out:
+                out.write(data)
+            return
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     except OSError as exc:
         raise PreflightError(f"cannot write the report ({exc.strerror or exc})", path) from None
 
@@ -225,7 +277,7 @@ def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
     except click.ClickException as exc:
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             click.echo(exc.ctx.get_usage(), err=True)
-        click.echo(f"error: {exc.format_message()}", err=True)
+        click.echo(f"error: {printable(exc.format_message())}", err=True)
         sys.exit(exc.exit_code if exc.exit_code else 2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -236,6 +288,7 @@ def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
     except Exception as exc:  # a bug: say so in one line
         if os.environ.get("PREFLIGHT_DEBUG"):
             raise
-        click.echo(f"error: internal error: {type(exc).__name__}: {exc} "
-                   "(a bug in preflight; rerun with PREFLIGHT_DEBUG=1 for the traceback and report it)", err=True)
+        click.echo(printable(f"error: internal error: {type(exc).__name__}: {exc} "
+                             "(a bug in preflight; rerun with PREFLIGHT_DEBUG=1 for the traceback and report it)"),
+                   err=True)
         sys.exit(2)

@@ -72,12 +72,14 @@ class Config:
 
     def with_overrides(self, *, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
                        target: str | None = None, target_source: str = "--target",
-                       task: str | None = None, task_source: str = "--task") -> Config:
+                       task: str | None = None, task_source: str = "--task", codes_source: str = "--") -> Config:
+        """This config with the command line's (or the library call's: ``codes_source="="``, naming
+        ``select=``) options over it."""
         out = self
         if select:
-            out = _replace(out, select=tuple(validate_codes(select, "--select")))
+            out = _replace(out, select=tuple(validate_codes(select, _named("select", codes_source))))
         if ignore:
-            out = _replace(out, ignore=out.ignore + tuple(validate_codes(ignore, "--ignore")))
+            out = _replace(out, ignore=out.ignore + tuple(validate_codes(ignore, _named("ignore", codes_source))))
         if target is not None:
             out = _replace(out, target=target, target_source=target_source)
         if task is not None:
@@ -241,6 +243,10 @@ def _option_range(option: Option, value: Any) -> str | None:
     if low is not None:
         return f"{low:g} or more"
     return f"{high:g} or less"
+
+
+def _named(option: str, style: str) -> str:
+    return f"--{option}" if style == "--" else f"{option}="
 
 
 def _per_file_ignores(pfi: Any, source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -78,7 +78,21 @@ def rule_findings(subject: Subject, config: Config) -> list[Finding]:
     comments = subject.suppressions()
     if comments:
         findings = [f for f in findings if not suppressed(f, comments)]
+        if isinstance(subject, CodeSubject):
+            subject.notes.extend(unknown_code_notes(comments, subject.display))
     return without_superseded(findings)
+
+
+def unknown_code_notes(comments: Suppressions, display: object) -> list[str]:
+    """A note for each code in a suppression comment that is neither a rule's code nor a prefix of one
+    (``ignore[PF999]``): it silences nothing, and a typo there should not pass unseen."""
+    from preflight.inputs.pysource import SUPPRESSION_HELP, place_line
+
+    codes = [r.code for r in ALL_RULES]
+    return [f"{place_line(display, line)}: '# preflight: ignore[{code}]' names no rule (see `preflight rules`), "
+            f"and silences nothing; {SUPPRESSION_HELP}"
+            for line, named in sorted(comments.items()) if named is not None
+            for code in sorted(named) if not any(c.startswith(code) for c in codes)]
 
 
 def without_superseded(findings: list[Finding]) -> list[Finding]:

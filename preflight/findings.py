@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from preflight.errors import FindingsError, PreflightError
+from preflight.printable import printable
 
 __all__ = ["Evidence", "Finding", "Gap", "Location", "Report", "Setup", "Severity", "Variant", "use_text_renderer"]
 
@@ -395,7 +396,7 @@ class Report:
         """Raise ``PreflightError`` when any finding is at ``min_severity`` or above."""
         bad = self.at_or_above(min_severity)
         if bad or self.errors:
-            lines = [str(f) for f in bad] + list(self.errors)
+            lines = [printable(str(f)) for f in bad] + [printable(e) for e in self.errors]
             head = f"preflight found {len(bad)} problem(s) at {Severity.parse(min_severity)} or above"
             raise FindingsError(head + ":\n  " + "\n  ".join(lines))
 

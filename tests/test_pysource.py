@@ -543,8 +543,10 @@ def test_cli_exit_codes_for_python_files(tmp_path):
     bad.write_bytes(b"def f(:\n")
     result = run_cli(["check", "--no-probe", str(bad)])
     assert result.code == 2
-    assert result.stderr.strip() == (f"error: {bad}:1: syntax error: invalid syntax; "
-                                     "fix it (or exclude the file) to have it checked")
+    assert result.stderr.strip() == (f"error: {bad}:1: syntax error: invalid syntax, as Python "
+                                     f"{sys.version_info.major}.{sys.version_info.minor} parses it (the file may use "
+                                     "syntax newer than this Python); fix it, check it with the Python it is "
+                                     "written for, or exclude the file")
     good = tmp_path / "ok.py"
     good.write_text("import torch\nx = torch.zeros(3)\n")
     assert run_cli(["check", "--no-probe", str(good)]).code == 0

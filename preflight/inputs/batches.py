@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from preflight.inputs.subject import Column, SetupSubject, TableSubject, Task
+from preflight.inputs.tensors import is_tensor, to_numpy
 from preflight.stats import channels
 from preflight.stats.table import TableStats
 
@@ -59,12 +60,8 @@ class LiveSetupSubject(SetupSubject):
 
 
 def _to_numpy(v: Any) -> np.ndarray | None:
-    if hasattr(v, "detach") and hasattr(v, "cpu"):
-        try:
-            return v.detach().cpu().numpy()
-        except Exception:
-            return None
-    return v if isinstance(v, np.ndarray) else None
+    """A batch's features: a Tensor (bfloat16, sparse: read; meta: refused) or an array, else None."""
+    return to_numpy(v, "the batches' features") if is_tensor(v) or isinstance(v, np.ndarray) else None
 
 
 class BatchReader:

@@ -20,6 +20,9 @@ def to_polars(df: Any) -> pl.DataFrame:
     """A pandas DataFrame as polars, column by column (no pyarrow needed)."""
     if isinstance(df, pl.DataFrame):
         return df
+    if isinstance(df, pl.LazyFrame):
+        raise PreflightError("a polars LazyFrame is a query, not yet data: pass lf.collect(), or write it with "
+                             "lf.sink_parquet(path) and pass the path (a file is read in a stream)")
     names = [str(c) for c in df.columns]
     if len(set(names)) != len(names):
         dups = sorted({n for n in names if names.count(n) > 1})

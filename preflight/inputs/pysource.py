@@ -10,16 +10,29 @@ from __future__ import annotations
 import ast
 import io
 import re
+import sys
 import tokenize
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from preflight.errors import PreflightError
 from preflight.inputs.subject import CodeSubject
 
-IGNORE_RE = re.compile(r"#\s*preflight:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
+# A comment in preflight's namespace: "# preflight: <directive>"; only two directives exist, a bare
+# "ignore" (every code) and "ignore[CODE, ...]"; after either, only another comment or (after "]")
+# a reason separated by whitespace. Anything else is malformed: it silences nothing and is noted.
+DIRECTIVE_RE = re.compile(r"#\s*preflight\s*:(?P<rest>[^#]*)", re.IGNORECASE)
+IGNORE_RE = re.compile(r"\s*ignore(?:\[(?P<codes>[^\]]*)\](?:\s.*)?|\s*)", re.IGNORECASE | re.DOTALL)
 CODE_RE = re.compile(r"^PF\d{0,3}$")
+SUPPRESSION_HELP = "write '# preflight: ignore[PF101]' (codes or prefixes, comma-separated) or '# preflight: ignore'"
+
+# Syntax newer than the running Python, recognised on the line the parser stopped at:
+# (first version that reads it, pattern, what it is)
+NEWER_SYNTAX: tuple[tuple[tuple[int, int], re.Pattern[str], str], ...] = (
+    ((3, 12), re.compile(r"^\s*type\s+[A-Za-z_]\w*\s*(?:\[[^=]*\])?\s*="), "a 'type' alias statement, PEP 695"),
+    ((3, 12), re.compile(r"^\s*(?:async\s+def|def|class)\s+[A-Za-z_]\w*\s*\["), "a type parameter list, PEP 695"),
+)
 
 
 def read_python(path: Path, options: Any = None) -> CodeSubject:
@@ -71,10 +84,7 @@ def code_subject(source: str | bytes, display: str = "<string>", path: str | Non
     except SyntaxError as exc:
         cell_tree = _cell_script_tree(text, display)
         if cell_tree is None:
-            where = f"{display}:{exc.lineno}" if exc.lineno else display
-            msg = (exc.msg or "invalid syntax").strip()
-            raise PreflightError(f"{where}: syntax error: {msg}; fix it (or exclude the file) to have it checked") \
-                from None
+            raise PreflightError(syntax_message(exc, text, display)) from None
         tree = cell_tree
         notes.append("a cell script (# %% cells) with IPython magics: its %magic and !shell lines were read as `pass`")
     except (RecursionError, MemoryError):
@@ -83,9 +93,9 @@ def code_subject(source: str | bytes, display: str = "<string>", path: str | Non
     except ValueError as exc:  # e.g. surrogates that cannot be encoded
         raise PreflightError(f"is not readable Python source ({exc}); exclude it from the check", display) from None
     lines = text.splitlines()
-    subject = CodeSubject(path=path, display=display, source=text, tree=tree, lines=lines,
-                          ignores=suppressions(text))
-    subject.notes.extend(notes)
+    ignores, malformed = read_suppressions(text, display)
+    subject = CodeSubject(path=path, display=display, source=text, tree=tree, lines=lines, ignores=ignores)
+    subject.notes.extend(notes + malformed)
     analyse_subject(subject, project)
     return subject
 
@@ -155,35 +165,82 @@ def decode_source(data: bytes, display: str) -> str:
     return text
 
 
+def syntax_message(exc: SyntaxError, text: str, display: str) -> str:
+    """The one line for a file this Python cannot parse. It does not call the file wrong when it may be
+    valid for a newer Python: syntax recognised as newer says so and names the version it needs."""
+    where = f"{display}:{exc.lineno}" if exc.lineno else display
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    lines = text.splitlines()
+    line = lines[exc.lineno - 1] if exc.lineno and 0 < exc.lineno <= len(lines) else (exc.text or "")
+    for needs, pattern, what in NEWER_SYNTAX:
+        if sys.version_info[:2] < needs and pattern.match(line):
+            return (f"{where}: uses Python {needs[0]}.{needs[1]} syntax ({what}), which this Python ({running}) "
+                    f"cannot parse: run preflight with Python {needs[0]}.{needs[1]} or newer to check it, "
+                    "or exclude the file")
+    msg = (exc.msg or "invalid syntax").strip()
+    return (f"{where}: syntax error: {msg}, as Python {running} parses it (the file may use syntax newer than "
+            f"this Python); fix it, check it with the Python it is written for, or exclude the file")
+
+
 def suppressions(text: str) -> dict[int, frozenset[str] | None]:
-    """``# preflight: ignore[PF203, PF301]`` comments by line; ``None`` means every code (a bare ignore).
+    """``# preflight: ignore[PF203, PF301]`` comments by line; ``None`` means every code (a bare ignore)."""
+    return read_suppressions(text)[0]
+
+
+def read_suppressions(text: str, display: object = "<string>") -> tuple[dict[int, frozenset[str] | None], list[str]]:
+    """The suppression comments by line (``None``: every code), and a note for each ``# preflight:``
+    comment that is not one (``ignore [PF1]``, ``ignore[PF1``, ``ignored``, ``ignore[F401]``): a
+    malformed suppression silences nothing, and says so. ``display`` places a line in a notebook.
 
     Comments are found with ``tokenize``, so the text inside a string does not count; if tokenize
     cannot read the file (rare where ``ast`` could), each line is searched instead.
     """
     found: dict[int, frozenset[str] | None] = {}
+    notes: list[str] = []
 
     def add(line: int, comment: str) -> None:
-        for m in IGNORE_RE.finditer(comment):
-            codes = m.group("codes")
-            if codes is None:
+        for m in DIRECTIVE_RE.finditer(comment):
+            codes = _directive_codes(m.group("rest"))
+            if codes is False:
+                notes.append(f"{place_line(display, line)}: {m.group(0).strip()!r} is not a suppression preflight "
+                             f"reads, and silences nothing; {SUPPRESSION_HELP}")
+            elif codes is None or found.get(line, frozenset()) is None:
                 found[line] = None
-                continue
-            parsed = frozenset(c.strip().upper() for c in codes.split(",") if c.strip())
-            parsed = frozenset(c for c in parsed if CODE_RE.match(c))
-            if line in found and found[line] is None:
-                continue
-            found[line] = (found.get(line) or frozenset()) | parsed
+            else:
+                found[line] = (found.get(line) or frozenset()) | codes
 
     if "preflight" not in text.lower():
-        return found
+        return found, notes
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type == tokenize.COMMENT and "preflight" in tok.string.lower():
                 add(tok.start[0], tok.string)
     except (tokenize.TokenError, SyntaxError, IndentationError):
         found.clear()
+        notes.clear()
         for i, line in enumerate(text.splitlines(), 1):
             if "#" in line and "preflight" in line.lower():
                 add(i, line[line.index("#"):])
-    return found
+    return found, notes
+
+
+def place_line(display: object, line: int) -> str:
+    """``line 7``, or in a notebook (a display that places its joined lines) ``cell 3, line 2``."""
+    cell_of = getattr(display, "cell_of", None)
+    placed = cell_of(line) if callable(cell_of) else None
+    return f"cell {placed[0]}, line {placed[1]}" if placed else f"line {line}"
+
+
+def _directive_codes(rest: str) -> frozenset[str] | Literal[False] | None:
+    """What the text after ``# preflight:`` asks: ``None`` every code (a bare ignore), the codes of
+    ``ignore[...]``, or ``False`` for anything else (malformed: no codes, a code not ``PF`` and up to
+    three digits, a missing bracket, a space before it, another word)."""
+    m = IGNORE_RE.fullmatch(rest)
+    if m is None:
+        return False
+    if m.group("codes") is None:
+        return None
+    codes = [c.strip().upper() for c in m.group("codes").split(",")]
+    if not codes or not all(CODE_RE.match(c) for c in codes):
+        return False
+    return frozenset(codes)

@@ -339,6 +339,7 @@ def _finish_sample(subject: TableSubject) -> TableSample | None:
     if subject.task in ("binary", "multiclass"):
         classes = tuple(sorted(subject.stats.target_counts.counts, key=_order_key))
         lookup = {_norm(c): i for i, c in enumerate(classes)}
+        lookup.update({str(c).lower(): i for i, c in enumerate(classes) if isinstance(c, bool)})  # sampled as 'true'
         y = np.array([lookup.get(_norm(v), np.nan) for v in raw], dtype=np.float64)
     else:
         y = raw.astype(np.float64)

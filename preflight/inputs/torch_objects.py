@@ -26,6 +26,7 @@ import numpy as np
 from preflight.errors import PreflightError
 from preflight.inputs.batches import BatchReader, BatchSubject, LiveRun, LiveSetupSubject
 from preflight.inputs.subject import LoaderFacts, SetupSubject
+from preflight.inputs.tensors import to_numpy as _to_numpy
 from preflight.inputs.torch_model import LABEL_KEYS, batch_input, describe_loss, describe_model, first_line
 
 MAX_CLASSES = 1000  # more distinct integer labels than this: not treated as classes
@@ -85,6 +86,10 @@ def live_subjects(obj: Any = None, *, model: Any = None, loss: Any = None, optim
     if model is not None:
         if not isinstance(model, torch.nn.Module):
             raise PreflightError(f"model= must be a torch.nn.Module, not {type(model).__name__}")
+        if any(getattr(t, "is_meta", False) for t in itertools.chain(model.parameters(), model.buffers())):
+            raise PreflightError("model= is on the meta device (its weights have a shape and no values), so it "
+                                 "cannot run a batch; load its weights first (model.to_empty(device='cpu') and "
+                                 "load_state_dict(...))")
         with _preserved_rng():
             model_facts = describe_model(model, first_batch, notes)
         if obj is None:
@@ -198,6 +203,8 @@ def read_loader(loader: Any, max_batches: int, notes: list[str],
                 note = why
                 continue
             labels.append(y)
+    except PreflightError:  # batches preflight cannot check (meta tensors): one line, not a note
+        raise
     except Exception as exc:  # the user's dataset raised: report it, do not crash
         notes.append(f"reading batch {facts.batches_read + 1} failed ({type(exc).__name__}: {first_line(exc)}); "
                      f"judged on the {facts.batches_read} batch(es) read")
@@ -229,6 +236,8 @@ def _dataset_batch(ds: Any, notes: list[str], reader: BatchReader | None = None,
                 break
             yb, _ = batch_labels(batch)
             reader.add(batch, batch_input(batch), yb)
+    except PreflightError:
+        raise
     except Exception as exc:
         notes.append(f"reading items of the dataset failed ({type(exc).__name__}: {first_line(exc)})")
     return first
@@ -319,7 +328,10 @@ def _dataset_targets(ds: Any) -> np.ndarray | None:
     else:
         arr = None
         for attr in ("targets", "labels", "y"):
-            val = getattr(ds, attr, None)
+            try:
+                val = getattr(ds, attr, None)
+            except Exception:  # a property that raises: this dataset's labels are not there to read
+                continue
             if val is not None and not callable(val):
                 arr = _to_numpy(val)
                 if arr is not None:
@@ -340,25 +352,6 @@ def _counts(y: np.ndarray) -> dict[Any, int] | None:
     if len(uniq) > MAX_CLASSES:
         return None
     return {u: int(c) for u, c in zip(uniq.tolist(), cnt.tolist())}
-
-
-def _to_numpy(v: Any) -> np.ndarray | None:
-    if hasattr(v, "detach") and hasattr(v, "cpu"):
-        try:
-            return v.detach().cpu().numpy()
-        except Exception:
-            return None
-    if isinstance(v, np.ndarray):
-        return v
-    if isinstance(v, (list, tuple)):
-        try:
-            arr = np.asarray(v)
-        except Exception:
-            return None
-        return arr if arr.dtype != object else None
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return np.asarray([v])
-    return None
 
 
 @contextlib.contextmanager

@@ -92,6 +92,10 @@ def table_from_subject(subject: Any, max_rows: int) -> Table:
     if reason is not None:
         raise Skip(reason)
     sample = subject.sample
+    counts = getattr(getattr(subject, "stats", None), "target_counts", None)
+    if subject.task in ("binary", "multiclass") and counts is not None and counts.overflow:
+        raise Skip(f"the target has more than {counts.cap} distinct values, too many classes for the probe's "
+                   "classifier to learn from a sample")
     return table_from_arrays(sample.X, sample.y, subject.task, sample.features, max_rows)
 
 
@@ -114,6 +118,8 @@ def table_from_arrays(X: np.ndarray, y: np.ndarray, task: str, features: Sequenc
         X, y = X[::stride], y[::stride]
     if task in ("binary", "multiclass"):
         classes, codes = np.unique(y, return_inverse=True)
+        if len(classes) == 0:
+            raise Skip("no sampled row has a target value the probe can read as a class")
         if len(classes) < 2:
             raise Skip("the target has a single class in the sampled rows")
         y = codes.astype(np.float64)

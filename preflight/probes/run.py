@@ -1,4 +1,8 @@
-"""Running probes: apply the rule's fix object, fit the budget, train, judge, cache."""
+"""Running probes: apply the rule's fix object, fit the budget, train, judge, cache.
+
+A probe that cannot measure is ``skipped`` with the reason, never ``not_reproduced``, and it runs
+with numeric warnings silenced (``preflight.probes.failures``).
+"""
 
 from __future__ import annotations
 
@@ -26,7 +30,8 @@ from preflight.probes.data import (
     table_from_arrays,
     table_from_subject,
 )
-from preflight.probes.evidence import Measurements, build_evidence, skipped
+from preflight.probes.evidence import NOT_REPRODUCED, Measurements, build_evidence, skipped
+from preflight.probes.failures import FIXED_FAILED, fixed_all_failed, quiet_numerics, unmeasurable
 from preflight.probes.reference import reference_evidence
 from preflight.probes.settings import CURVE_POINTS, DEFAULT_STEPS, MIN_STEPS, PROBE_VERSION, ProbeSettings
 from preflight.probes.user import user_probe
@@ -143,11 +148,20 @@ def run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str] = (),
     The training comes from ``trained`` (this subject's trainings so far), else from the cache, else
     it runs; either way the evidence, verdict included, is built from its measurements here.
     """
+    with quiet_numerics():
+        return _run_on_table(table, code, fix, columns, settings, data_kind, trained)
+
+
+def _run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str], settings: ProbeSettings,
+                  data_kind: str, trained: Trained | None) -> Evidence:
     try:
         data = build(fix, table, columns, settings)
         steps, epochs, note = fit_steps(data, settings)
     except Skip as e:
         return skipped(str(e), rule=code, family=fix.family, data=data_kind)
+    why_not = unmeasurable(data)
+    if why_not is not None:
+        return skipped(why_not, rule=code, family=fix.family, data=data_kind)
     models = settings.models
     key = training_key(data, steps, epochs, settings)
     shared_with = None
@@ -166,6 +180,8 @@ def run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str] = (),
         if trained is not None:
             trained[key] = (measured, cached, code)
     ev = _evidence(data, code, measured, settings, data_kind)
+    if ev.verdict == NOT_REPRODUCED and fixed_all_failed(measured):
+        return skipped(FIXED_FAILED, rule=code, family=fix.family, data=data_kind)
     if note:
         ev = ev.with_notes(note)
     if shared_with is not None and shared_with != code:
@@ -226,7 +242,8 @@ def run_probe(subject: Any, rule: Any, flagged: Sequence[str] = (),
     if fix is None:
         raise ValueError(f"{rule.code} names no fix object, so it has no probe")
     try:
-        table = table_from_subject(subject, settings.max_rows)
+        with quiet_numerics():
+            table = table_from_subject(subject, settings.max_rows)
     except Skip as e:
         return skipped(str(e), rule=rule.code, family=fix.family)
     return run_on_table(table, rule.code, fix, rule.probe_columns(subject, flagged), settings, trained=trained)
@@ -296,13 +313,22 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
     gets the recorded evidence of the rule's fix, marked ``"data": "reference"``. ``rules`` maps codes
     to Rule objects, whose ``fix_object`` the probe applies (default: every rule).
     """
-    from preflight.findings import Severity
 
     findings = list(findings)
     if not settings.enabled:
         return findings
     rules = _rules(rules)
     by_code = _probed(findings, rules)
+    with quiet_numerics():
+        _attach(findings, by_code, rules, subject, settings)
+    return findings
+
+
+def _attach(findings: list[Any], by_code: dict[str, list[int]], rules: Mapping[str, Any], subject: Any,
+            settings: ProbeSettings) -> None:
+    """``attach_probes``' work, in place: each probed rule's evidence on its findings."""
+    from preflight.findings import Severity
+
     is_table = isinstance(subject, TableSubject)  # even when it sampled no rows
     trained: Trained = {}
     for code, idx in by_code.items():
@@ -324,7 +350,6 @@ def attach_probes(findings: Iterable[Any], subject: Any, settings: ProbeSettings
         severity = Severity.INFO if ev.verdict == "not_reproduced" and ev.data == "user" else None
         for i in idx:
             findings[i] = findings[i].with_probe(ev, severity)
-    return findings
 
 
 # --- engine wiring -------------------------------------------------------------------------------

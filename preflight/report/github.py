@@ -5,15 +5,18 @@
 A step that runs ``preflight check --format github`` in a workflow shows each finding inline on
 the pull request's changed files, and in the run's summary. Values are escaped as GitHub's
 ``@actions/core`` escapes them: ``%``, CR and LF in the message; also ``:`` and ``,`` in the
-properties (file, title). A data-file finding in a CSV/TSV points at line 1, the header row that
-names the column; a binary file (Parquet, NumPy) has no line, and its annotation names the file.
-A notebook finding names the file and starts its message with ``[cell 7, line 3]`` (no ``line=``:
-GitHub would place it on a line of the notebook's JSON text).
+properties (file, title). Before that every name, message and error passes through
+``preflight.printable`` (an ESC or a bidi override is written as ``\\x1b``, ``\\u202e``): only the
+lines this renderer starts with ``::`` are commands. A data-file finding in a CSV/TSV points at
+line 1, the header row that names the column; a binary file (Parquet, NumPy) has no line, and its
+annotation names the file. A notebook finding names the file and starts its message with
+``[cell 7, line 3]`` (no ``line=``: GitHub would place it on a line of the notebook's JSON text).
 """
 
 from __future__ import annotations
 
 from preflight.findings import Finding, Report, Severity
+from preflight.printable import printable
 from preflight.report.links import finding_line
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -31,25 +34,26 @@ def annotation(f: Finding) -> str:
     props: list[tuple[str, str]] = []
     loc = f.location
     if loc.path:
-        props.append(("file", loc.path))
+        props.append(("file", printable(loc.path)))
         line = None if loc.cell is not None else finding_line(f)  # a notebook: the cell is in the message
         if line is not None:
             props.append(("line", str(line)))
             if loc.col is not None:
                 props.append(("col", str(loc.col)))
     props.append(("title", f"{f.code} {f.name}"))
-    message = (f"[{loc.column}] " if loc.column else "") + f.message
+    message = printable((f"[{loc.column}] " if loc.column else "") + f.message)
     if loc.cell is not None:
         message = f"[cell {loc.cell}, line {loc.cell_line}] {message}"
     if f.fix:
-        message += f"\nfix: {f.fix}"
+        message += f"\nfix: {printable(f.fix)}"
     head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
     return f"::{COMMANDS[f.severity]} {head}::{escape_data(message)}"
 
 
 def render_github(report: Report, *, quiet: bool = False) -> str:
     lines = [annotation(f) for f in report.findings]
-    lines += [f"::error title={escape_property('preflight: input not read')}::{escape_data(e)}" for e in report.errors]
+    lines += [f"::error title={escape_property('preflight: input not read')}::{escape_data(printable(e))}"
+              for e in report.errors]
     if not quiet:
         from preflight.report.text import tally
 

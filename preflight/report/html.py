@@ -6,7 +6,7 @@ findings, then each finding with its message, its fix and, when the reference pr
 held-out loss curves as-is against fixed, each seed, with the measured gap in words.
 
 Everything that comes from the user's data (paths, column names, messages, probe notes) is
-HTML-escaped.
+HTML-escaped, after ``preflight.printable`` (a control character or bidi override is written as an escape).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 
 from preflight.findings import Evidence, Finding, Report, Severity
+from preflight.printable import printable
 from preflight.report.curves import has_curves, loss_curves_svg
 from preflight.report.evidence import failures, gap_sentence, setup_words, verdict_word
 from preflight.report.links import HOME_URL, rule_url
@@ -178,4 +179,4 @@ def _int(v: Any) -> str:
 
 
 def _e(value: Any) -> str:
-    return escape("" if value is None else str(value), quote=True)
+    return escape(printable("" if value is None else str(value)), quote=True)

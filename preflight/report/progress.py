@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from preflight.printable import printable
+
 
 def is_terminal(stream: TextIO) -> bool:
     try:
@@ -104,7 +106,7 @@ class Progress:
             parts.append(f"{self.probes} probe{'s' * (self.probes != 1)}")
         if self.current:
             parts.append(f"{self.action} {self.current}")
-        return "preflight " + " | ".join(parts)
+        return printable("preflight " + " | ".join(parts))  # a file name may hold an escape sequence
 
     def _draw(self, force: bool = False) -> None:
         now = self.clock()

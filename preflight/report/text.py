@@ -1,10 +1,16 @@
-"""Human-readable text: findings grouped by file, each with its fix, then a one-line tally."""
+"""Human-readable text: findings grouped by file, each with its fix, then a one-line tally.
+
+Every line is one line: the names in it (paths, columns, messages quoting code) pass through
+``preflight.printable`` as the line is made, so a newline or an escape sequence in a name is written
+as ``\\n`` / ``\\x1b``, never as a line break or a terminal command.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from preflight.findings import Finding, Report, Severity
+from preflight.printable import printable
 from preflight.report.evidence import render_line
 
 
@@ -21,9 +27,9 @@ def render_text(report: Report, *, show_summary: bool = True) -> str:
         for f in by_path.get(path, []):
             lines.append(format_finding(f))
             if f.fix:
-                lines.append(f"    fix: {f.fix}")
+                lines.append(printable(f"    fix: {f.fix}"))
             if f.probe is not None:
-                lines.append(f"    probe: {render_line(f.probe)}")
+                lines.append(printable(f"    probe: {render_line(f.probe)}"))
     lines.append(tally(report))
     return "\n".join(lines)
 
@@ -31,17 +37,20 @@ def render_text(report: Report, *, show_summary: bool = True) -> str:
 def format_finding(f: Finding) -> str:
     column = f" [{f.location.column}]" if f.location.column else ""
     level = "" if f.severity == Severity.WARNING else f" ({f.severity})"
-    return f"{f.location}: {f.code} {f.name}{column}{level} {f.message}"
+    return printable(f"{f.location}: {f.code} {f.name}{column}{level} {f.message}")
 
 
 def describe_file(s: dict[str, Any]) -> str:
+    """A file's summary lines (its shape, target and notes), each made printable."""
+    return "\n".join(printable(line) for line in _describe(s))
+
+
+def _describe(s: dict[str, Any]) -> list[str]:
     if s.get("kind") == "python":  # a clean .py file is not worth a line, as in ruff
-        return "\n".join(f"{s['path']}: note: {note}" for note in s.get("notes", []))
+        return [f"{s['path']}: note: {note}" for note in s.get("notes", [])]
     if s.get("kind") == "setup":
-        out = f"{s['path']}: {s.get('description') or 'live objects'}"
-        for note in s.get("notes", []):
-            out += f"\n{s['path']}: note: {note}"
-        return out
+        return [f"{s['path']}: {s.get('description') or 'live objects'}"] + [
+            f"{s['path']}: note: {note}" for note in s.get("notes", [])]
     parts = [f"{s.get('rows', 0):,} rows x {s.get('columns', 0)} columns"]
     if s.get("target"):
         parts.append(f"target {s['target']!r} ({s.get('task') or 'unknown task'}; {s.get('target_reason', '')})")
@@ -55,10 +64,7 @@ def describe_file(s: dict[str, Any]) -> str:
                                                         for k, v in skipped.items()))
     if s.get("time_column"):
         parts.append(f"time-ordered by {s['time_column']!r}")
-    out = f"{s['path']}: " + "; ".join(parts)
-    for note in s.get("notes", []):
-        out += f"\n{s['path']}: note: {note}"
-    return out
+    return [f"{s['path']}: " + "; ".join(parts)] + [f"{s['path']}: note: {note}" for note in s.get("notes", [])]
 
 
 def tally(report: Report) -> str:
