@@ -2,11 +2,11 @@
 suppression comments, the probe and its cache.
 
 Every case in ``CASES`` is one test (``test_case``, parametrized over the ids) and one row of
-``tests/hostile/README.md`` (its ``## tests/test_hostile_outputs.py`` section). Names hold control, escape, bidi and glob characters; runs pass
-several paths; the cases that train run with the probe on (a small budget, a private cache), and
-record warnings, since a warning from inside the probe is a line on the user's stderr. The property
-test (``test_no_name_writes_a_command_or_an_escape``) generates column and file names for every
-output format.
+``tests/hostile/README.md`` (its ``## tests/test_hostile_outputs.py`` section). Names hold control,
+escape, bidi and glob characters; runs pass several paths; the cases that train run with the probe on
+(a small budget, a private cache), and record warnings, since a warning from inside the probe is a
+line on the user's stderr. The property test (``test_no_name_writes_a_command_or_an_escape``)
+generates column and file names for every output format.
 """
 
 from __future__ import annotations
