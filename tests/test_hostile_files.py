@@ -176,10 +176,15 @@ def test_every_cause_has_a_case():
 
 # Linux counts in a child's peak the memory of the process it was forked from (the high-water mark
 # survives exec), so the child is started by a small interpreter (python -S, a few MB), not by pytest.
+# The child also runs under a resource limit: 4 GB of address space (polars reserves more than 1 GB of
+# virtual memory at start, so the limit cannot be the 600 MB bound itself, which is asserted on the
+# measured peak), so a regression fails at once instead of taking the machine's memory.
 MEASURE = """\
-import json, os, subprocess, sys
+import json, os, resource, subprocess, sys
+def limit():
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 with open(os.devnull, "wb") as null:
-    proc = subprocess.Popen(sys.argv[1:], stdout=null, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(sys.argv[1:], stdout=null, stderr=subprocess.PIPE, preexec_fn=limit)
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
 print(json.dumps([os.waitstatus_to_exitcode(status), usage.ru_maxrss * 1024, err.decode("utf-8", "replace")]))
