@@ -386,7 +386,7 @@ class Report:
         return {
             "findings": [f.to_dict() for f in self.findings],
             "summary": dict(self.summary),
-            "errors": list(self.errors),
+            "errors": [{"path": getattr(e, "path", None), "message": str(e)} for e in self.errors],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
