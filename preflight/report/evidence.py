@@ -50,7 +50,7 @@ def render_verdict(ev: Evidence) -> str:
     if ev.skipped:
         return f"skipped: {ev.reason}"
     a, f = ev.as_is or Variant(), ev.fixed or Variant()
-    return f"{verdict_word(ev)}, {_compared_words(ev)} {_short(a.best)} -> {_short(f.best)}"
+    return f"{verdict_word(ev)}, {_compared_words(ev)} {_or_failed(a.best, a)} -> {_or_failed(f.best, f)}"
 
 
 def _compared_words(ev: Evidence, key: str = "best") -> str:
