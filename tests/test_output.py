@@ -211,9 +211,8 @@ def test_a_cp1252_standard_output_writes_what_it_cannot_encode_as_escapes(tmp_pa
     old = Path.cwd()
     os.chdir(tmp_path)
     try:
-        with runner.isolation() as (out, err, _):
-            with pytest.raises(SystemExit) as exit_:
-                main(["check", "--no-probe", "h.csv"])
+        with runner.isolation() as (out, err, _), pytest.raises(SystemExit) as exit_:
+            main(["check", "--no-probe", "h.csv"])
     finally:
         os.chdir(old)
     assert exit_.value.code == 1, err.getvalue()
