@@ -32,6 +32,8 @@ def cli() -> None:
     """Find the data and setup mistakes that make PyTorch training fail silently."""
 
 
+# ``check``'s arguments and options, in the order ``--help`` lists them: add one here and read it from
+# ``opts`` in ``check`` (the command takes them as keyword arguments).
 CHECK_OPTIONS = [
     click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str, readable=False)),
     click.option("--target", metavar="COLUMN", help="The label/target column (default: inferred from its name)."),
@@ -60,7 +62,8 @@ CHECK_OPTIONS = [
     click.option("--show-fixes", is_flag=True, help="Text: print each problem's fix."),
     click.option("--show-probe", is_flag=True, help="Text: print the probe's full evidence, not only its verdict."),
     click.option("--statistics", is_flag=True, help="Text: print how many problems each rule found, not the problems."),
-    click.option("-q", "--quiet", is_flag=True, help="Print findings only: no file summaries, tally or progress."),
+    click.option("-q", "--quiet", is_flag=True,
+                 help="Print the problems' lines only: no notes, probe lines, tally or progress."),
 ]
 
 
