@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 UPDATE = bool(os.environ.get("PREFLIGHT_UPDATE_GOLDEN"))
+
+# No per-example deadline: a property test checks values, not time (speed goals live in bench/), and on
+# a loaded CI machine hypothesis' default 200 ms deadline fails correct code (DeadlineExceeded, Flaky).
+settings.register_profile("preflight", deadline=None)
+settings.load_profile("preflight")
 
 
 @dataclass
