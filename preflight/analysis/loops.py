@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 
 from preflight.analysis.names import LOSS_FUNCS, LOSS_MODULES, OTHER_LOSS_RE, canonical
+from preflight.analysis.parsing import gc_paused
 from preflight.analysis.syntax import source_of
 
 MODULE = "<module>"
@@ -274,6 +275,7 @@ def _decorated_no_grad(node: ast.AST, imports: dict[str, str]) -> bool:
     return any(qualified(d.func if isinstance(d, ast.Call) else d, imports) in NO_GRAD for d in decorators)
 
 
+@gc_paused
 def analyse_loops(tree: ast.Module) -> LoopModule:
     """The training-loop facts of a parsed module."""
     imports = imports_of(tree)

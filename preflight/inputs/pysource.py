@@ -11,7 +11,6 @@ import ast
 import io
 import re
 import tokenize
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -99,9 +98,9 @@ _MAGIC_LINE = re.compile(r"^([ \t]*)" + MAGIC_PREFIX + r".*$", re.MULTILINE)
 
 
 def _parse(text: str, display: str) -> ast.Module:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes and the like
-        return ast.parse(text, filename=display)
+    from preflight.analysis.parsing import parse
+
+    return parse(text, display)
 
 
 def _cell_script_tree(text: str, display: str) -> ast.Module | None:
