@@ -141,20 +141,31 @@ def eval_named(text: str) -> bool:
     return any(t in _EVAL_TOKENS for t in re.split(r"[^a-z]+", text.lower()) if t)
 
 
-def imports_of(tree: ast.AST) -> dict[str, str]:
-    """Local name -> qualified name, from every import of the module (function-level ones too)."""
-    out: dict[str, str] = {}
+def _names_of(tree: ast.AST) -> tuple[dict[str, str], frozenset[str]]:
+    """One walk of the module: its imports (local name -> qualified name, function-level ones too)
+    and every name, attribute, keyword and imported name spelled in its code (not in strings)."""
+    imports: dict[str, str] = {}
+    spelled: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Name):
+            spelled.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            spelled.add(node.attr)
+        elif isinstance(node, ast.keyword) and node.arg:
+            spelled.add(node.arg)
+        elif isinstance(node, ast.Import):
             for a in node.names:
+                spelled.add(a.name.split(".")[-1])
                 if a.asname:
-                    out[a.asname] = a.name
+                    imports[a.asname] = a.name
                 else:
-                    out[a.name.split(".")[0]] = a.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    imports[a.name.split(".")[0]] = a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
             for a in node.names:
-                out[a.asname or a.name] = f"{node.module}.{a.name}"
-    return out
+                spelled.add(a.name.split(".")[-1])
+                if node.module and not node.level:
+                    imports[a.asname or a.name] = f"{node.module}.{a.name}"
+    return imports, frozenset(spelled)
 
 
 def qualified(node: ast.expr, imports: dict[str, str]) -> str | None:
@@ -278,7 +289,7 @@ def _decorated_no_grad(node: ast.AST, imports: dict[str, str]) -> bool:
 @gc_paused
 def analyse_loops(tree: ast.Module) -> LoopModule:
     """The training-loop facts of a parsed module."""
-    imports = imports_of(tree)
+    imports, identifiers = _names_of(tree)
     functions: list[FunctionFacts] = []
     pending: list[tuple[str, ast.AST]] = [(MODULE, tree)]
     while pending:
@@ -290,21 +301,7 @@ def analyse_loops(tree: ast.Module) -> LoopModule:
         for s in getattr(node, "body", []):
             visitor.visit(s)
         functions.append(facts)
-    return LoopModule(imports, functions, _summaries(functions), _identifiers(tree), _optimized(functions, imports))
-
-
-def _identifiers(tree: ast.AST) -> frozenset[str]:
-    out: set[str] = set()
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Name):
-            out.add(n.id)
-        elif isinstance(n, ast.Attribute):
-            out.add(n.attr)
-        elif isinstance(n, ast.keyword) and n.arg:
-            out.add(n.arg)
-        elif isinstance(n, ast.alias):
-            out.add(n.name.split(".")[-1])
-    return frozenset(out)
+    return LoopModule(imports, functions, _summaries(functions), identifiers, _optimized(functions, imports))
 
 
 def _direct(f: FunctionFacts) -> Summary:
