@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from preflight.analysis.names import LOSS_FUNCS, LOSS_MODULES, OTHER_LOSS_RE, canonical
 from preflight.analysis.parsing import gc_paused
-from preflight.analysis.syntax import source_of
+from preflight.analysis.syntax import dotted_name, source_of
 
 MODULE = "<module>"
 NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
@@ -112,8 +114,24 @@ class LoopModule:
     imports: dict[str, str]
     functions: list[FunctionFacts]
     summaries: dict[str, Summary]
-    identifiers: frozenset[str]  # every name, attribute and keyword spelled in the code (not in strings)
     optimized: frozenset[str]  # receivers whose ``.parameters()`` reach an optimizer (``model``, ``self.net``)
+    tree: ast.Module
+
+    @cached_property
+    def identifiers(self) -> frozenset[str]:
+        """Every name, attribute, keyword and imported name spelled in the code (not in strings):
+        a walk of the whole module, done only when a rule asks."""
+        out: set[str] = set()
+        for n in ast.walk(self.tree):
+            if isinstance(n, ast.Name):
+                out.add(n.id)
+            elif isinstance(n, ast.Attribute):
+                out.add(n.attr)
+            elif isinstance(n, ast.keyword) and n.arg:
+                out.add(n.arg)
+            elif isinstance(n, ast.alias):
+                out.add(n.name.split(".")[-1])
+        return frozenset(out)
 
     def summary_of(self, call: CallFact) -> Summary | None:
         """A local helper's summary for a call of it (or a helper passed to it: ``opt.step(closure)``)."""
@@ -141,41 +159,40 @@ def eval_named(text: str) -> bool:
     return any(t in _EVAL_TOKENS for t in re.split(r"[^a-z]+", text.lower()) if t)
 
 
-def _names_of(tree: ast.AST) -> tuple[dict[str, str], frozenset[str]]:
-    """One walk of the module: its imports (local name -> qualified name, function-level ones too)
-    and every name, attribute, keyword and imported name spelled in its code (not in strings)."""
-    imports: dict[str, str] = {}
-    spelled: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            spelled.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            spelled.add(node.attr)
-        elif isinstance(node, ast.keyword) and node.arg:
-            spelled.add(node.arg)
-        elif isinstance(node, ast.Import):
+def imports_of(tree: ast.Module) -> dict[str, str]:
+    """Local name -> qualified name, from every import of the module (function-level ones too; a
+    later binding of a name wins, in ``ast.walk``'s order). Imports are statements, so only the
+    statements are walked, in that order, not the expressions that make up most of a tree."""
+    out: dict[str, str] = {}
+    pending: deque[ast.AST] = deque([tree])
+    while pending:
+        node = pending.popleft()
+        if isinstance(node, ast.Import):
             for a in node.names:
-                spelled.add(a.name.split(".")[-1])
                 if a.asname:
-                    imports[a.asname] = a.name
+                    out[a.asname] = a.name
                 else:
-                    imports[a.name.split(".")[0]] = a.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom):
+                    out[a.name.split(".")[0]] = a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for a in node.names:
-                spelled.add(a.name.split(".")[-1])
-                if node.module and not node.level:
-                    imports[a.asname or a.name] = f"{node.module}.{a.name}"
-    return imports, frozenset(spelled)
+                out[a.asname or a.name] = f"{node.module}.{a.name}"
+        for name in _STATEMENT_FIELDS:
+            pending.extend(getattr(node, name, ()))
+    return out
+
+
+# the fields that hold statements (and the handlers and match cases that hold them), in the order
+# of every node type's ``_fields`` that has them
+_STATEMENT_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
 
 
 def qualified(node: ast.expr, imports: dict[str, str]) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name) or node.id not in imports:
+    """``nn.BCELoss`` -> ``torch.nn.BCELoss`` through the module's imports; None when it names no import."""
+    dotted = dotted_name(node)
+    if dotted is None:
         return None
-    return canonical(".".join([imports[node.id], *reversed(parts)]))
+    root, dot, rest = dotted.partition(".")
+    return canonical(imports[root] + dot + rest) if root in imports else None
 
 
 class _Pass(ast.NodeVisitor):
@@ -289,7 +306,7 @@ def _decorated_no_grad(node: ast.AST, imports: dict[str, str]) -> bool:
 @gc_paused
 def analyse_loops(tree: ast.Module) -> LoopModule:
     """The training-loop facts of a parsed module."""
-    imports, identifiers = _names_of(tree)
+    imports = imports_of(tree)
     functions: list[FunctionFacts] = []
     pending: list[tuple[str, ast.AST]] = [(MODULE, tree)]
     while pending:
@@ -301,7 +318,7 @@ def analyse_loops(tree: ast.Module) -> LoopModule:
         for s in getattr(node, "body", []):
             visitor.visit(s)
         functions.append(facts)
-    return LoopModule(imports, functions, _summaries(functions), identifiers, _optimized(functions, imports))
+    return LoopModule(imports, functions, _summaries(functions), _optimized(functions, imports), tree)
 
 
 def _direct(f: FunctionFacts) -> Summary:

@@ -28,11 +28,26 @@ def kept_on_node(func: Callable[[N], bool]) -> Callable[[N], bool]:
 
 def source_of(node: ast.AST) -> str:
     """The expression as written, cut to 60 characters."""
-    try:
-        text = ast.unparse(node)
-    except Exception:  # pragma: no cover - unparse of odd nodes: any failure shows <expr>
-        return "<expr>"
+    text = dotted_name(node)
+    if text is None:
+        try:
+            text = ast.unparse(node)
+        except Exception:  # pragma: no cover - unparse of odd nodes: any failure shows <expr>
+            return "<expr>"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """``self.opt`` for a name or a chain of attributes on a name (what ``ast.unparse`` writes,
+    without its visitor: most receivers the checks name are such chains); None otherwise."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 @kept_on_node
