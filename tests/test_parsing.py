@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from preflight.analysis.loops import imports_of
-from preflight.analysis.parsing import gc_paused, parse, paused_gc
+from preflight.analysis.parsing import Visitor, contains, gc_paused, parse, paused_gc
 from preflight.analysis.syntax import dotted_name, kept_on_node, source_of
 from preflight.config import Config
 from preflight.engine import _check_python_files, _worker_start
@@ -161,3 +161,70 @@ def test_kept_on_node_answers_once_per_node():
     f, g = ast.parse("def f():\n    return 1\ndef g():\n    pass\n").body
     assert [has_return(f), has_return(f), has_return(g), has_return(g)] == [True, True, False, False]
     assert calls == [f, g]
+
+
+SHAPES = IMPORT_SHAPES + textwrap.dedent("""
+    def gen(loader):
+        for x in loader:
+            yield model(x), {"k": [1, None, lambda: (yield)]}
+    async def agen():
+        async with lock:
+            yield from other()
+    global g
+    print(f"{a!r:>{width}}", *args, **kw)
+    x = [y for y in z if y] or {**d} and (a if b else c)[1:2, ...]
+    def plain(self, a, /, b=1, *c, d, **e) -> None:
+        nonlocal_thing = None
+        return a
+""")
+
+
+class _Recorder(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, int]] = []
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.seen.append(("call", id(node)))
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self.seen.append((node.id, id(node)))
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        self.seen.append(("const", id(node)))
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.seen.append(("lambda", id(node)))  # its body is not visited
+
+
+class _FastRecorder(Visitor):
+    __init__ = _Recorder.__init__
+    visit_Call, visit_Name, visit_Constant, visit_Lambda = (
+        _Recorder.visit_Call, _Recorder.visit_Name, _Recorder.visit_Constant, _Recorder.visit_Lambda)
+
+
+class _Generic(Visitor):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def generic_visit(self, node: ast.AST) -> None:
+        self.count += 1
+        super().generic_visit(node)
+
+
+def test_visitor_visits_what_node_visitor_visits_in_its_order():
+    tree = ast.parse(SHAPES)
+    slow, fast = _Recorder(), _FastRecorder()
+    slow.visit(tree)
+    fast.visit(tree)
+    assert fast.seen == slow.seen and len(fast.seen) > 40
+    generic = _Generic()
+    generic.visit(tree)  # no visit_ methods: every node goes through generic_visit once
+    assert generic.count == sum(1 for _ in ast.walk(tree))
+
+
+@pytest.mark.parametrize("kinds", [(ast.Yield, ast.YieldFrom), ast.Lambda, ast.Starred, ast.Global, ast.Slice])
+def test_contains_answers_as_a_full_walk(kinds):
+    tree = ast.parse(SHAPES)
+    for node in ast.walk(tree):
+        assert contains(node, kinds) == any(isinstance(n, kinds) for n in ast.walk(node))

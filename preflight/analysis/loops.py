@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from preflight.analysis.names import LOSS_FUNCS, LOSS_MODULES, OTHER_LOSS_RE, canonical
-from preflight.analysis.parsing import gc_paused
+from preflight.analysis.parsing import Visitor, gc_paused
 from preflight.analysis.syntax import dotted_name, source_of
 
 MODULE = "<module>"
@@ -195,7 +195,7 @@ def qualified(node: ast.expr, imports: dict[str, str]) -> str | None:
     return canonical(imports[root] + dot + rest) if root in imports else None
 
 
-class _Pass(ast.NodeVisitor):
+class _Pass(Visitor):
     """One walk over a function body (nested functions and classes get their own)."""
 
     def __init__(self, facts: FunctionFacts, imports: dict[str, str], pending: list[tuple[str, ast.AST]]) -> None:

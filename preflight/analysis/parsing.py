@@ -1,4 +1,4 @@
-"""Building and walking syntax trees fast: ``parse`` and ``paused_gc``.
+"""Building and walking syntax trees fast: ``parse``, ``paused_gc``, ``contains`` and ``Visitor``.
 
 A large file's syntax tree is millions of objects, and the files of a project stay alive together
 (``project.MODULES`` keeps each walk for the files that import it). With Python's cyclic garbage
@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -52,3 +52,56 @@ def parse(text: str, filename: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return ast.parse(text, filename=filename)
+
+
+def contains(node: ast.AST, kinds: type | tuple[type, ...]) -> bool:
+    """Whether ``node`` or any node below it is one of ``kinds``: ``any(isinstance(n, kinds) for n
+    in ast.walk(node))``, depth first and without the generators, stopping at the first found."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, kinds):
+            return True
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                stack.append(value)
+            elif isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+    return False
+
+
+class Visitor(ast.NodeVisitor):
+    """``ast.NodeVisitor`` with its dispatch looked up once per node type and a generic visit that
+    reads the fields directly: the same visits in the same order, at about half the cost on a large
+    tree. (A subclass's ``visit_<Type>`` methods are found as ``NodeVisitor`` finds them;
+    ``NodeVisitor``'s own ``visit_Constant``, kept for the node types Python 3.8 removed, is not
+    used: it only ever visits the children.)"""
+
+    _handlers: dict[type, Callable[[Any, Any], Any] | None]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._handlers = {}
+
+    def visit(self, node: ast.AST) -> Any:
+        kind = type(node)
+        handlers = type(self)._handlers
+        if kind not in handlers:
+            method = getattr(type(self), "visit_" + kind.__name__, None)
+            handlers[kind] = None if method is None or method is ast.NodeVisitor.visit_Constant else method
+        handler = handlers[kind]
+        if handler is None:
+            self.generic_visit(node)
+            return None
+        return handler(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)

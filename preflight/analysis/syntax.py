@@ -8,6 +8,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
+from preflight.analysis.parsing import contains
+
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 N = TypeVar("N", bound=ast.AST)
 
@@ -75,7 +77,7 @@ def _is_attr_of(node: ast.AST, name: str) -> bool:
 
 @kept_on_node
 def is_generator(node: ast.AST) -> bool:
-    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node))
+    return contains(node, (ast.Yield, ast.YieldFrom))
 
 
 def falls_off_end(node: FunctionNode) -> bool:
