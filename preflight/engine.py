@@ -250,7 +250,9 @@ def _check_python_files(items: list[tuple[str, bool]], config: Config) -> list[_
         path = Path(raw)
         try:
             subject = read_walked(path, read) if walked else read_path(path, read)
-            out.append((subject.display, rule_findings(subject, config), subject.summary(), None))
+            # a file the text test turned away has no syntax tree, and no code rule reads anything else
+            found = [] if isinstance(subject, CodeSubject) and subject.tree is None else rule_findings(subject, config)
+            out.append((subject.display, found, subject.summary(), None))
         except PreflightError as exc:
             out.append((raw, [], None, exc.format_message()))
         except Exception as exc:  # a bug met on one input: the same line a serial run gives

@@ -15,8 +15,11 @@ from hypothesis import strategies as st
 from preflight.analysis.loops import imports_of
 from preflight.analysis.parsing import Visitor, contains, gc_paused, parse, paused_gc
 from preflight.analysis.syntax import dotted_name, kept_on_node, source_of
+from preflight.checks import ALL_RULES
 from preflight.config import Config
 from preflight.engine import _check_python_files, _worker_start
+from preflight.inputs.pysource import code_subject
+from preflight.inputs.subject import CodeSubject
 
 
 @pytest.fixture
@@ -228,3 +231,18 @@ def test_contains_answers_as_a_full_walk(kinds):
     tree = ast.parse(SHAPES)
     for node in ast.walk(tree):
         assert contains(node, kinds) == any(isinstance(n, kinds) for n in ast.walk(node))
+
+
+def test_no_code_rule_finds_anything_in_a_file_the_text_test_turned_away():
+    """A worker does not run the rules on a tree-less subject (``engine._check_python_files``): this
+    holds only while every code rule reads the tree (or the flow analysed from it)."""
+    source = ("import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader\n"
+              "loss = nn.BCELoss()(torch.sigmoid(x), y)\nfor b in DataLoader(ds, shuffle=False):\n"
+              "    loss.backward()\n    opt.step()\n")
+    subject = CodeSubject(path="train.py", display="train.py", source=source, tree=None, lines=source.splitlines())
+    config = Config()
+    code_rules = [r for r in ALL_RULES if isinstance(subject, r.subject)]
+    assert {"PF203", "PF301", "PF501"} <= {r.code for r in code_rules}
+    assert [f for r in code_rules for f in r.check(subject, config.options_for(r))] == []
+    parsed = code_subject(source, display="train.py")
+    assert {f.code for r in code_rules for f in r.check(parsed, config.options_for(r))} >= {"PF301", "PF501"}

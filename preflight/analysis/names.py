@@ -123,12 +123,13 @@ MODULE_SELF_METHODS = frozenset({"to", "cuda", "cpu", "train", "eval", "float", 
 # losses the PF3xx rules pair, a DataLoader (PF203, PF502-PF505) or a DistributedSampler (PF505), or
 # calls both backward() and step() (a training loop PF501-PF506 judge, over tensors and not a
 # loader). A file read from a folder that passes neither is not parsed
-# (``preflight.inputs.pysource.might_hold_finding``).
+# (``preflight.inputs.pysource.might_hold_finding``). The words are plain text, searched with
+# ``in`` (several times faster than a regex alternation over the 46 MB of the torch package).
 FRAMEWORK_TEXT_RE = re.compile(rb"\b(?:torch|lightning|pytorch_lightning|ignite|transformers)\b")
-TRAINING_TEXT_RE = re.compile(rb"BCELoss|BCEWithLogitsLoss|CrossEntropyLoss|NLLLoss|cross_entropy|nll_loss"
-                              rb"|DataLoader|DistributedSampler")
-BACKWARD_TEXT_RE = re.compile(rb"\.backward\(")
-STEP_TEXT_RE = re.compile(rb"\.step\(")
+TRAINING_TEXTS = (b"BCELoss", b"BCEWithLogitsLoss", b"CrossEntropyLoss", b"NLLLoss", b"cross_entropy", b"nll_loss",
+                  b"DataLoader", b"DistributedSampler")
+BACKWARD_TEXT = b".backward("
+STEP_TEXT = b".step("
 
 SEQUENTIAL = "torch.nn.Sequential"
 DATALOADER = "torch.utils.data.DataLoader"
