@@ -246,3 +246,33 @@ def test_no_code_rule_finds_anything_in_a_file_the_text_test_turned_away():
     assert [f for r in code_rules for f in r.check(subject, config.options_for(r))] == []
     parsed = code_subject(source, display="train.py")
     assert {f.code for r in code_rules for f in r.check(parsed, config.options_for(r))} >= {"PF301", "PF501"}
+
+
+def test_visitor_skips_only_leaves_it_has_no_method_for():
+    class Calls(ast.NodeVisitor):
+        def __init__(self) -> None:
+            self.seen: list[int] = []
+
+        def visit_Call(self, node: ast.Call) -> None:
+            self.seen.append(id(node))
+            self.generic_visit(node)
+
+    class FastCalls(Visitor):
+        __init__ = Calls.__init__
+        visit_Call = Calls.visit_Call
+
+    class Stores(Visitor):  # a method for a context: names are visited again
+        def __init__(self) -> None:
+            self.n = 0
+
+        def visit_Store(self, node: ast.Store) -> None:
+            self.n += 1
+
+    tree = ast.parse(SHAPES)
+    slow, fast, stores = Calls(), FastCalls(), Stores()
+    slow.visit(tree)
+    fast.visit(tree)
+    stores.visit(tree)
+    assert fast.seen == slow.seen and len(fast.seen) == sum(isinstance(n, ast.Call) for n in ast.walk(tree))
+    assert ast.Name in FastCalls._inert and ast.Name not in Stores._inert
+    assert stores.n == sum(isinstance(n, ast.Store) for n in ast.walk(tree))
