@@ -29,15 +29,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from preflight.analysis.names import LOSS_FUNCS, LOSS_MODULES, OTHER_LOSS_RE, canonical
+from preflight.analysis.names import LOSS_FUNCS, LOSS_MODULES, NO_GRAD, OTHER_LOSS_RE, SET_GRAD, canonical
 from preflight.analysis.parsing import Visitor, gc_paused
 from preflight.analysis.syntax import dotted_name, source_of
 
 MODULE = "<module>"
-NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
-                     "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode"})
-SET_GRAD = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled",
-                      "torch.autograd.grad_mode.set_grad_enabled"})
 DISTRIBUTED_SAMPLER = "torch.utils.data.DistributedSampler"
 # Calls that turn a loss tensor into a number or a graph-free tensor.
 DETACHING = frozenset({"item", "detach", "tolist", "numpy", "float", "int", "data", "detach_"})

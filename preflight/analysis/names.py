@@ -103,6 +103,14 @@ LOSS_FUNCS = {
 # Other torch.nn losses: known, never paired (Sigmoid + MSELoss is a choice, not a bug).
 OTHER_LOSS_RE = re.compile(r"^torch\.nn\.(\w+Loss)$|^torch\.nn\.functional\.\w+_loss$")
 
+# --- gradients off --------------------------------------------------------------------------------
+
+# Context managers and decorators under which nothing is trained (``with torch.no_grad():``).
+NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
+                     "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode"})
+SET_GRAD = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled",
+                      "torch.autograd.grad_mode.set_grad_enabled"})
+
 # --- what keeps a value, what wraps a model, what loads data -----------------------------------
 
 # Calls and methods that keep a tensor's values (its activation) as they are.
