@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import ast
 import re
-from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from preflight.analysis.names import LOSS_FUNCS, LOSS_MODULES, NO_GRAD, OTHER_LOSS_RE, SET_GRAD, canonical
-from preflight.analysis.parsing import Visitor, gc_paused
+from preflight.analysis.parsing import Visitor, gc_paused, walk_statements
 from preflight.analysis.syntax import dotted_name, source_of
 
 MODULE = "<module>"
@@ -157,12 +156,9 @@ def eval_named(text: str) -> bool:
 
 def imports_of(tree: ast.Module) -> dict[str, str]:
     """Local name -> qualified name, from every import of the module (function-level ones too; a
-    later binding of a name wins, in ``ast.walk``'s order). Imports are statements, so only the
-    statements are walked, in that order, not the expressions that make up most of a tree."""
+    later binding of a name wins, in ``ast.walk``'s order). Only the statements are walked."""
     out: dict[str, str] = {}
-    pending: deque[ast.AST] = deque([tree])
-    while pending:
-        node = pending.popleft()
+    for node in walk_statements(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.asname:
@@ -172,14 +168,7 @@ def imports_of(tree: ast.Module) -> dict[str, str]:
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for a in node.names:
                 out[a.asname or a.name] = f"{node.module}.{a.name}"
-        for name in _STATEMENT_FIELDS:
-            pending.extend(getattr(node, name, ()))
     return out
-
-
-# the fields that hold statements (and the handlers and match cases that hold them), in the order
-# of every node type's ``_fields`` that has them
-_STATEMENT_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
 
 
 def qualified(node: ast.expr, imports: dict[str, str]) -> str | None:

@@ -1,4 +1,5 @@
-"""Building and walking syntax trees fast: ``parse``, ``paused_gc``, ``contains`` and ``Visitor``.
+"""Building and walking syntax trees fast: ``parse``, ``paused_gc``, ``walk_statements``, ``contains``
+and ``Visitor``.
 
 A large file's syntax tree is millions of objects, and the files of a project stay alive together
 (``project.MODULES`` keeps each walk for the files that import it). With Python's cyclic garbage
@@ -14,6 +15,7 @@ from __future__ import annotations
 import ast
 import gc
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -52,6 +54,22 @@ def parse(text: str, filename: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return ast.parse(text, filename=filename)
+
+
+def walk_statements(tree: ast.Module) -> Iterator[ast.AST]:
+    """The statements of ``tree`` (and the except handlers and match cases that hold statements),
+    in ``ast.walk``'s order, without walking the expressions that make up most of a tree (no
+    statement sits inside an expression)."""
+    todo: deque[ast.AST] = deque([tree])
+    while todo:
+        node = todo.popleft()
+        yield node
+        for name in _STATEMENT_FIELDS:
+            todo.extend(getattr(node, name, ()))
+
+
+# the fields that hold statements, handlers and cases, in the order every node type's ``_fields`` has them
+_STATEMENT_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
 
 
 def contains(node: ast.AST, kinds: type | tuple[type, ...]) -> bool:
