@@ -12,7 +12,6 @@ import io
 import re
 import sys
 import tokenize
-import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,10 +46,9 @@ def read_python(path: Path, options: Any = None) -> CodeSubject:
 def might_hold_finding(data: bytes) -> bool:
     """The cheap text test: a framework's name appears, and a loss the rules pair, a DataLoader or a
     DistributedSampler, or both a backward() and a step() call (a training loop over tensors)."""
-    from preflight.analysis.names import BACKWARD_TEXT_RE, FRAMEWORK_TEXT_RE, STEP_TEXT_RE, TRAINING_TEXT_RE
+    from preflight.analysis.names import BACKWARD_TEXT, FRAMEWORK_TEXT_RE, STEP_TEXT, TRAINING_TEXTS
 
-    trains = TRAINING_TEXT_RE.search(data) is not None or (
-        BACKWARD_TEXT_RE.search(data) is not None and STEP_TEXT_RE.search(data) is not None)
+    trains = any(word in data for word in TRAINING_TEXTS) or (BACKWARD_TEXT in data and STEP_TEXT in data)
     return trains and FRAMEWORK_TEXT_RE.search(data) is not None
 
 
@@ -109,9 +107,9 @@ _MAGIC_LINE = re.compile(r"^([ \t]*)" + MAGIC_PREFIX + r".*$", re.MULTILINE)
 
 
 def _parse(text: str, display: str) -> ast.Module:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes and the like
-        return ast.parse(text, filename=display)
+    from preflight.analysis.parsing import parse
+
+    return parse(text, display)
 
 
 def _cell_script_tree(text: str, display: str) -> ast.Module | None:
