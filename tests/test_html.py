@@ -130,7 +130,7 @@ def test_plot_draws_each_seed_and_the_means_in_the_right_places() -> None:
     assert fixed[-1][1] > as_is[-1][1] + 50
     assert as_is[0][1] < as_is[-1][1]  # the as-is loss falls too
     assert ">training step</text>" in svg and ">held-out BCE</text>" in svg
-    assert ">as-is (mean of 3 seeds)</text>" in svg
+    assert ">thick lines: mean of 3 seeds, thin lines: each seed; dots: each evaluation</text>" in svg
 
 
 def test_plot_uses_a_log_axis_for_losses_spanning_decades() -> None:
