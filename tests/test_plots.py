@@ -19,7 +19,7 @@ from preflight.report.curves import CHAR, MARKERS_MAX, loss_curves_svg
 from preflight.report.evidence import fmt_ratio, gap_sentence
 from preflight.report.html import render_html
 from tests.conftest import ROOT
-from tests.test_html import probe_dict, report_with
+from tests.test_html import probe, probe_dict, report_with
 
 SVG = "{http://www.w3.org/2000/svg}"
 REFERENCE = ROOT / "preflight" / "probes" / "reference"
@@ -102,6 +102,13 @@ def test_a_long_description_wraps_inside_the_figure() -> None:
     assert any(t.get("class") == "key more" for t in rows)  # a continuation row
     for t in rows:
         assert float(t.get("x")) + len("".join(t.itertext())) * CHAR <= width, t.text
+
+
+def test_the_legend_note_breaks_between_its_parts() -> None:
+    root = ET.fromstring(loss_curves_svg(probe(failed=True)))
+    notes = ["".join(t.itertext()) for t in root.iter(SVG + "text") if t.get("class") == "key note"]
+    assert notes == ["thick lines: mean of 2 seeds, thin lines: each seed; dots: each evaluation",
+                     "\u00d7 training failed (NaN/inf)"]
 
 
 # --- the legend clear of the curves -----------------------------------------------------------------

@@ -220,7 +220,7 @@ def _key_rows(described: dict[str, str], variants: dict[str, Series], width: int
     n_seeds = max((len(s) for _, s in variants.values()), default=0)
     note = [f"thick lines: mean of {n_seeds} seeds, thin lines: each seed"] if n_seeds > 1 else []
     note += ["dots: each evaluation"] * markers + ["\u00d7 training failed (NaN/inf)"] * crosses
-    rows += [[(None, line)] for line in textwrap.wrap("; ".join(note), most + int(SWATCH / CHAR))]
+    rows += [[(None, line)] for line in _pack(note, width - LEFT - RIGHT + 2 * PAD)]  # broken between parts
     return rows
 
 
