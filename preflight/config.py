@@ -74,6 +74,8 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     cli_exclude: tuple[str, ...] = ()  # --exclude / --extend-exclude: relative to the current directory
     respect_gitignore: bool = True
+    stdin_filename: str | None = None  # --stdin-filename: the type and name of standard input ("-")
+    report_unused_ignores: bool = False  # --report-unused-ignores: a note per suppression that silenced nothing
 
     def __post_init__(self) -> None:
         """``probe`` and ``rule_options`` are validated when a Config is made, however it is made (a
@@ -102,7 +104,8 @@ class Config:
         return out
 
     def with_files(self, *, exclude: Iterable[str] | None = None, extend_exclude: Iterable[str] = (),
-                   respect_gitignore: bool | None = None) -> Config:
+                   respect_gitignore: bool | None = None, stdin_filename: str | None = None,
+                   report_unused_ignores: bool = False) -> Config:
         """The command line's file choice over this config: ``--exclude`` replaces every exclude pattern
         (the defaults and the config's), ``--extend-exclude`` adds; both relative to the current directory."""
         out = self
@@ -112,6 +115,10 @@ class Config:
             out = _replace(out, cli_exclude=out.cli_exclude + tuple(extend_exclude))
         if respect_gitignore is not None:
             out = _replace(out, respect_gitignore=respect_gitignore)
+        if stdin_filename is not None:
+            out = _replace(out, stdin_filename=stdin_filename)
+        if report_unused_ignores:
+            out = _replace(out, report_unused_ignores=True)
         return out
 
     def enabled(self, code: str, path: str | None = None) -> bool:

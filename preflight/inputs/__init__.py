@@ -12,10 +12,13 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.errors import PreflightError, os_reason
+from preflight.inputs.compressed import COMPRESSED_SUFFIXES, STDIN, compressed_suffix, read_compressed, read_stdin
+from preflight.inputs.ignore import Ignores, Pattern, gitignores_above
 from preflight.inputs.limits import over_size
 from preflight.inputs.pysource import read_python, read_python_prefiltered
 from preflight.inputs.subject import CodeSubject
@@ -63,13 +66,28 @@ READERS: dict[str, Reader] = {
     ".ipynb": read_ipynb,
 }
 
-SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules", ".tox", ".mypy_cache",
-             ".pytest_cache", ".ruff_cache", "site-packages",
-             ".ipynb_checkpoints"}
+
+
+@dataclass
+class Walk:
+    """How a folder is walked: the ``exclude`` patterns and whether ``.gitignore`` files count (a path
+    named itself is read whatever they say, as ruff without ``force-exclude``); ``skipped`` counts the
+    files met of a type preflight does not read (the summary line says how many)."""
+
+    exclude: list[Pattern] = field(default_factory=list)
+    respect_gitignore: bool = True
+    skipped: int = 0
 
 
 def reader_for(path: Path) -> Reader | None:
+    if compressed_suffix(path.name) is not None:
+        return read_compressed
     return READERS.get(path.suffix.lower())
+
+
+def supported() -> str:
+    """The file types preflight reads, for an error line."""
+    return ", ".join(sorted(READERS) + list(COMPRESSED_SUFFIXES))
 
 
 def expand(paths: list[str | os.PathLike]) -> list[Path]:
@@ -87,14 +105,19 @@ def expand_walked(paths: list[str | os.PathLike]) -> list[tuple[Path, bool]]:
     return out
 
 
-def expand_inputs(paths: list[str | os.PathLike]) -> list[tuple[Path, bool] | PreflightError]:
+def expand_inputs(paths: list[str | os.PathLike], walk: Walk | None = None) -> list[tuple[Path, bool] | PreflightError]:
     """The files to check, each with whether it was found by walking a folder, in a stable order; a
     path that cannot be checked (missing, unsupported, a named pipe, a folder with nothing to read or
-    a subfolder that cannot be listed) is a ``PreflightError`` in its place, and the rest go on."""
+    a subfolder that cannot be listed) is a ``PreflightError`` in its place, and the rest go on.
+    ``walk``: the exclude patterns and gitignore choice (default: none and respected)."""
+    walk = walk if walk is not None else Walk()
     out: list[tuple[Path, bool] | PreflightError] = []
     seen: set[str] = set()
     for raw in paths:
         p = Path(os.fsdecode(raw))
+        if str(raw) == STDIN:  # standard input: read as --stdin-filename says (CSV by default)
+            out.append((p, False))
+            continue
         try:
             os.lstat(p)
         except OSError as exc:
@@ -103,15 +126,15 @@ def expand_inputs(paths: list[str | os.PathLike]) -> list[tuple[Path, bool] | Pr
         walked = p.is_dir()
         errors: list[PreflightError] = []
         if walked:
-            found = _walk(p, errors)
+            found = _walk(p, errors, walk)
             if not found and not errors:
-                errors.append(PreflightError(f"holds no files preflight reads ({', '.join(sorted(READERS))})", p))
+                errors.append(PreflightError(f"holds no files preflight reads ({supported()})", p))
         elif p.is_file() or p.is_symlink():
             found = [p]
             if reader_for(p) is None:
                 found = []
                 errors.append(PreflightError("is not a file type preflight reads; supported: "
-                                             f"{', '.join(sorted(READERS))}", p))
+                                             f"{supported()}", p))
         else:
             found = []
             errors.append(PreflightError("is not a regular file (a named pipe, socket or device); not read", p))
@@ -124,15 +147,20 @@ def expand_inputs(paths: list[str | os.PathLike]) -> list[tuple[Path, bool] | Pr
     return out
 
 
-def _walk(root: Path, errors: list[PreflightError]) -> list[Path]:
+def _walk(root: Path, errors: list[PreflightError], walk: Walk) -> list[Path]:
     """The readable files under ``root``, depth first in name order (as ``os.walk``, but with no
-    recursion: a folder nested thousands deep is walked too). Symbolic links to folders are followed
-    once (a loop is cut); a folder that cannot be listed is an error in ``errors``, the rest walked."""
+    recursion: a folder nested thousands deep is walked too), less those ``walk`` excludes. Symbolic
+    links to folders are followed once (a loop is cut); a folder that cannot be listed is an error in
+    ``errors``, the rest walked."""
     found: list[Path] = []
     visited: set[tuple[int, int]] = set()
-    stack = [root]
+    top = Ignores(list(walk.exclude))
+    if walk.respect_gitignore:
+        for gitignore in gitignores_above(root):
+            top = top.with_file(gitignore)
+    stack = [(root, top)]
     while stack:
-        folder = stack.pop()
+        folder, ignores = stack.pop()
         try:
             st = os.stat(folder)
             if (st.st_dev, st.st_ino) in visited:  # a symlink loop: do not walk it again
@@ -144,13 +172,20 @@ def _walk(root: Path, errors: list[PreflightError]) -> list[Path]:
             errors.append(PreflightError(f"is a folder that {os_reason(exc)}; the files in it were not checked",
                                          folder))
             continue
+        if walk.respect_gitignore and any(e.name == ".gitignore" for e in entries):
+            ignores = ignores.with_file(folder / ".gitignore")
         subfolders = []
         for entry in entries:
-            if _is_dir(entry):
-                if entry.name not in SKIP_DIRS and not entry.name.endswith(".egg-info"):
-                    subfolders.append(folder / entry.name)
-            elif reader_for(Path(entry.name)) is not None:
-                found.append(folder / entry.name)
+            path = folder / entry.name
+            is_dir = _is_dir(entry)
+            if ignores.ignored(path, is_dir):
+                continue
+            if is_dir:
+                subfolders.append((path, ignores))
+            elif reader_for(path) is not None:
+                found.append(path)
+            else:
+                walk.skipped += 1
         stack.extend(reversed(subfolders))
     return found
 
@@ -163,6 +198,8 @@ def _is_dir(entry: os.DirEntry) -> bool:
 
 
 def read_path(path: Path, options: ReadOptions) -> Any:
+    if str(path) == STDIN:
+        return read_stdin(options.stdin_name, options)
     reader = reader_for(path)
     if reader is None:
         raise PreflightError("is not a file type preflight reads", path)
