@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.errors import PreflightError
+from preflight.inputs.ignore import DEFAULT_EXCLUDE
 from preflight.probe_table import KIND_WORDS, PROBE_KEYS, ProbeKey, typed, validate_probe_table
 
 __all__ = ["KIND_WORDS", "PROBE_KEYS", "ProbeKey", "typed", "validate_probe_table"]
@@ -47,12 +48,6 @@ if TYPE_CHECKING:
 
 KNOWN_KEYS = {"select", "ignore", "per-file-ignores", "target", "task", "fail-on", "probe", "extend-select",
               "exclude", "extend-exclude", "respect-gitignore"}
-# Folders and files a walk passes over unless ``exclude`` replaces the list (ruff's defaults, and the
-# caches and checkpoints preflight skipped before); gitignore-style patterns, as ``exclude`` takes them.
-DEFAULT_EXCLUDE = (".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache",
-                   ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv",
-                   ".vscode", "__pypackages__", "__pycache__", "_build", "buck-out", "build", "dist",
-                   "node_modules", "site-packages", "venv", "*.egg-info")
 TASKS = ("binary", "multiclass", "regression")
 
 

@@ -17,8 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.errors import PreflightError, os_reason
-from preflight.inputs.compressed import COMPRESSED_SUFFIXES, STDIN, compressed_suffix, read_compressed, read_stdin
-from preflight.inputs.ignore import Ignores, Pattern, gitignores_above
+from preflight.inputs.compressed import (
+    COMPRESSED_SUFFIXES,
+    STDIN,
+    STDIN_DEFAULT_NAME,
+    compressed_suffix,
+    read_compressed,
+    read_stdin,
+)
+from preflight.inputs.ignore import DEFAULT_EXCLUDE, Ignores, Pattern, exclude_patterns, gitignores_above
 from preflight.inputs.limits import over_size
 from preflight.inputs.pysource import read_python, read_python_prefiltered
 from preflight.inputs.subject import CodeSubject
@@ -74,7 +81,7 @@ class Walk:
     named itself is read whatever they say, as ruff without ``force-exclude``); ``skipped`` counts the
     files met of a type preflight does not read (the summary line says how many)."""
 
-    exclude: list[Pattern] = field(default_factory=list)
+    exclude: list[Pattern] = field(default_factory=lambda: exclude_patterns(DEFAULT_EXCLUDE, None))
     respect_gitignore: bool = True
     skipped: int = 0
 
@@ -199,11 +206,20 @@ def _is_dir(entry: os.DirEntry) -> bool:
 
 def read_path(path: Path, options: ReadOptions) -> Any:
     if str(path) == STDIN:
-        return read_stdin(options.stdin_name, options)
+        return _read_stdin(options)
     reader = reader_for(path)
     if reader is None:
         raise PreflightError("is not a file type preflight reads", path)
     return _read_with(reader, path, options)
+
+
+def _read_stdin(options: ReadOptions) -> Any:
+    """Standard input, read as the type of ``--stdin-filename`` (CSV when not given) under that name."""
+    name = options.stdin_name
+    if reader_for(Path(name or STDIN_DEFAULT_NAME)) is None:
+        raise PreflightError(f"--stdin-filename {name!r} is not a file type preflight reads; name it like "
+                             f"data.csv, train.py or data.csv.gz (supported: {supported()})")
+    return read_stdin(name, options, read_path)
 
 
 def read_walked(path: Path, options: ReadOptions) -> Any:

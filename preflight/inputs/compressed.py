@@ -24,6 +24,7 @@ from typing import IO, Any, BinaryIO
 
 from preflight.errors import PreflightError
 
+Reader = Callable[[Path, Any], Any]
 CHUNK = 1 << 20
 MAX_DECOMPRESSED_BYTES = 64 << 30
 COMPRESSIONS = (".gz", ".bz2", ".zst")
@@ -63,6 +64,8 @@ OPENERS: dict[str, Callable[[Any], Any]] = {".gz": _gzip_open, ".bz2": _bz2_open
 
 def read_compressed(path: Path, options: Any) -> Any:
     """The reader for ``.csv.gz`` and the like: decompressed in a stream to a temporary file, read there."""
+    from preflight.inputs.files import read_csv
+
     suffix = compressed_suffix(path.name) or ".csv.gz"
     compression = suffix[4:]
     try:
@@ -70,20 +73,19 @@ def read_compressed(path: Path, options: Any) -> Any:
     except OSError as exc:
         raise PreflightError(f"cannot be read ({exc.strerror or exc})", path) from None
     with source:
-        return read_copied(source, str(path), suffix[:4], options,
+        return read_copied(source, str(path), suffix[:4], read_csv, options,
                            what=f"is not valid {FORMAT_NAMES[compression]} data, or is cut short")
 
 
-def read_copied(source: BinaryIO | IO[bytes], display: str, suffix: str, options: Any, what: str) -> Any:
-    """Copy ``source`` to a temporary ``<name><suffix>`` file in chunks and read it with the reader of
-    ``suffix``; the subject and any error line name ``display``, not the temporary file."""
-    from preflight.inputs import read_path
-
+def read_copied(source: BinaryIO | IO[bytes], display: str, suffix: str, reader: Reader, options: Any,
+                what: str) -> Any:
+    """Copy ``source`` to a temporary ``input<suffix>`` file in chunks and read it with ``reader``; the
+    subject and any error line name ``display``, not the temporary file."""
     with tempfile.TemporaryDirectory(prefix="preflight-") as tmp:
         copy = Path(tmp) / f"input{suffix}"
         _copy(source, copy, display, what)
         try:
-            subject = read_path(copy, options)
+            subject = reader(copy, options)
         except PreflightError as exc:
             raise PreflightError(exc.format_message().replace(str(copy), display)) from None
     return replace(subject, path=display, display=display)
@@ -112,16 +114,12 @@ def _copy(source: BinaryIO | IO[bytes], copy: Path, display: str, what: str) -> 
         raise PreflightError(f"{what} ({exc})", display) from None
 
 
-def read_stdin(name: str | None, options: Any) -> Any:
-    """Standard input, read as the type of ``name`` (``--stdin-filename``; CSV when not given) and
-    reported under that name (``-`` when not given)."""
-    from preflight.inputs import reader_for
-
+def read_stdin(name: str | None, options: Any, read_path: Reader) -> Any:
+    """Standard input, read as the type of ``name`` (``--stdin-filename``; CSV when not given, a type
+    the caller checked) and reported under that name (``-`` when not given); ``read_path`` reads the
+    temporary copy by its suffix."""
     display = name or STDIN
     given = Path(name or STDIN_DEFAULT_NAME)
-    if reader_for(given) is None:
-        raise PreflightError(f"--stdin-filename {name!r} is not a file type preflight reads; name it like "
-                             "data.csv, train.py or data.csv.gz")
     suffix = compressed_suffix(given.name) or given.suffix.lower()
     stream = sys.stdin.buffer
     if suffix in (".py", ".pyw"):
@@ -129,9 +127,11 @@ def read_stdin(name: str | None, options: Any) -> Any:
 
         return code_subject(stream.read(), display=display, path=None)
     if suffix in COMPRESSED_SUFFIXES:
-        return read_copied(OPENERS[suffix[4:]](stream), display, suffix[:4], options,
+        from preflight.inputs.files import read_csv
+
+        return read_copied(OPENERS[suffix[4:]](stream), display, suffix[:4], read_csv, options,
                            what=f"is not valid {FORMAT_NAMES[suffix[4:]]} data, or is cut short")
-    return read_copied(stream, display, suffix, options, what="could not be read")
+    return read_copied(stream, display, suffix, read_path, options, what="could not be read")
 
 
 __all__ = ["read_compressed", "read_stdin", "compressed_suffix", "COMPRESSED_SUFFIXES", "STDIN"]

@@ -20,6 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Folders and files a walk passes over unless ``exclude`` replaces the list (ruff's defaults, and the
+# caches and checkpoints preflight skipped before); gitignore-style patterns, as ``exclude`` takes them.
+DEFAULT_EXCLUDE = (".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache",
+                   ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv",
+                   ".vscode", "__pypackages__", "__pycache__", "_build", "buck-out", "build", "dist",
+                   "node_modules", "site-packages", "venv", "*.egg-info")
+
 
 @dataclass(frozen=True)
 class Pattern:
