@@ -31,7 +31,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False, allow_dash=True))
+@click.argument("paths", nargs=-1, default=(".",), type=click.Path(path_type=str, readable=False, allow_dash=True))
 @click.option("--target", metavar="COLUMN", help="The label/target column (default: inferred from its name).")
 @click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), default=None,
               help="The learning task (default: inferred from the target's values).")
@@ -85,16 +85,11 @@ def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str
         refuse_input_as_output(output, paths)
     config = cfg.load(config_path if config_path is not None else cfg.discover())
     config = config.with_overrides(select=_codes(select), ignore=_codes(ignore), target=target, task=task)
-    config = config.with_files(exclude=_codes(exclude) if exclude else None, extend_exclude=_codes(extend_exclude),
+    config = config.with_files(exclude=_codes(exclude), extend_exclude=_codes(extend_exclude),
                                respect_gitignore=respect_gitignore, stdin_filename=stdin_filename,
                                report_unused_ignores=report_unused_ignores)
-    paths = paths or (".",)
     if show_settings:
-        from preflight.show_settings import settings_text
-
-        click.echo(settings_text(config, paths, probe=not no_probe,
-                                 overrides={"budget": probe_budget, "cache": False if no_cache else None}))
-        return
+        return _show_settings(config, paths, no_probe, probe_budget, no_cache)
     hook = None
     if not no_probe:
         from preflight.probes import make_hook, settings_from_config
@@ -122,6 +117,15 @@ def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str
         sys.exit(2)
     level = Severity.parse(fail_on or config.fail_on)
     sys.exit(0 if exit_zero or not report.at_or_above(level) else 1)
+
+
+def _show_settings(config: Any, paths: tuple[str, ...], no_probe: bool, probe_budget: float | None,
+                   no_cache: bool) -> None:
+    """``--show-settings``: the resolved settings, printed; nothing is read."""
+    from preflight.show_settings import settings_text
+
+    overrides = {"budget": probe_budget, "cache": False if no_cache else None}
+    click.echo(settings_text(config, paths, probe=not no_probe, overrides=overrides))
 
 
 def render(report: Any, fmt: str, *, quiet: bool = False) -> str:

@@ -5,10 +5,12 @@ Found by walking up from the starting directory to the repository root (the firs
 
 ```toml
 [tool.preflight]
-select = ["PF"]            # code prefixes; "ALL" or "PF" is every rule
+select = ["PF"]            # code prefixes or rule names; "ALL" or "PF" is every rule
 ignore = ["PF102"]
 target = "label"
 fail-on = "warning"
+extend-exclude = ["lightning_logs/"]   # exclude = [...] replaces the defaults; gitignore syntax
+respect-gitignore = true
 [tool.preflight.per-file-ignores]
 "data/timeseries/*.csv" = ["PF2"]
 [tool.preflight.PF101]
@@ -102,9 +104,10 @@ class Config:
                    respect_gitignore: bool | None = None, stdin_filename: str | None = None,
                    report_unused_ignores: bool = False) -> Config:
         """The command line's file choice over this config: ``--exclude`` replaces every exclude pattern
-        (the defaults and the config's), ``--extend-exclude`` adds; both relative to the current directory."""
+        (the defaults and the config's; none given: no change), ``--extend-exclude`` adds; both relative to
+        the current directory."""
         out = self
-        if exclude is not None:
+        if exclude:
             out = _replace(out, exclude=(), extend_exclude=(), cli_exclude=tuple(exclude))
         if extend_exclude:
             out = _replace(out, cli_exclude=out.cli_exclude + tuple(extend_exclude))

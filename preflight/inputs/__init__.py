@@ -1,7 +1,9 @@
 """Input adapters: paths and live objects -> subjects the checks read.
 
-``READERS`` maps a file suffix to its reader; ``expand`` turns the paths a user gave into the
-files to read (directories recursively, only supported files, symlink loops cut).
+``READERS`` maps a file suffix to its reader (``.csv.gz`` and the like: ``preflight.inputs.compressed``);
+``expand`` turns the paths a user gave into the files to read (directories recursively, only supported
+files, less those the ``exclude`` patterns and ``.gitignore`` files pass over, symlink loops cut; ``-``
+is standard input).
 
 The data-file readers import their module (and with it polars and numpy) only when a data file is
 read, so a static check of ``.py`` files (a pre-commit hook) does not pay for them.
