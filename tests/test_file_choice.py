@@ -154,7 +154,7 @@ def test_no_path_means_the_current_directory(tmp_path):
 
 def test_unsupported_files_in_a_folder_are_counted_in_the_summary(tmp_path):
     (tmp_path / "heart.csv").write_bytes(HEART.read_bytes())
-    for name in ("notes.txt", "model.pt", "README.md"):
+    for name in ("notes.txt", "model.pt", "README.md", ".env"):  # a hidden file is not counted
         (tmp_path / name).write_text("x")
     result = run_cli(["check", "--no-probe", "."], cwd=tmp_path)
     assert result.stdout.rstrip().endswith("; 3 files skipped (unsupported type).")

@@ -81,7 +81,7 @@ READERS: dict[str, Reader] = {
 class Walk:
     """How a folder is walked: the ``exclude`` patterns and whether ``.gitignore`` files count (a path
     named itself is read whatever they say, as ruff without ``force-exclude``); ``skipped`` counts the
-    files met of a type preflight does not read (the summary line says how many)."""
+    files met of a type preflight does not read, hidden ones aside (the summary line says how many)."""
 
     exclude: list[Pattern] = field(default_factory=lambda: exclude_patterns(DEFAULT_EXCLUDE, None))
     respect_gitignore: bool = True
@@ -193,7 +193,7 @@ def _walk(root: Path, errors: list[PreflightError], walk: Walk) -> list[Path]:
                 subfolders.append((path, ignores))
             elif reader_for(path) is not None:
                 found.append(path)
-            else:
+            elif not entry.name.startswith("."):  # a hidden file (.gitignore, .env) is no data file skipped
                 walk.skipped += 1
         stack.extend(reversed(subfolders))
     return found

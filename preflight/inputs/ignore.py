@@ -34,6 +34,7 @@ class Pattern:
     base: str  # the folder the pattern is relative to, as a posix path ("" for a relative root)
     negated: bool
     dir_only: bool
+    basename: bool = False  # a pattern with no "/": matched against the last name of the path only
 
 
 def _class(pattern: str, i: int) -> tuple[str, int] | None:
@@ -106,9 +107,7 @@ def compile_line(line: str, base: str = "") -> Pattern | None:
     line = line.lstrip("/")
     if not line:
         return None
-    body = _translate(line)
-    regex = body if anchored else f"(?:.*/)?{body}"
-    return Pattern(re.compile(f"(?s:{regex})"), base, negated, dir_only)
+    return Pattern(re.compile(f"(?s:{_translate(line)})"), base, negated, dir_only, basename=not anchored)
 
 
 def read_patterns(text: str, base: str = "") -> list[Pattern]:
@@ -120,17 +119,24 @@ class Ignores:
     """The patterns in force: ``exclude`` patterns first, then ``.gitignore`` files from the top down."""
 
     patterns: list[Pattern] = field(default_factory=list)
+    # runs of patterns with the same folder, sign and kind, as one regular expression each (the same
+    # decisions: within a run any match decides alike, and runs keep their order)
+    groups: list[Pattern] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.groups = _merged(self.patterns)
 
     def ignored(self, path: Path | str, is_dir: bool) -> bool:
         """Whether ``path`` (absolute, or relative to the current directory) is passed over: the last
         pattern that matches it decides (a ``!`` pattern keeps it)."""
         posix = _posix(path)
+        name = posix.rpartition("/")[2]
         decided = False
-        for p in self.patterns:
+        for p in self.groups:
             if p.dir_only and not is_dir:
                 continue
             rel = _under(posix, p.base)
-            if rel is not None and p.regex.fullmatch(rel):
+            if rel is not None and p.regex.fullmatch(name if p.basename else rel):
                 decided = not p.negated
         return decided
 
@@ -142,6 +148,24 @@ class Ignores:
             return self
         added = read_patterns(text, _posix(gitignore.parent))
         return Ignores(self.patterns + added) if added else self
+
+
+def _merged(patterns: list[Pattern]) -> list[Pattern]:
+    out: list[Pattern] = []
+    runs: list[list[Pattern]] = []
+    for p in patterns:
+        if runs and _kind(runs[-1][0]) == _kind(p):
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    for run in runs:
+        regex = run[0].regex if len(run) == 1 else re.compile("|".join(f"(?:{p.regex.pattern})" for p in run))
+        out.append(Pattern(regex, run[0].base, run[0].negated, run[0].dir_only, run[0].basename))
+    return out
+
+
+def _kind(p: Pattern) -> tuple[str, bool, bool, bool]:
+    return p.base, p.negated, p.dir_only, p.basename
 
 
 def exclude_patterns(patterns: Iterable[str], root: Path | None) -> list[Pattern]:
