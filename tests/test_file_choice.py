@@ -184,6 +184,26 @@ def test_stdin_filename_names_it_and_gives_its_type(tmp_path):
     assert not list(tmp_path.iterdir())  # nothing written beside the user's files
 
 
+def test_stdin_notebook_names_its_cells(tmp_path):
+    source = (ROOT / "rules" / "PF301-sigmoid-before-bce-loss" / "bad.py").read_text()
+    cells = [{"cell_type": "code", "metadata": {}, "source": "x = 1\n", "outputs": [], "execution_count": None},
+             {"cell_type": "code", "metadata": {}, "source": source, "outputs": [], "execution_count": None}]
+    nb = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+    result = run_stdin(["check", "--no-probe", "--stdin-filename", "nb.ipynb", "-"], nb, tmp_path)
+    assert result.code == 1
+    assert "nb.ipynb:cell 2:line 11:" in result.stdout and "PF301" in result.stdout
+
+
+def test_stdin_python_over_the_size_limit_is_refused(tmp_path):
+    from preflight.inputs.limits import MAX_PYTHON_BYTES
+
+    result = run_stdin(["check", "--no-probe", "--stdin-filename", "big.py", "-"],
+                       b"x = 1\n" * (MAX_PYTHON_BYTES // 6 + 10), tmp_path)
+    assert result.code == 2 and result.stderr == (
+        "error: big.py: is over the 4 MB preflight reads as Python source (generated code or data?); "
+        "not read: check a smaller input\n")
+
+
 def test_stdin_filename_of_an_unsupported_type_is_one_line(tmp_path):
     result = run_stdin(["check", "--no-probe", "--stdin-filename", "model.pt", "-"], b"x", tmp_path)
     assert result.code == 2

@@ -8,7 +8,8 @@ by ``MAX_DECOMPRESSED_BYTES``. zstd needs the optional ``zstandard`` package (th
 imported only when a ``.zst`` file is read.
 
 Standard input (``-``) is copied the same way (its type and name from ``--stdin-filename``, CSV by
-default); Python source from standard input is parsed from memory, never imported.
+default); Python source and notebooks from standard input are parsed from memory (within their size
+limits), never imported.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from preflight.errors import PreflightError
+from preflight.inputs.limits import SIZE_LIMITS, mb, over_size
 
 Reader = Callable[[Path, Any], Any]
 CHUNK = 1 << 20
@@ -122,10 +124,19 @@ def read_stdin(name: str | None, options: Any, read_path: Reader) -> Any:
     given = Path(name or STDIN_DEFAULT_NAME)
     suffix = compressed_suffix(given.name) or given.suffix.lower()
     stream = sys.stdin.buffer
-    if suffix in (".py", ".pyw"):
+    if suffix in SIZE_LIMITS:  # code: parsed from memory, within the size limit of its type
+        data = stream.read(SIZE_LIMITS[suffix][0] + 1)
+        too_big = over_size(given, len(data))
+        if too_big is not None:
+            too_big = too_big.replace(f"is {mb(len(data))}, over the", "is over the", 1)  # only the limit was read
+            raise PreflightError(too_big.replace("exclude it from the check", "check a smaller input"), display)
+        if suffix == ".ipynb":
+            from preflight.inputs.notebook import notebook_subject
+
+            return notebook_subject(data, display=display, path=None)
         from preflight.inputs.pysource import code_subject
 
-        return code_subject(stream.read(), display=display, path=None)
+        return code_subject(data, display=display, path=None)
     if suffix in COMPRESSED_SUFFIXES:
         from preflight.inputs.files import read_csv
 
