@@ -29,7 +29,9 @@ def settings_text(config: Config, paths: Iterable[str], *, probe: bool, override
         f"paths = {_shown(list(paths))}",
         f"select = {_shown(config.select)}",
         f"ignore = {_shown(config.ignore)}",
-        f"rules = [{', '.join(f'{r.code} {r.name}' for r in enabled)}]  # {len(enabled)} of {len(ALL_RULES)}",
+        f"rules = [  # {len(enabled)} of {len(ALL_RULES)} rules",
+        *(f"    {r.code} {r.name}," for r in enabled),
+        "]",
     ]
     lines += [f"per-file-ignores {_shown(pattern)} = {_shown(codes)}" for pattern, codes in config.per_file_ignores]
     lines += [

@@ -323,8 +323,11 @@ def test_show_settings_prints_the_resolved_settings_and_reads_no_input(tmp_path)
     lines = result.stdout.splitlines()
     assert f'config file = "{tmp_path / "pyproject.toml"}"' in lines
     assert 'paths = ["missing.csv"]' in lines
-    rules = next(line for line in lines if line.startswith("rules = "))
-    assert "PF101 unnormalized-feature" in rules and "PF201" not in rules
+    from preflight.checks import ALL_RULES
+
+    kept = [f"    {r.code} {r.name}," for r in ALL_RULES if not r.code.startswith("PF2")]
+    start = lines.index(f"rules = [  # {len(kept)} of {len(ALL_RULES)} rules")
+    assert lines[start + 1:lines.index("]", start)] == kept and kept[0] == "    PF101 unnormalized-feature,"
     assert 'target = "label"' in lines and "PF101.max_abs_mean = 10.0" in lines
     assert "probe = on" in lines and "probe.seeds = 5" in lines and "probe.budget = 7.0" in lines
     assert "respect-gitignore = true" in lines
