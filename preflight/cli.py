@@ -58,6 +58,8 @@ def cli() -> None:
               help="Paths to pass over as well as the default and configured excludes.")
 @click.option("--respect-gitignore/--no-respect-gitignore", default=None,
               help="Pass over the files .gitignore files ignore when walking a folder [default: respect].")
+@click.option("--force-exclude/--no-force-exclude", default=None,
+              help="Apply the exclude patterns to the paths named on the command line too (for pre-commit).")
 @click.option("--stdin-filename", metavar="NAME",
               help="The type and name of standard input given as '-' (data.csv, train.py, x.csv.gz) "
                    "[default: CSV, named '-'].")
@@ -69,7 +71,8 @@ def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool, no_probe: bool,
           probe_budget: float | None, no_cache: bool, config_path: Path | None, quiet: bool,
           exclude: tuple[str, ...], extend_exclude: tuple[str, ...], respect_gitignore: bool | None,
-          stdin_filename: str | None, report_unused_ignores: bool, show_settings: bool) -> None:
+          force_exclude: bool | None, stdin_filename: str | None, report_unused_ignores: bool,
+          show_settings: bool) -> None:
     """Check data files (CSV, Parquet, .npy/.npz, .csv.gz), training scripts (.py, read without running
     them) and directories of them; the current directory when no path is given, standard input for '-'.
 
@@ -86,7 +89,8 @@ def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str
     config = cfg.load(config_path if config_path is not None else cfg.discover())
     config = config.with_overrides(select=_codes(select), ignore=_codes(ignore), target=target, task=task)
     config = config.with_files(exclude=_codes(exclude), extend_exclude=_codes(extend_exclude),
-                               respect_gitignore=respect_gitignore, stdin_filename=stdin_filename,
+                               respect_gitignore=respect_gitignore, force_exclude=force_exclude,
+                               stdin_filename=stdin_filename,
                                report_unused_ignores=report_unused_ignores)
     if show_settings:
         return _show_settings(config, paths, no_probe, probe_budget, no_cache)

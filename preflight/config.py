@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from preflight.checks.base import Option
 
 KNOWN_KEYS = {"select", "ignore", "per-file-ignores", "target", "task", "fail-on", "probe", "extend-select",
-              "exclude", "extend-exclude", "respect-gitignore"}
+              "exclude", "extend-exclude", "respect-gitignore", "force-exclude"}
 TASKS = ("binary", "multiclass", "regression")
 
 
@@ -71,6 +71,7 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     cli_exclude: tuple[str, ...] = ()  # --exclude / --extend-exclude: relative to the current directory
     respect_gitignore: bool = True
+    force_exclude: bool = False  # the exclude patterns apply to paths named on the command line too (pre-commit)
     stdin_filename: str | None = None  # --stdin-filename: the type and name of standard input ("-")
     report_unused_ignores: bool = False  # --report-unused-ignores: a note per suppression that silenced nothing
 
@@ -101,7 +102,8 @@ class Config:
         return out
 
     def with_files(self, *, exclude: Iterable[str] | None = None, extend_exclude: Iterable[str] = (),
-                   respect_gitignore: bool | None = None, stdin_filename: str | None = None,
+                   respect_gitignore: bool | None = None, force_exclude: bool | None = None,
+                   stdin_filename: str | None = None,
                    report_unused_ignores: bool = False) -> Config:
         """The command line's file choice over this config: ``--exclude`` replaces every exclude pattern
         (the defaults and the config's; none given: no change), ``--extend-exclude`` adds; both relative to
@@ -113,6 +115,8 @@ class Config:
             out = _replace(out, cli_exclude=out.cli_exclude + tuple(extend_exclude))
         if respect_gitignore is not None:
             out = _replace(out, respect_gitignore=respect_gitignore)
+        if force_exclude is not None:
+            out = _replace(out, force_exclude=force_exclude)
         if stdin_filename is not None:
             out = _replace(out, stdin_filename=stdin_filename)
         if report_unused_ignores:
@@ -208,6 +212,7 @@ def from_table(table: Mapping[str, Any], source: str = "config", root: Path | No
         exclude=tuple(_patterns(table.get("exclude", DEFAULT_EXCLUDE), "exclude", source)),
         extend_exclude=tuple(_patterns(table.get("extend-exclude", []), "extend-exclude", source)),
         respect_gitignore=_flag(table.get("respect-gitignore", True), "respect-gitignore", source),
+        force_exclude=_flag(table.get("force-exclude", False), "force-exclude", source),
     )
 
 

@@ -203,10 +203,11 @@ def check_paths(paths: Sequence[str | os.PathLike], config: Config, options: Run
 
 def walk_for(config: Config) -> Walk:
     """The config's file choice for a folder's walk: its ``exclude`` and ``extend-exclude`` patterns
-    (relative to its folder), the command line's (relative to the current one), ``respect-gitignore``."""
+    (relative to its folder), the command line's (relative to the current one), ``respect-gitignore``,
+    ``force-exclude``."""
     patterns = exclude_patterns(config.exclude + config.extend_exclude, config.root)
     patterns += exclude_patterns(config.cli_exclude, None)
-    return Walk(exclude=patterns, respect_gitignore=config.respect_gitignore)
+    return Walk(exclude=patterns, respect_gitignore=config.respect_gitignore, force_exclude=config.force_exclude)
 
 
 def _refused(error: PreflightError) -> Callable[[], Any]:

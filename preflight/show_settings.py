@@ -38,6 +38,7 @@ def settings_text(config: Config, paths: Iterable[str], *, probe: bool, override
         f"exclude = {_shown(config.exclude)}",
         f"extend-exclude = {_shown(config.extend_exclude + config.cli_exclude)}",
         f"respect-gitignore = {_shown(config.respect_gitignore)}",
+        f"force-exclude = {_shown(config.force_exclude)}",
         f"target = {_shown(config.target) if config.target else 'inferred from the column names'}",
         f"task = {_shown(config.task) if config.task else 'inferred from the target'}",
         f"fail-on = {_shown(config.fail_on)}",

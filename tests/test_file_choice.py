@@ -86,6 +86,18 @@ def test_a_file_named_on_the_command_line_is_checked_even_if_ignored(tmp_path):
     assert checked(result) == [name]
 
 
+def test_force_exclude_applies_the_patterns_to_named_paths(tmp_path):
+    lightning_project(tmp_path)
+    named = ["lightning_logs/version_0/metrics.csv", "data/train.csv"]
+    args = ["check", "--no-probe", "--format", "json", "--extend-exclude", "lightning_logs", *named]
+    assert checked(run_cli(args, cwd=tmp_path)) == sorted(named)
+    assert checked(run_cli([*args, "--force-exclude"], cwd=tmp_path)) == ["data/train.csv"]
+    (tmp_path / "preflight.toml").write_text('force-exclude = true\nextend-exclude = ["data/*.csv"]\n')
+    only = run_cli(["check", "--no-probe", "data/train.csv"], cwd=tmp_path)
+    assert (only.code, only.stderr) == (0, "")  # nothing left to check is no error (a pre-commit run)
+    assert "No problems found in 0 files" in only.stdout
+
+
 def test_gitignore_of_the_repository_root_applies_to_a_walked_subfolder(tmp_path):
     lightning_project(tmp_path)
     (tmp_path / "data" / "epoch3.ckpt.csv").write_text("a\n1\n")  # *.ckpt.csv in the root's .gitignore

@@ -80,11 +80,12 @@ READERS: dict[str, Reader] = {
 @dataclass
 class Walk:
     """How a folder is walked: the ``exclude`` patterns and whether ``.gitignore`` files count (a path
-    named itself is read whatever they say, as ruff without ``force-exclude``); ``skipped`` counts the
+    named itself is read whatever they say unless ``force_exclude``, as ruff); ``skipped`` counts the
     files met of a type preflight does not read, hidden ones aside (the summary line says how many)."""
 
     exclude: list[Pattern] = field(default_factory=lambda: exclude_patterns(DEFAULT_EXCLUDE, None))
     respect_gitignore: bool = True
+    force_exclude: bool = False  # the exclude patterns (not .gitignore) apply to the paths named, too
     skipped: int = 0
 
 
@@ -131,6 +132,8 @@ def expand_inputs(paths: list[str | os.PathLike], walk: Walk | None = None) -> l
             os.lstat(p)
         except OSError as exc:
             out.append(PreflightError(os_reason(exc), p))
+            continue
+        if walk.force_exclude and _excluded(p, walk):  # pre-commit passes every staged file: honour exclude
             continue
         walked = p.is_dir()
         errors: list[PreflightError] = []
@@ -197,6 +200,13 @@ def _walk(root: Path, errors: list[PreflightError], walk: Walk) -> list[Path]:
                 walk.skipped += 1
         stack.extend(reversed(subfolders))
     return found
+
+
+def _excluded(path: Path, walk: Walk) -> bool:
+    """Whether an exclude pattern matches ``path`` or a folder above it (``force-exclude``)."""
+    ignores = Ignores(list(walk.exclude))
+    full = Path(os.path.abspath(path))
+    return ignores.ignored(full, full.is_dir()) or any(ignores.ignored(parent, True) for parent in full.parents)
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
