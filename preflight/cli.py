@@ -31,7 +31,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
+@click.argument("paths", nargs=-1, default=(".",), type=click.Path(path_type=str, readable=False, allow_dash=True))
 @click.option("--target", metavar="COLUMN", help="The label/target column (default: inferred from its name).")
 @click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), default=None,
               help="The learning task (default: inferred from the target's values).")
@@ -51,11 +51,33 @@ def cli() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Read this config file instead of discovering [tool.preflight].")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no file summaries, tally or progress.")
+@click.option("--exclude", multiple=True, metavar="PATTERNS",
+              help="Paths a folder's walk passes over (gitignore syntax, comma-separated); replaces the defaults "
+                   "and the config's exclude. A file named on the command line is checked all the same.")
+@click.option("--extend-exclude", multiple=True, metavar="PATTERNS",
+              help="Paths to pass over as well as the default and configured excludes.")
+@click.option("--respect-gitignore/--no-respect-gitignore", default=None,
+              help="Pass over the files .gitignore files ignore when walking a folder [default: respect].")
+@click.option("--force-exclude/--no-force-exclude", default=None,
+              help="Apply the exclude patterns to the paths named on the command line too (for pre-commit).")
+@click.option("--stdin-filename", metavar="NAME",
+              help="The type and name of standard input given as '-' (data.csv, train.py, x.csv.gz) "
+                   "[default: CSV, named '-'].")
+@click.option("--report-unused-ignores", is_flag=True,
+              help="Add a note for each suppression comment that silenced nothing.")
+@click.option("--show-settings", is_flag=True,
+              help="Print the resolved settings (config file, rules, file choice, target, probe) and exit.")
 def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str, output: Path | None,
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool, no_probe: bool,
-          probe_budget: float | None, no_cache: bool, config_path: Path | None, quiet: bool) -> None:
-    """Check data files (CSV, Parquet, .npy/.npz), training scripts (.py, read without running them)
-    and directories of them."""
+          probe_budget: float | None, no_cache: bool, config_path: Path | None, quiet: bool,
+          exclude: tuple[str, ...], extend_exclude: tuple[str, ...], respect_gitignore: bool | None,
+          force_exclude: bool | None, stdin_filename: str | None, report_unused_ignores: bool,
+          show_settings: bool) -> None:
+    """Check data files (CSV, Parquet, .npy/.npz, .csv.gz), training scripts (.py, read without running
+    them) and directories of them; the current directory when no path is given, standard input for '-'.
+
+    --select replaces the configured select and ignore (as ruff: the command line wins); --ignore adds
+    to the configured ignore. Codes, prefixes (PF1) and rule names (unnormalized-feature) are accepted."""
     from preflight import config as cfg
     from preflight.engine import RunOptions, check_paths
     from preflight.findings import Severity
@@ -66,6 +88,12 @@ def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str
         refuse_input_as_output(output, paths)
     config = cfg.load(config_path if config_path is not None else cfg.discover())
     config = config.with_overrides(select=_codes(select), ignore=_codes(ignore), target=target, task=task)
+    config = config.with_files(exclude=_codes(exclude), extend_exclude=_codes(extend_exclude),
+                               respect_gitignore=respect_gitignore, force_exclude=force_exclude,
+                               stdin_filename=stdin_filename,
+                               report_unused_ignores=report_unused_ignores)
+    if show_settings:
+        return _show_settings(config, paths, no_probe, probe_budget, no_cache)
     hook = None
     if not no_probe:
         from preflight.probes import make_hook, settings_from_config
@@ -93,6 +121,15 @@ def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str
         sys.exit(2)
     level = Severity.parse(fail_on or config.fail_on)
     sys.exit(0 if exit_zero or not report.at_or_above(level) else 1)
+
+
+def _show_settings(config: Any, paths: tuple[str, ...], no_probe: bool, probe_budget: float | None,
+                   no_cache: bool) -> None:
+    """``--show-settings``: the resolved settings, printed; nothing is read."""
+    from preflight.show_settings import settings_text
+
+    overrides = {"budget": probe_budget, "cache": False if no_cache else None}
+    click.echo(settings_text(config, paths, probe=not no_probe, overrides=overrides))
 
 
 def render(report: Any, fmt: str, *, quiet: bool = False) -> str:

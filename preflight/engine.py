@@ -30,7 +30,8 @@ from preflight.checks import ALL_RULES, Rule
 from preflight.config import Config
 from preflight.errors import PreflightError
 from preflight.findings import Finding, Report
-from preflight.inputs import expand_inputs, read_path, read_walked
+from preflight.inputs import Walk, expand_inputs, read_path, read_walked
+from preflight.inputs.ignore import exclude_patterns
 from preflight.inputs.options import ReadOptions
 from preflight.inputs.subject import CodeSubject, Subject, Summary, Suppressions, TableSubject
 
@@ -62,15 +63,23 @@ def rules_for(subject: Subject, config: Config) -> list[Rule]:
 
 
 def suppressed(finding: Finding, comments: Suppressions) -> bool:
-    """True when ``# preflight: ignore`` (bare, or naming the code or a prefix of it) is on the
-    finding's line or on the last line of the code it points at (``Location.end_line``)."""
+    """True when ``# preflight: ignore`` (bare, or naming the code or a prefix of it) or ``# noqa: CODE``
+    is on the finding's line or on the last line of the code it points at (``Location.end_line``)."""
+    return bool(suppressing(finding, comments))
+
+
+def suppressing(finding: Finding, comments: Suppressions) -> list[tuple[int, str | None]]:
+    """The (line, code) entries of ``comments`` that silence ``finding`` (code None: a bare ignore)."""
+    hits: list[tuple[int, str | None]] = []
     for line in (finding.location.line, finding.location.end_line):
         if line is None or line not in comments:
             continue
         codes = comments[line]
-        if codes is None or any(finding.code.startswith(c) for c in codes):
-            return True
-    return False
+        if codes is None:
+            hits.append((line, None))
+        else:
+            hits += [(line, c) for c in codes if finding.code.startswith(c)]
+    return hits
 
 
 def rule_findings(subject: Subject, config: Config) -> list[Finding]:
@@ -80,22 +89,53 @@ def rule_findings(subject: Subject, config: Config) -> list[Finding]:
         findings.extend(rule.check(subject, config.options_for(rule)))
     comments = subject.suppressions()
     if comments:
-        findings = [f for f in findings if not suppressed(f, comments)]
+        used: set[tuple[int, str | None]] = set()
+        kept = []
+        for f in findings:
+            hits = suppressing(f, comments)
+            used.update(hits)
+            if not hits:
+                kept.append(f)
+        findings = kept
         if isinstance(subject, CodeSubject):
-            subject.notes.extend(unknown_code_notes(comments, subject.display))
+            subject.notes.extend(unknown_code_notes(comments, subject.display, subject.lines))
+            if config.report_unused_ignores:
+                subject.notes.extend(unused_notes(comments, used, subject.display, subject.lines))
     return without_superseded(findings)
 
 
-def unknown_code_notes(comments: Suppressions, display: object) -> list[str]:
-    """A note for each code in a suppression comment that is neither a rule's code nor a prefix of one
-    (``ignore[PF999]``): it silences nothing, and a typo there should not pass unseen."""
-    from preflight.inputs.pysource import SUPPRESSION_HELP, place_line
+def _names_rule(code: str) -> bool:
+    return any(r.code.startswith(code) for r in ALL_RULES)
 
-    codes = [r.code for r in ALL_RULES]
-    return [f"{place_line(display, line)}: '# preflight: ignore[{code}]' names no rule (see `preflight rules`), "
-            f"and silences nothing; {SUPPRESSION_HELP}"
+
+def unknown_code_notes(comments: Suppressions, display: object, lines: Sequence[str] = ()) -> list[str]:
+    """A note for each code in a suppression comment that is neither a rule's code nor a prefix of one
+    (``ignore[PF999]``, ``# noqa: PF999``): it silences nothing, and a typo there should not pass unseen."""
+    from preflight.inputs.pysource import SUPPRESSION_HELP, place_line, suppression_form
+
+    return [f"{place_line(display, line)}: '{suppression_form(_line(lines, line), code)}' names no rule "
+            f"(see `preflight rules`), and silences nothing; {SUPPRESSION_HELP}"
             for line, named in sorted(comments.items()) if named is not None
-            for code in sorted(named) if not any(c.startswith(code) for c in codes)]
+            for code in sorted(named) if not _names_rule(code)]
+
+
+def unused_notes(comments: Suppressions, used: set[tuple[int, str | None]], display: object,
+                 lines: Sequence[str] = ()) -> list[str]:
+    """``--report-unused-ignores``: a note for each suppression that silenced no finding of this run
+    (codes that name no rule have their own note)."""
+    from preflight.inputs.pysource import place_line, suppression_form
+
+    out = []
+    for line, named in sorted(comments.items()):
+        for code in ([None] if named is None else sorted(c for c in named if _names_rule(c))):
+            if (line, code) not in used:
+                out.append(f"{place_line(display, line)}: '{suppression_form(_line(lines, line), code)}' is unused: "
+                           "no finding of the selected rules is there to silence; remove it")
+    return out
+
+
+def _line(lines: Sequence[str], line: int) -> str:
+    return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
 def without_superseded(findings: list[Finding]) -> list[Finding]:
@@ -141,10 +181,11 @@ def check_paths(paths: Sequence[str | os.PathLike], config: Config, options: Run
     Progress callbacks: ``on_read(path, index, total)`` before each file is read, ``on_rows(n)`` as
     rows are read, ``on_file(name)`` after a file was read.
     """
-    items = expand_inputs(list(paths))
+    walk = walk_for(config)
+    items = expand_inputs(list(paths), walk)
     files = [item for item in items if not isinstance(item, PreflightError)]
     read = ReadOptions(target=config.target, target_source=config.target_source, task=config.task,
-                       task_source=config.task_source, on_rows=on_rows)
+                       task_source=config.task_source, on_rows=on_rows, stdin_name=config.stdin_filename)
     done = _static_in_parallel(files, config)
 
     def makers() -> Iterable[Callable[[], Any]]:
@@ -157,7 +198,19 @@ def check_paths(paths: Sequence[str | os.PathLike], config: Config, options: Run
             yield _lazy(f, read, on_read, i, len(files), walked, done.get(i))
             i += 1
 
-    return check_subjects(makers(), config, options, on_file=on_file)
+    report = check_subjects(makers(), config, options, on_file=on_file)
+    if walk.skipped:  # "...; 3 files skipped (unsupported type)" in the summary line
+        report = Report.build(report.findings, {**report.summary, "skipped": walk.skipped}, report.errors)
+    return report
+
+
+def walk_for(config: Config) -> Walk:
+    """The config's file choice for a folder's walk: its ``exclude`` and ``extend-exclude`` patterns
+    (relative to its folder), the command line's (relative to the current one), ``respect-gitignore``,
+    ``force-exclude``."""
+    patterns = exclude_patterns(config.exclude + config.extend_exclude, config.root)
+    patterns += exclude_patterns(config.cli_exclude, None)
+    return Walk(exclude=patterns, respect_gitignore=config.respect_gitignore, force_exclude=config.force_exclude)
 
 
 def _refused(error: PreflightError) -> Callable[[], Any]:
