@@ -178,12 +178,22 @@ def test_library_check_without_torch_skips_the_probe(tmp_path):
     assert json.loads(proc.stdout) == [["PF101", "warning", "skipped", TORCH_MISSING]]
 
 
-def test_torch_problem_and_devices_without_torch(monkeypatch):
+def test_torch_problem_devices_and_announced_trainings_without_torch(monkeypatch):
+    from preflight import config as cfg
+    from preflight.checks import RULES_BY_CODE
+    from preflight.inputs import read_path
+    from preflight.inputs.options import ReadOptions
+    from preflight.probes.run import probe_trains
     from preflight.probes.settings import device_problem, torch_problem
 
+    subject = read_path(ROOT / "examples" / "heart_rate.csv", ReadOptions())
+    rule = RULES_BY_CODE["PF101"]
+    findings = list(rule.check(subject, cfg.load(None).options_for(rule)))
     assert torch_problem() is None  # the test environment has torch
+    assert probe_trains(findings, subject) == 1
     monkeypatch.setitem(sys.modules, "torch", None)
     assert torch_problem() == TORCH_MISSING
+    assert probe_trains(findings, subject) == 0  # no progress line announces a training that will not run
     # no device to judge without torch (the probe skips for torch's absence); __wrapped__: past the cache
     assert device_problem.__wrapped__("cuda:3") is None
 

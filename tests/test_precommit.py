@@ -2,7 +2,8 @@
 
 pre-commit clones the hook repository at a commit, so the project's working tree is copied into a
 temporary repository and committed there first: this tests the files as they are, not the last
-commit. The `preflight` hook (language: python) builds its own virtualenv with pip, once; a user
+commit. The `preflight` hook (language: python, the core without torch, `--no-probe`) and the
+`preflight-probe` hook (with torch) each build their own virtualenv with pip, once; a user
 repository's .pre-commit-config.yaml names the copy and its commit, as a user's names GitHub and a
 tag, and `pre-commit run` reuses the environment from PRE_COMMIT_HOME (a temporary directory here:
 nothing touches the user's cache). `pre-commit try-repo` builds a fresh store every time, so it is

@@ -322,8 +322,8 @@ def probe_trains(findings: Sequence[Any], subject: Any, settings: ProbeSettings 
                  rules: Mapping[str, Any] | None = None) -> int:
     """How many of ``findings`` ``attach_probes`` trains for on ``subject`` (a cache hit counts):
     0 when probing is off or the subject has no rows to train on (a .py file and a live loader get
-    recorded evidence, a table without a sample or a target a skip)."""
-    if not settings.enabled or no_rows_reason(subject) is not None:
+    recorded evidence, a table without a sample or a target a skip; without torch every probe skips)."""
+    if not settings.enabled or no_rows_reason(subject) is not None or torch_problem() is not None:
         return 0
     return sum(len(idx) for idx in _probed(findings, _rules(rules)).values())
 
