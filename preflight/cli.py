@@ -35,7 +35,7 @@ def cli() -> None:
 # ``check``'s arguments and options, in the order ``--help`` lists them: add one here and read it from
 # ``opts`` in ``check`` (the command takes them as keyword arguments).
 CHECK_OPTIONS = [
-    click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str, readable=False)),
+    click.argument("paths", nargs=-1, default=(".",), type=click.Path(path_type=str, readable=False, allow_dash=True)),
     click.option("--target", metavar="COLUMN", help="The label/target column (default: inferred from its name)."),
     click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), default=None,
                  help="The learning task (default: inferred from the target's values)."),
@@ -64,6 +64,22 @@ CHECK_OPTIONS = [
     click.option("--statistics", is_flag=True, help="Text: print how many problems each rule found, not the problems."),
     click.option("-q", "--quiet", is_flag=True,
                  help="Print the problems' lines only: no notes, probe lines, tally or progress."),
+    click.option("--exclude", multiple=True, metavar="PATTERNS",
+                 help="Paths a folder's walk passes over (gitignore syntax, comma-separated); replaces the "
+                      "defaults and the config's exclude. A file named on the command line is checked all the same."),
+    click.option("--extend-exclude", multiple=True, metavar="PATTERNS",
+                 help="Paths to pass over as well as the default and configured excludes."),
+    click.option("--respect-gitignore/--no-respect-gitignore", default=None,
+                 help="Pass over the files .gitignore files ignore when walking a folder [default: respect]."),
+    click.option("--force-exclude/--no-force-exclude", default=None,
+                 help="Apply the exclude patterns to the paths named on the command line too (for pre-commit)."),
+    click.option("--stdin-filename", metavar="NAME",
+                 help="The type and name of standard input given as '-' (data.csv, train.py, x.csv.gz) "
+                      "[default: CSV, named '-']."),
+    click.option("--report-unused-ignores", is_flag=True,
+                 help="Add a note for each suppression comment that silenced nothing."),
+    click.option("--show-settings", is_flag=True,
+                 help="Print the resolved settings (config file, rules, file choice, target, probe) and exit."),
 ]
 
 
@@ -80,8 +96,11 @@ def _with(options: list[Any]) -> Any:
 @cli.command()
 @_with(CHECK_OPTIONS)
 def check(paths: tuple[str, ...], **opts: Any) -> None:
-    """Check data files (CSV, Parquet, .npy/.npz), training scripts (.py, read without running them)
-    and directories of them."""
+    """Check data files (CSV, Parquet, .npy/.npz, .csv.gz), training scripts (.py, read without running
+    them) and directories of them; the current directory when no path is given, standard input for '-'.
+
+    --select replaces the configured select and ignore (as ruff: the command line wins); --ignore adds
+    to the configured ignore. Codes, prefixes (PF1) and rule names (unnormalized-feature) are accepted."""
     from preflight import config as cfg
     from preflight.engine import RunOptions, check_paths
     from preflight.findings import Severity
@@ -94,6 +113,12 @@ def check(paths: tuple[str, ...], **opts: Any) -> None:
     config = cfg.load(config_path if config_path is not None else cfg.discover())
     config = config.with_overrides(select=_codes(opts["select"]), ignore=_codes(opts["ignore"]),
                                    target=opts["target"], task=opts["task"])
+    config = config.with_files(exclude=_codes(opts["exclude"]), extend_exclude=_codes(opts["extend_exclude"]),
+                               respect_gitignore=opts["respect_gitignore"], force_exclude=opts["force_exclude"],
+                               stdin_filename=opts["stdin_filename"],
+                               report_unused_ignores=opts["report_unused_ignores"])
+    if opts["show_settings"]:
+        return _show_settings(config, paths, no_probe, opts["probe_budget"], opts["no_cache"])
     hook = None
     if not no_probe:
         from preflight.probes import make_hook, settings_from_config
@@ -132,6 +157,15 @@ def _print_report(report: Any, opts: dict[str, Any]) -> None:
         click.echo(f"error: {printable(error)}", err=True)
     if report.errors:
         sys.exit(2)
+
+
+def _show_settings(config: Any, paths: tuple[str, ...], no_probe: bool, probe_budget: float | None,
+                   no_cache: bool) -> None:
+    """``--show-settings``: the resolved settings, printed; nothing is read."""
+    from preflight.show_settings import settings_text
+
+    overrides = {"budget": probe_budget, "cache": False if no_cache else None}
+    click.echo(settings_text(config, paths, probe=not no_probe, overrides=overrides))
 
 
 def render(report: Any, fmt: str, *, quiet: bool = False, verbose: bool = False, show_fixes: bool = False,

@@ -5,10 +5,12 @@ Found by walking up from the starting directory to the repository root (the firs
 
 ```toml
 [tool.preflight]
-select = ["PF"]            # code prefixes; "ALL" or "PF" is every rule
+select = ["PF"]            # code prefixes or rule names; "ALL" or "PF" is every rule
 ignore = ["PF102"]
 target = "label"
 fail-on = "warning"
+extend-exclude = ["lightning_logs/"]   # exclude = [...] replaces the defaults; gitignore syntax
+respect-gitignore = true
 [tool.preflight.per-file-ignores]
 "data/timeseries/*.csv" = ["PF2"]
 [tool.preflight.PF101]
@@ -29,21 +31,25 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import math
 import os
-import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.errors import PreflightError
+from preflight.inputs.ignore import DEFAULT_EXCLUDE
+from preflight.probe_table import KIND_WORDS, PROBE_KEYS, ProbeKey, typed, validate_probe_table
+
+__all__ = ["KIND_WORDS", "PROBE_KEYS", "ProbeKey", "typed", "validate_probe_table"]
+from preflight.shown import shown as _shown
 
 if TYPE_CHECKING:
     from preflight.checks.base import Option
 
-KNOWN_KEYS = {"select", "ignore", "per-file-ignores", "target", "task", "fail-on", "probe", "extend-select"}
+KNOWN_KEYS = {"select", "ignore", "per-file-ignores", "target", "task", "fail-on", "probe", "extend-select",
+              "exclude", "extend-exclude", "respect-gitignore", "force-exclude"}
 TASKS = ("binary", "multiclass", "regression")
 
 
@@ -60,7 +66,14 @@ class Config:
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     probe: Mapping[str, Any] = field(default_factory=dict)
     source: str | None = None  # the file it came from
-    root: Path | None = None  # its directory: per-file-ignores patterns are relative to it
+    root: Path | None = None  # its directory: per-file-ignores and exclude patterns are relative to it
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE  # gitignore-style patterns a folder's walk passes over
+    extend_exclude: tuple[str, ...] = ()
+    cli_exclude: tuple[str, ...] = ()  # --exclude / --extend-exclude: relative to the current directory
+    respect_gitignore: bool = True
+    force_exclude: bool = False  # the exclude patterns apply to paths named on the command line too (pre-commit)
+    stdin_filename: str | None = None  # --stdin-filename: the type and name of standard input ("-")
+    report_unused_ignores: bool = False  # --report-unused-ignores: a note per suppression that silenced nothing
 
     def __post_init__(self) -> None:
         """``probe`` and ``rule_options`` are validated when a Config is made, however it is made (a
@@ -74,16 +87,40 @@ class Config:
                        target: str | None = None, target_source: str = "--target",
                        task: str | None = None, task_source: str = "--task", codes_source: str = "--") -> Config:
         """This config with the command line's (or the library call's: ``codes_source="="``, naming
-        ``select=``) options over it."""
+        ``select=``) options over it. As ruff: a given ``select`` is the new basis and the configured
+        ``ignore`` no longer applies (``--select PF102`` keeps PF102 under ``ignore = ["PF1"]``); a given
+        ``ignore`` adds to the configured one."""
         out = self
         if select:
-            out = _replace(out, select=tuple(validate_codes(select, _named("select", codes_source))))
+            out = _replace(out, select=tuple(validate_codes(select, _named("select", codes_source))), ignore=())
         if ignore:
             out = _replace(out, ignore=out.ignore + tuple(validate_codes(ignore, _named("ignore", codes_source))))
         if target is not None:
             out = _replace(out, target=target, target_source=target_source)
         if task is not None:
             out = _replace(out, task=_task(task, task_source), task_source=task_source)
+        return out
+
+    def with_files(self, *, exclude: Iterable[str] | None = None, extend_exclude: Iterable[str] = (),
+                   respect_gitignore: bool | None = None, force_exclude: bool | None = None,
+                   stdin_filename: str | None = None,
+                   report_unused_ignores: bool = False) -> Config:
+        """The command line's file choice over this config: ``--exclude`` replaces every exclude pattern
+        (the defaults and the config's; none given: no change), ``--extend-exclude`` adds; both relative to
+        the current directory."""
+        out = self
+        if exclude:
+            out = _replace(out, exclude=(), extend_exclude=(), cli_exclude=tuple(exclude))
+        if extend_exclude:
+            out = _replace(out, cli_exclude=out.cli_exclude + tuple(extend_exclude))
+        if respect_gitignore is not None:
+            out = _replace(out, respect_gitignore=respect_gitignore)
+        if force_exclude is not None:
+            out = _replace(out, force_exclude=force_exclude)
+        if stdin_filename is not None:
+            out = _replace(out, stdin_filename=stdin_filename)
+        if report_unused_ignores:
+            out = _replace(out, report_unused_ignores=True)
         return out
 
     def enabled(self, code: str, path: str | None = None) -> bool:
@@ -172,7 +209,24 @@ def from_table(table: Mapping[str, Any], source: str = "config", root: Path | No
         probe=validate_probe_table(table.get("probe", {}), source),
         source=source,
         root=root,
+        exclude=tuple(_patterns(table.get("exclude", DEFAULT_EXCLUDE), "exclude", source)),
+        extend_exclude=tuple(_patterns(table.get("extend-exclude", []), "extend-exclude", source)),
+        respect_gitignore=_flag(table.get("respect-gitignore", True), "respect-gitignore", source),
+        force_exclude=_flag(table.get("force-exclude", False), "force-exclude", source),
     )
+
+
+def _patterns(value: Any, key: str, source: str) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise PreflightError(f'{source}: [tool.preflight] {key} must be a list of path patterns in quotes, '
+                             f'like {key} = ["lightning_logs/", "data/raw/*.csv"]; not {_shown(value)}')
+    return list(value)
+
+
+def _flag(value: Any, key: str, source: str) -> bool:
+    if not isinstance(value, bool):
+        raise PreflightError(f"{source}: [tool.preflight] {key} must be true or false, not {_shown(value)}")
+    return value
 
 
 def _rule_tables(table: Mapping[str, Any], source: str) -> dict[str, dict[str, Any]]:
@@ -282,20 +336,30 @@ def _fail_on(fail_on: Any, source: str) -> str:
 
 
 def validate_codes(codes: Iterable[str], where: str) -> list[str]:
+    """Rule codes or prefixes (``PF1``, ``ALL``) or rule names (``unnormalized-feature``, as a code)."""
     from preflight.checks import RULES_BY_CODE
 
     out = []
     for raw in codes:
         for code in str(raw).split(","):
-            code = code.strip().upper()
+            code = code.strip()
             if not code:
                 continue
+            code = rule_code(code) or code.upper()
             if code == "ALL":
                 code = "PF"
             if not any(c.startswith(code) for c in RULES_BY_CODE):
                 raise PreflightError(f"{where}: unknown rule code {code!r}; `preflight rules` lists them all")
             out.append(code)
     return out
+
+
+def rule_code(name: str) -> str | None:
+    """The code of the rule called ``name`` (``unnormalized-feature`` -> ``PF101``), else None."""
+    from preflight.checks import ALL_RULES
+
+    wanted = name.strip().lower()
+    return next((r.code for r in ALL_RULES if r.name == wanted), None)
 
 
 def _longest(code: str, prefixes: Iterable[str]) -> int:
@@ -321,108 +385,9 @@ def _list(value: Any, key: str, source: str, table: str = "[tool.preflight]") ->
     return list(value)
 
 
-def _shown(value: Any) -> str:
-    """A value as TOML spells it (``true``, ``"PF1"``, ``nan``), for an error line."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_shown(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        return "a table" if value else "an empty table"
-    return repr(value)
-
-
 def _has_tool_table(path: Path) -> bool:
     tool = _read_toml(path).get("tool", {})
     return isinstance(tool, Mapping) and "preflight" in tool
-
-
-# --- [tool.preflight.probe]: its schema, plain data (``ProbeSettings`` is built from the validated table) ---
-
-def _at_least(low: float) -> Callable[[Any], str | None]:
-    return lambda v: None if v >= low else f"at least {low:g}"
-
-
-def _positive(v: Any) -> str | None:
-    return None if v > 0 else "above 0"
-
-
-DEVICE_RE = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
-
-
-def _device(v: Any) -> str | None:
-    return None if DEVICE_RE.match(v) else "one of cpu, cuda, cuda:N (N a GPU index) or mps"
-
-
-@dataclass(frozen=True)
-class ProbeKey:
-    """One ``[tool.preflight.probe]`` key: the ``ProbeSettings`` field it sets, its type, its range."""
-
-    name: str
-    kind: type
-    check: Callable[[Any], str | None] | None = None  # None if the value is in range, else what it must be
-
-
-PROBE_KEYS: dict[str, ProbeKey] = {
-    "enabled": ProbeKey("enabled", bool),
-    "seeds": ProbeKey("seeds", int, _at_least(1)),
-    "steps": ProbeKey("steps", int, _at_least(1)),
-    "batch-size": ProbeKey("batch_size", int, _at_least(1)),
-    "hidden": ProbeKey("hidden", int, _at_least(1)),
-    "lr": ProbeKey("lr", float, _positive),
-    "max-rows": ProbeKey("max_rows", int, _at_least(1)),
-    "budget": ProbeKey("budget", float, lambda v: None if v >= 0 else "0 or more (0: no limit)"),
-    "cache": ProbeKey("cache", bool),
-    "cache-dir": ProbeKey("cache_dir", str),
-    "device": ProbeKey("device", str, _device),
-}
-
-KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string in quotes"}
-
-
-def typed(value: Any, kind: type) -> Any:
-    """``value`` as ``kind`` (an int is a float too), or raise ``TypeError``; NaN and inf are not numbers here."""
-    if kind is bool:
-        ok = isinstance(value, bool)
-    elif kind is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif kind is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if ok and not math.isfinite(value):
-            raise TypeError("a finite number")
-        value = float(value) if ok else value
-    else:
-        ok = isinstance(value, kind)
-    if not ok:
-        raise TypeError(KIND_WORDS.get(kind, kind.__name__))
-    return value
-
-
-def validate_probe_table(table: Any, source: str) -> dict[str, Any]:
-    """``[tool.preflight.probe]`` checked key by key: ``ProbeSettings`` field name -> value.
-
-    Keys are spelt with ``-`` or ``_``. Raises ``PreflightError`` (one line naming ``source`` and the key).
-    The device is checked by syntax only; whether torch has it here is the probe's to say."""
-    where = f"{source}: [tool.preflight.probe]"
-    if not isinstance(table, Mapping):
-        raise PreflightError(f"{where} must be a table of key = value settings, not {_shown(table)}")
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        spec = PROBE_KEYS.get(str(key).replace("_", "-"))
-        if spec is None:
-            raise PreflightError(f"{where} has no key {key!r}; the keys are {', '.join(sorted(PROBE_KEYS))}")
-        try:
-            out[spec.name] = typed(value, spec.kind)
-        except TypeError as exc:
-            raise PreflightError(f"{where} {key} must be {exc}, not {_shown(value)}") from None
-        problem = spec.check(out[spec.name]) if spec.check is not None else None
-        if problem is not None:
-            raise PreflightError(f"{where} {key} must be {problem}, not {_shown(value)}")
-    return out
 
 
 def _replace(cfg: Config, **kw: Any) -> Config:

@@ -1,4 +1,4 @@
-"""``from preflight.lightning import PreflightCallback`` (needs ``pip install 'preflight[lightning]'``)."""
+"""``from preflight.lightning import PreflightCallback`` (needs ``pip install 'pytorch-preflight[lightning]'``)."""
 
 from preflight.integrations.lightning import PreflightCallback, find_loss
 

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 UPDATE = bool(os.environ.get("PREFLIGHT_UPDATE_GOLDEN"))
+
+# No per-example deadline: a property test checks values, not time (speed goals live in bench/), and on
+# a loaded CI machine hypothesis' default 200 ms deadline fails correct code (DeadlineExceeded, Flaky).
+settings.register_profile("preflight", deadline=None)
+settings.load_profile("preflight")
 
 
 @dataclass
@@ -65,3 +71,38 @@ def _no_colour_from_the_environment(monkeypatch):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def copy_checkout(dest: Path) -> Path:
+    """The working tree's files as git sees them (tracked, and untracked but not ignored) copied to ``dest``:
+    the files as they are, without build outputs, caches or virtual environments."""
+    import shutil
+    import subprocess
+
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            check=True, capture_output=True, text=True).stdout.split("\0")
+    for rel in filter(None, listed):
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    return dest
+
+
+def tree_bytes(path: Path) -> int:
+    """Bytes of the regular files under ``path`` (links not followed): an environment's size on disk."""
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def venv_bin(env: Path, name: str) -> Path:
+    """A program of the virtual environment ``env`` (``python``, ``pip``, ``preflight``)."""
+    return env / "Scripts" / f"{name}.exe" if os.name == "nt" else env / "bin" / name
+
+
+def finds_torch(env: Path) -> bool:
+    """Whether ``env``'s Python finds a torch to import (asked without importing it)."""
+    import subprocess
+
+    code = "import importlib.util; print(importlib.util.find_spec('torch') is not None)"
+    out = subprocess.run([str(venv_bin(env, "python")), "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip() == "True"

@@ -1,15 +1,17 @@
 """A library call leaves the process as it found it: no process-wide setting changed after ``check``.
 
-What is compared: ``csv.field_size_limit()``, torch's intra-op threads, torch's, NumPy's and
-``random``'s global RNG states, ``np.geterr()``, the warnings filters, the recursion limit and the
-environment. torch and polars are imported before the first snapshot: importing them changes the
-process by itself (torch adds warnings filters, polars sets ``_RJEM_MALLOC_CONF``), once, whoever
-imports them; what is under test is what preflight's own calls change.
+What is compared: whether the cyclic garbage collector is on, ``csv.field_size_limit()``, torch's
+intra-op threads, torch's, NumPy's and ``random``'s global RNG states, ``np.geterr()``, the warnings
+filters, the recursion limit and the environment. torch and polars are imported before the first
+snapshot: importing them changes the process by itself (torch adds warnings filters, polars sets
+``_RJEM_MALLOC_CONF``), once, whoever imports them; what is under test is what preflight's own
+calls change.
 """
 
 from __future__ import annotations
 
 import csv
+import gc
 import os
 import random
 import sys
@@ -33,6 +35,7 @@ HEART = ROOT / "examples" / "heart_rate.csv"
 def state() -> dict[str, Any]:
     np_state: Any = np.random.get_state()
     return {
+        "gc enabled": gc.isenabled(),
         "csv.field_size_limit": csv.field_size_limit(),
         "torch.get_num_threads": torch.get_num_threads(),
         "torch rng": torch.random.get_rng_state().tolist(),
@@ -107,3 +110,24 @@ def test_the_trainer_restores_torch_threads_when_training_fails(unusual_process_
         assert torch.get_num_threads() == 1
         raise RuntimeError("boom")
     assert torch.get_num_threads() == 3
+
+
+@pytest.mark.parametrize("source", ["import torch.nn as nn\nloss = nn.BCELoss()(nn.Sigmoid()(x), y)\n",
+                                    "import torch\ndef broken(:\n"])
+def test_static_check_leaves_the_garbage_collector_as_it_found_it(tmp_path, source):
+    """Parsing and analysis pause the collector (``analysis.parsing.paused_gc``); a check, even one that
+    fails on a syntax error, leaves it on when it was on and off when the caller had turned it off."""
+    script = tmp_path / "train.py"
+    script.write_text(source)
+    was_on = gc.isenabled()
+    try:
+        for caller_has_it_on in (True, False):
+            gc.enable() if caller_has_it_on else gc.disable()
+            if "broken" in source:
+                with pytest.raises(PreflightError, match="syntax error"):
+                    preflight.check(str(script), probe=False)
+            else:
+                assert [f.code for f in preflight.check(str(script), probe=False).findings] == ["PF301"]
+            assert gc.isenabled() is caller_has_it_on
+    finally:
+        gc.enable() if was_on else gc.disable()

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT, Result, run_cli
@@ -715,6 +715,7 @@ FILE_NAME = NAME.map(lambda s: s.replace("\x00", "0"))  # a file name holds anyt
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(column=NAME, file=FILE_NAME, fmt=st.sampled_from(["text", "json", "sarif", "github", "html"]),
        broken=st.booleans())
+@example(column="x\n::error file=a::b", file="-\n::warning ::x", fmt="text", broken=False)
 def test_no_name_writes_a_command_or_an_escape(tmp_path: Path, column: str, file: str, fmt: str, broken: bool) -> None:
     assume(column != "label" and file not in (".", "..") and len(file.encode()) < 200)
     base = Path(tempfile.mkdtemp(dir=tmp_path))
@@ -724,7 +725,8 @@ def test_no_name_writes_a_command_or_an_escape(tmp_path: Path, column: str, file
     else:
         _scaled_frame(column).write_parquet(base / name)
     _scaled_frame("plain").write_parquet(base / "plain.parquet")
-    r = run_cli(["check", "--no-probe", "--format", fmt, name, "plain.parquet"], cwd=base)
+    # "--": a generated name may begin with "-" (an option to any command line; users write ./-x.csv)
+    r = run_cli(["check", "--no-probe", "--format", fmt, "--", name, "plain.parquet"], cwd=base)
     assert r.code in (1, 2)
     _assert_run_safe(r, fmt)
 

@@ -6,11 +6,8 @@ that the plot is laid out and painted: the SVG's bounding box, then the screensh
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 import struct
-import subprocess
 import zlib
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from preflight.findings import Evidence, Finding, Location, Report, Severity, Va
 from preflight.report.curves import gap_sentence, loss_curves_svg, series
 from preflight.report.html import render_html
 from tests.conftest import run_cli
+from tools.make_report_png import CHROMIUM, chromium, make, measure
 
 XSS = "<script>alert(1)</script>"
 
@@ -130,7 +128,7 @@ def test_plot_draws_each_seed_and_the_means_in_the_right_places() -> None:
     assert fixed[-1][1] > as_is[-1][1] + 50
     assert as_is[0][1] < as_is[-1][1]  # the as-is loss falls too
     assert ">training step</text>" in svg and ">held-out BCE</text>" in svg
-    assert ">as-is (mean of 3 seeds)</text>" in svg
+    assert ">thick lines: mean of 3 seeds, thin lines: each seed; dots: each evaluation</text>" in svg
 
 
 def test_plot_uses_a_log_axis_for_losses_spanning_decades() -> None:
@@ -181,16 +179,9 @@ def test_a_skipped_probe_shows_its_reason_and_no_plot() -> None:
 
 # --- in a real browser -----------------------------------------------------------------------------
 
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="LOUD SKIP: no chromium on PATH; `apt-get install -y chromium` to run the browser tests")
 WINDOW = (1100, 1400)
-
-
-def chromium(*args: str, timeout: int = 90) -> subprocess.CompletedProcess:
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-           "--disable-dev-shm-usage", f"--window-size={WINDOW[0]},{WINDOW[1]}", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
 def read_png(path: Path) -> tuple[int, int, list[bytearray]]:
@@ -247,7 +238,7 @@ def browser_report(tmp_path_factory) -> Path:
 @pytest.mark.slow
 @needs_chromium
 def test_browser_builds_no_script_and_shows_the_escaped_name(browser_report: Path) -> None:
-    dom = chromium("--dump-dom", browser_report.as_uri()).stdout
+    dom = chromium("--dump-dom", browser_report.as_uri(), window=WINDOW).stdout
     assert "<svg" in dom and 'class="pf-plot"' in dom
     assert "<script" not in dom.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom  # shown as text
@@ -256,23 +247,15 @@ def test_browser_builds_no_script_and_shows_the_escaped_name(browser_report: Pat
 @pytest.mark.slow
 @needs_chromium
 def test_browser_lays_out_and_paints_the_plot(browser_report: Path, tmp_path: Path) -> None:
-    # 1. where the plot is: a copy without the CSP, with a script that writes the SVG's box into the DOM
-    measure = tmp_path / "measure.html"
-    html = browser_report.read_text(encoding="utf-8")
-    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
-    script = ("<script>const r = document.querySelector('svg.pf-plot').getBoundingClientRect();"
-              "const pre = document.createElement('pre'); pre.id = 'box';"
-              "pre.textContent = JSON.stringify({x: r.x, y: r.y, w: r.width, h: r.height});"
-              "document.body.appendChild(pre);</script>")
-    measure.write_text(html.replace("</body>", script + "</body>"), encoding="utf-8")
-    dom = chromium("--dump-dom", measure.as_uri()).stdout
-    box = json.loads(re.search(r'<pre id="box">([^<]*)</pre>', dom).group(1))
+    # 1. where the plot is, measured in the laid-out page
+    box = measure(browser_report.read_text(encoding="utf-8"), "(r => ({x: r.x, y: r.y, w: r.width, h: r.height}))"
+                  "(document.querySelector('svg.pf-plot').getBoundingClientRect())", tmp_path, window=WINDOW)
     assert box["w"] >= 400 and box["h"] >= 200, box
     assert box["y"] + box["h"] <= WINDOW[1], f"the plot is below the screenshot's window: {box}"
 
     # 2. what is painted there: a screenshot of the real report (CSP and all)
     shot = tmp_path / "shot.png"
-    proc = chromium(f"--screenshot={shot}", browser_report.as_uri())
+    proc = chromium(f"--screenshot={shot}", browser_report.as_uri(), window=WINDOW)
     assert shot.is_file(), proc.stderr[-2000:]
     width, height, rgb = read_png(shot)
     scale = width / WINDOW[0]
@@ -292,3 +275,84 @@ def test_browser_lays_out_and_paints_the_plot(browser_report: Path, tmp_path: Pa
     # outside the plot, right of it, the page is background
     right = [rgb[y][3 * x:3 * x + 3] for y in range(y0, y1, 7) for x in range(x1 + 40, min(x1 + 200, width), 7)]
     assert right and all(tuple(p) == (255, 255, 255) for p in right)
+
+
+# Every <text> of every plot, as the browser lays it out: its class, its words and its box; the plot
+# box; the figure's box; the page's width. A reader trips over text on text, text cut off at the
+# figure's edge, a legend over the curves.
+LAYOUT_JS = """({page: document.documentElement.scrollWidth, window: window.innerWidth,
+  plots: [...document.querySelectorAll('svg.pf-plot')].map(svg => {
+    const box = r => ({x: r.x, y: r.y, w: r.width, h: r.height});
+    const plot = svg.querySelector('rect.plot-box');
+    return {svg: box(svg.getBoundingClientRect()), plot: plot ? box(plot.getBoundingClientRect()) : null,
+            texts: [...svg.querySelectorAll('text')].map(t => ({
+              cls: t.getAttribute('class') || '', text: t.textContent, ...box(t.getBoundingClientRect())}))};
+  })})"""
+
+
+def _overlap(a: dict, b: dict) -> float:
+    w = min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"])
+    h = min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"])
+    return max(w, 0) * max(h, 0)
+
+
+@pytest.fixture(scope="module")
+def many_plots(tmp_path_factory) -> str:
+    """The report of findings with each recorded evidence (short and long curves, log axes, memory,
+    long descriptions, a failed run), and the same plots as standalone figures with their headings."""
+    from tests.test_plots import recorded
+
+    evidences = [recorded(n) for n in ("order", "output-sigmoid_bce", "loop-zero_grad", "loop-loss_item")]
+    evidences += [probe(seeds=3), probe(failed=True)]
+    findings = [Finding("PF201", "label-sorted-rows", Severity.WARNING, "m", "shuffle the rows",
+                        Location(path=f"f{i}.csv"), ev) for i, ev in enumerate(evidences)]
+    html = render_html(report_with(findings, [{"path": f"f{i}.csv", "rows": 10, "columns": 2}
+                                              for i in range(len(findings))]))
+    # inlined as the report inlines its plots: in a box that scrolls sideways in a narrow window
+    standalone = "".join('<div class="wide">' + loss_curves_svg(ev, title=f"PF{i:03} on examples/a_long_name.csv")
+                         + "</div>" for i, ev in enumerate(evidences))
+    return html.replace("</body>", f'<h2>Standalone</h2><div class="standalone">{standalone}</div></body>')
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_browser_text_never_overlaps_nor_leaves_the_figure_and_the_legend_is_above_the_curves(
+        many_plots: str, tmp_path: Path) -> None:
+    layout = measure(many_plots, LAYOUT_JS, tmp_path, window=WINDOW)
+    plots = layout["plots"]
+    assert len(plots) == 12 and all(p["plot"] for p in plots)
+    for p in plots:
+        svg, box, texts = p["svg"], p["plot"], p["texts"]
+        for t in texts:
+            assert t["w"] > 0 and t["h"] > 0, t
+            assert svg["x"] - 0.5 <= t["x"] and t["x"] + t["w"] <= svg["x"] + svg["w"] + 0.5, ("cut off", t, svg)
+            assert svg["y"] - 0.5 <= t["y"] and t["y"] + t["h"] <= svg["y"] + svg["h"] + 0.5, ("cut off", t, svg)
+            if t["cls"].startswith("key"):
+                assert t["y"] + t["h"] <= box["y"] + 0.5, ("legend over the plot", t, box)
+        for i, a in enumerate(texts):
+            for b in texts[i + 1:]:
+                assert _overlap(a, b) <= 1.0, ("text on text", a, b)
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_browser_narrow_window_scrolls_the_plot_not_the_page(many_plots: str, tmp_path: Path) -> None:
+    layout = measure(many_plots, LAYOUT_JS, tmp_path, window=(420, 900))  # headless lays out at least 500 px
+    assert layout["window"] <= 500
+    assert layout["page"] <= layout["window"], layout["page"]  # nothing pushes the page wider than the window
+    for p in layout["plots"]:
+        assert p["svg"]["w"] >= 470, p["svg"]  # 30rem: the plot's 11px text stays readable (>= 8px)
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_the_docs_screenshot_tool_paints_the_example_s_report(tmp_path: Path) -> None:
+    out = tmp_path / "report.png"
+    window = make(out)
+    width, height, rgb = read_png(out)
+    assert (width, height) == window and width == 1100 and height > 900
+    red = sum(r > 180 and g < 110 and b < 110 for row in rgb[::3] for r, g, b in zip(row[0::3], row[1::3], row[2::3]))
+    blue = sum(b > 150 and r < 90 and g < 160 for row in rgb[::3] for r, g, b in zip(row[0::3], row[1::3], row[2::3]))
+    assert red > 100 and blue > 100, (red, blue)  # the probe's curves are in the picture
+    last = max(y for y in range(height) if any(v != 255 for v in rgb[y]))
+    assert last > height - 80, (last, height)  # cut at the page's end: no blank band under the footer

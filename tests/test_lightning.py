@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 pytestmark = pytest.mark.slow  # imports Lightning and fits
 
-L = pytest.importorskip("lightning.pytorch", reason="the lightning extra: pip install 'preflight[lightning]'")
+L = pytest.importorskip("lightning.pytorch", reason="the lightning extra: pip install 'pytorch-preflight[lightning]'")
 
 from preflight.errors import FindingsError  # noqa: E402
 from preflight.lightning import PreflightCallback, find_loss  # noqa: E402

@@ -2,7 +2,8 @@
 
 pre-commit clones the hook repository at a commit, so the project's working tree is copied into a
 temporary repository and committed there first: this tests the files as they are, not the last
-commit. The `preflight` hook (language: python) builds its own virtualenv with pip, once; a user
+commit. The `preflight` hook (language: python, the core without torch, `--no-probe`) and the
+`preflight-probe` hook (with torch) each build their own virtualenv with pip, once; a user
 repository's .pre-commit-config.yaml names the copy and its commit, as a user's names GitHub and a
 tag, and `pre-commit run` reuses the environment from PRE_COMMIT_HOME (a temporary directory here:
 nothing touches the user's cache). `pre-commit try-repo` builds a fresh store every time, so it is
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_checkout, finds_torch, tree_bytes
 
 pytestmark = pytest.mark.slow
 
@@ -44,13 +45,7 @@ def hook_env(tmp_path_factory) -> dict:
     if PRE_COMMIT is None:
         pytest.fail("pre-commit is not installed (pip install pre-commit): the hook tests cannot run")
     base = tmp_path_factory.mktemp("precommit")
-    project = base / "project"
-    files = git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT).split("\0")
-    for rel in filter(None, files):
-        src = ROOT / rel
-        if src.is_file():
-            (project / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, project / rel)
+    project = copy_checkout(base / "project")
     git("init", "-q", cwd=project)
     git("add", "-A", cwd=project)
     git("commit", "-q", "-m", "working tree", cwd=project)
@@ -103,22 +98,46 @@ def run_hook(hook_env: dict, repo: Path, hook: str, *files: str):
     return proc, time.perf_counter() - start
 
 
-def test_python_hook_fails_on_a_label_sorted_file_and_passes_a_clean_one(hook_env: dict) -> None:
+def hook_envs(hook_env: dict) -> set[Path]:
+    """The virtualenvs pre-commit has built in this test's PRE_COMMIT_HOME."""
+    return set((hook_env["base"] / "home").glob("repo*/py_env-*"))
+
+
+def test_python_hook_is_the_light_core_without_the_probe(hook_env: dict) -> None:
     repo = user_repo(hook_env["base"], "user", {"bad.csv": BAD, "good.csv": GOOD})
+    before = hook_envs(hook_env)
     proc, first = run_hook(hook_env, repo, "preflight", "bad.csv")
     out = proc.stdout + proc.stderr
-    print(f"\nfirst run of the `preflight` hook, including its environment install: {first:.1f} s")
+    (env,) = hook_envs(hook_env) - before
+    print(f"\nfirst run of the `preflight` hook, including its environment install: {first:.1f} s; "
+          f"environment {tree_bytes(env) / 1e6:.0f} MB")
     assert proc.returncode == 1, out
     assert "preflight....." in out and "Failed" in out
     assert "bad.csv: PF201 label-sorted-rows [label] 2 runs of equal labels" in out
     assert "fix: shuffle the rows" not in out  # the concise output: fixes with --show-fixes or -v
-    assert re.search(r"    probe: confirmed, best held-out BCE \d", out)  # the hook's environment has torch: it trained
+    assert "probe:" not in out  # the hook runs `preflight check --no-probe`
+    assert not finds_torch(env)  # the core installs no torch
 
     proc, again = run_hook(hook_env, repo, "preflight", "good.csv")
     out = proc.stdout + proc.stderr
     print(f"\nsecond run (environment reused): {again:.1f} s")
     assert proc.returncode == 0, out
     assert "Passed" in out and "PF2" not in out
+
+
+def test_probe_hook_installs_torch_and_trains_the_probe(hook_env: dict) -> None:
+    repo = user_repo(hook_env["base"], "probed", {"bad.csv": BAD})
+    before = hook_envs(hook_env)
+    proc, first = run_hook(hook_env, repo, "preflight-probe", "bad.csv")
+    out = proc.stdout + proc.stderr
+    (env,) = hook_envs(hook_env) - before
+    print(f"\nfirst run of the `preflight-probe` hook, including its environment install (torch from the local "
+          f"CPU wheel): {first:.1f} s; environment {tree_bytes(env) / 1e6:.0f} MB")
+    assert proc.returncode == 1, out
+    assert "preflight (probe)....." in out and "Failed" in out
+    assert "bad.csv: PF201 label-sorted-rows [label]" in out
+    assert re.search(r"probe: (probe )?confirmed", out)  # torch is in this hook's environment: the probe trained
+    assert finds_torch(env)
 
 
 def test_repository_config_applies_to_the_hook(hook_env: dict) -> None:

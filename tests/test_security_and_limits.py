@@ -154,7 +154,8 @@ def test_pt_inputs_are_refused_as_an_unsupported_type(tmp_path):
     r = run_cli(["check", "--no-probe", "data.pt"], cwd=tmp_path)
     assert (r.code, r.stdout) == (2, "")
     assert r.stderr == ("error: data.pt: is not a file type preflight reads; supported: "
-                        ".csv, .ipynb, .npy, .npz, .parquet, .pq, .py, .pyw, .tsv\n")
+                        ".csv, .ipynb, .npy, .npz, .parquet, .pq, .py, .pyw, .tsv, "
+                        ".csv.gz, .csv.bz2, .csv.zst, .tsv.gz, .tsv.bz2, .tsv.zst\n")
 
 
 # --- security: HTML output escapes what came from the data --------------------------------------------

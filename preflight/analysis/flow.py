@@ -10,6 +10,7 @@ from pathlib import Path
 from preflight.analysis.calls import Calls
 from preflight.analysis.expressions import Expressions
 from preflight.analysis.loaders import Loaders
+from preflight.analysis.parsing import gc_paused
 from preflight.analysis.project import MODULE_REF, MODULES, resolve_module, submodule
 from preflight.analysis.scope import EMPTY_SCOPE, Frame
 from preflight.analysis.statements import Statements
@@ -81,6 +82,7 @@ class ModuleFlow(Statements, Expressions, Calls, Loaders):
         return Val(qual=MODULE_REF + sub) if sub is not None else UNKNOWN
 
 
+@gc_paused
 def analyse(tree: ast.Module, path: str | os.PathLike[str] | None = None) -> ModuleFlow:
     """Run the flow analysis over a parsed module; with its ``path`` its imports of the project's
     modules are followed and the walk is kept for other files that import it."""

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 
 from preflight.analysis import loops as lp
+from preflight.analysis.names import SET_GRAD
 from preflight.analysis.syntax import source_of
 
 MODEL_CALL = re.compile(r"(model|net|encoder|decoder|classifier|backbone|^[a-z]?[DGE]$|^forward$)", re.IGNORECASE)
@@ -64,7 +65,7 @@ def _evals(m: lp.LoopModule, calls: list[lp.CallFact]) -> bool:
 def _grad_off(m: lp.LoopModule, f: lp.FunctionFacts, loop: lp.LoopFact, model_calls: list[lp.CallFact]) -> bool:
     if loop.no_grad or f.decorated_no_grad or all(c.no_grad for c in model_calls):
         return True
-    if any(c.qual in lp.SET_GRAD and c.node.args and isinstance(c.node.args[0], ast.Constant)
+    if any(c.qual in SET_GRAD and c.node.args and isinstance(c.node.args[0], ast.Constant)
            and c.node.args[0].value is False for c in f.calls):
         return True
     callers = m.callers_of(f.name)

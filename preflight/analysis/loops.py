@@ -26,15 +26,13 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from preflight.analysis.names import LOSS_FUNCS, LOSS_MODULES, OTHER_LOSS_RE, canonical
-from preflight.analysis.syntax import source_of
+from preflight.analysis.names import LOSS_FUNCS, LOSS_MODULES, NO_GRAD, OTHER_LOSS_RE, SET_GRAD, canonical
+from preflight.analysis.parsing import Visitor, gc_paused, walk_statements
+from preflight.analysis.syntax import dotted_name, source_of
 
 MODULE = "<module>"
-NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
-                     "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode"})
-SET_GRAD = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled",
-                      "torch.autograd.grad_mode.set_grad_enabled"})
 DISTRIBUTED_SAMPLER = "torch.utils.data.DistributedSampler"
 # Calls that turn a loss tensor into a number or a graph-free tensor.
 DETACHING = frozenset({"item", "detach", "tolist", "numpy", "float", "int", "data", "detach_"})
@@ -111,8 +109,24 @@ class LoopModule:
     imports: dict[str, str]
     functions: list[FunctionFacts]
     summaries: dict[str, Summary]
-    identifiers: frozenset[str]  # every name, attribute and keyword spelled in the code (not in strings)
     optimized: frozenset[str]  # receivers whose ``.parameters()`` reach an optimizer (``model``, ``self.net``)
+    tree: ast.Module
+
+    @cached_property
+    def identifiers(self) -> frozenset[str]:
+        """Every name, attribute, keyword and imported name spelled in the code (not in strings):
+        a walk of the whole module, done only when a rule asks."""
+        out: set[str] = set()
+        for n in ast.walk(self.tree):
+            if isinstance(n, ast.Name):
+                out.add(n.id)
+            elif isinstance(n, ast.Attribute):
+                out.add(n.attr)
+            elif isinstance(n, ast.keyword) and n.arg:
+                out.add(n.arg)
+            elif isinstance(n, ast.alias):
+                out.add(n.name.split(".")[-1])
+        return frozenset(out)
 
     def summary_of(self, call: CallFact) -> Summary | None:
         """A local helper's summary for a call of it (or a helper passed to it: ``opt.step(closure)``)."""
@@ -140,10 +154,11 @@ def eval_named(text: str) -> bool:
     return any(t in _EVAL_TOKENS for t in re.split(r"[^a-z]+", text.lower()) if t)
 
 
-def imports_of(tree: ast.AST) -> dict[str, str]:
-    """Local name -> qualified name, from every import of the module (function-level ones too)."""
+def imports_of(tree: ast.Module) -> dict[str, str]:
+    """Local name -> qualified name, from every import of the module (function-level ones too; a
+    later binding of a name wins, in ``ast.walk``'s order). Only the statements are walked."""
     out: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in walk_statements(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.asname:
@@ -157,16 +172,15 @@ def imports_of(tree: ast.AST) -> dict[str, str]:
 
 
 def qualified(node: ast.expr, imports: dict[str, str]) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name) or node.id not in imports:
+    """``nn.BCELoss`` -> ``torch.nn.BCELoss`` through the module's imports; None when it names no import."""
+    dotted = dotted_name(node)
+    if dotted is None:
         return None
-    return canonical(".".join([imports[node.id], *reversed(parts)]))
+    root, dot, rest = dotted.partition(".")
+    return canonical(imports[root] + dot + rest) if root in imports else None
 
 
-class _Pass(ast.NodeVisitor):
+class _Pass(Visitor):
     """One walk over a function body (nested functions and classes get their own)."""
 
     def __init__(self, facts: FunctionFacts, imports: dict[str, str], pending: list[tuple[str, ast.AST]]) -> None:
@@ -274,6 +288,7 @@ def _decorated_no_grad(node: ast.AST, imports: dict[str, str]) -> bool:
     return any(qualified(d.func if isinstance(d, ast.Call) else d, imports) in NO_GRAD for d in decorators)
 
 
+@gc_paused
 def analyse_loops(tree: ast.Module) -> LoopModule:
     """The training-loop facts of a parsed module."""
     imports = imports_of(tree)
@@ -288,21 +303,7 @@ def analyse_loops(tree: ast.Module) -> LoopModule:
         for s in getattr(node, "body", []):
             visitor.visit(s)
         functions.append(facts)
-    return LoopModule(imports, functions, _summaries(functions), _identifiers(tree), _optimized(functions, imports))
-
-
-def _identifiers(tree: ast.AST) -> frozenset[str]:
-    out: set[str] = set()
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Name):
-            out.add(n.id)
-        elif isinstance(n, ast.Attribute):
-            out.add(n.attr)
-        elif isinstance(n, ast.keyword) and n.arg:
-            out.add(n.arg)
-        elif isinstance(n, ast.alias):
-            out.add(n.name.split(".")[-1])
-    return frozenset(out)
+    return LoopModule(imports, functions, _summaries(functions), _optimized(functions, imports), tree)
 
 
 def _direct(f: FunctionFacts) -> Summary:

@@ -103,6 +103,14 @@ LOSS_FUNCS = {
 # Other torch.nn losses: known, never paired (Sigmoid + MSELoss is a choice, not a bug).
 OTHER_LOSS_RE = re.compile(r"^torch\.nn\.(\w+Loss)$|^torch\.nn\.functional\.\w+_loss$")
 
+# --- gradients off --------------------------------------------------------------------------------
+
+# Context managers and decorators under which nothing is trained (``with torch.no_grad():``).
+NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
+                     "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode"})
+SET_GRAD = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled",
+                      "torch.autograd.grad_mode.set_grad_enabled"})
+
 # --- what keeps a value, what wraps a model, what loads data -----------------------------------
 
 # Calls and methods that keep a tensor's values (its activation) as they are.
@@ -123,12 +131,13 @@ MODULE_SELF_METHODS = frozenset({"to", "cuda", "cpu", "train", "eval", "float", 
 # losses the PF3xx rules pair, a DataLoader (PF203, PF502-PF505) or a DistributedSampler (PF505), or
 # calls both backward() and step() (a training loop PF501-PF506 judge, over tensors and not a
 # loader). A file read from a folder that passes neither is not parsed
-# (``preflight.inputs.pysource.might_hold_finding``).
+# (``preflight.inputs.pysource.might_hold_finding``). The words are plain text, searched with
+# ``in`` (several times faster than a regex alternation over the 46 MB of the torch package).
 FRAMEWORK_TEXT_RE = re.compile(rb"\b(?:torch|lightning|pytorch_lightning|ignite|transformers)\b")
-TRAINING_TEXT_RE = re.compile(rb"BCELoss|BCEWithLogitsLoss|CrossEntropyLoss|NLLLoss|cross_entropy|nll_loss"
-                              rb"|DataLoader|DistributedSampler")
-BACKWARD_TEXT_RE = re.compile(rb"\.backward\(")
-STEP_TEXT_RE = re.compile(rb"\.step\(")
+TRAINING_TEXTS = (b"BCELoss", b"BCEWithLogitsLoss", b"CrossEntropyLoss", b"NLLLoss", b"cross_entropy", b"nll_loss",
+                  b"DataLoader", b"DistributedSampler")
+BACKWARD_TEXT = b".backward("
+STEP_TEXT = b".step("
 
 SEQUENTIAL = "torch.nn.Sequential"
 DATALOADER = "torch.utils.data.DataLoader"

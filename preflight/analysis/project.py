@@ -22,7 +22,6 @@ import ast
 import io
 import os
 import tokenize
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from itertools import count
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from preflight.analysis.names import TORCH_ROOTS
+from preflight.analysis.parsing import parse
 
 MODULE_REF = "\u00a7"  # ``Val(qual="§/abs/path/models.py")``: a module of the project
 MAX_SOURCE_BYTES = 2_000_000  # larger files are not followed as imports
@@ -194,10 +194,7 @@ def parse_file(path: str, size: int) -> ast.Module | None:
     try:
         data = Path(path).read_bytes()
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        text = data.decode(encoding)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(text.lstrip("\ufeff"), filename=path)
+        return parse(data.decode(encoding).lstrip("\ufeff"), path)
     except (OSError, SyntaxError, UnicodeError, ValueError, LookupError, RecursionError, MemoryError):
         return None
 

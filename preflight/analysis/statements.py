@@ -16,9 +16,6 @@ from preflight.analysis.state import FlowState
 from preflight.analysis.syntax import always_returns, is_main_guard, source_of, str_constant
 from preflight.analysis.values import BRANCH, UNKNOWN, Env, Val, join_envs, set_entries
 
-_NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
-                      "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode"})
-
 
 class Statements(FlowState):
     def exec_block(self, body: list[ast.stmt], frame: Frame) -> None:
@@ -157,7 +154,7 @@ class Statements(FlowState):
             return False
         callee = self.cheap(e.func, f)
         q = n.canonical(callee.qual) if callee.qual else ""
-        if q in _NO_GRAD:
+        if q in n.NO_GRAD:
             return not (e.args and isinstance(e.args[0], ast.Constant) and e.args[0].value is False)
         return (q == "torch.set_grad_enabled" and bool(e.args) and isinstance(e.args[0], ast.Constant)
                 and e.args[0].value is False)

@@ -4,19 +4,55 @@ generator, does a loop body train, what name does a loop iterate."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+from preflight.analysis.parsing import contains
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+N = TypeVar("N", bound=ast.AST)
+
+
+def kept_on_node(func: Callable[[N], bool]) -> Callable[[N], bool]:
+    """``func(node)``, a question about a node's syntax alone, answered once and kept on the node
+    (a parsed tree never changes; the interpreter asks again at every call of a function)."""
+    key = f"_preflight_{func.__name__}"
+
+    @wraps(func)
+    def answer(node: N) -> bool:
+        memo = node.__dict__
+        if key not in memo:
+            memo[key] = func(node)
+        return bool(memo[key])
+    return answer
 
 
 def source_of(node: ast.AST) -> str:
     """The expression as written, cut to 60 characters."""
-    try:
-        text = ast.unparse(node)
-    except Exception:  # pragma: no cover - unparse of odd nodes: any failure shows <expr>
-        return "<expr>"
+    text = dotted_name(node)
+    if text is None:
+        try:
+            text = ast.unparse(node)
+        except Exception:  # pragma: no cover - unparse of odd nodes: any failure shows <expr>
+            return "<expr>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def dotted_name(node: ast.AST) -> str | None:
+    """``self.opt`` for a name or a chain of attributes on a name (what ``ast.unparse`` writes,
+    without its visitor: most receivers the checks name are such chains); None otherwise."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+@kept_on_node
 def assigns_self_attr(node: FunctionNode) -> bool:
     """True when a method assigns an attribute of its first parameter (``self.x = ...``)."""
     params = node.args.posonlyargs + node.args.args
@@ -39,8 +75,9 @@ def _is_attr_of(node: ast.AST, name: str) -> bool:
     return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name
 
 
+@kept_on_node
 def is_generator(node: ast.AST) -> bool:
-    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node))
+    return contains(node, (ast.Yield, ast.YieldFrom))
 
 
 def falls_off_end(node: FunctionNode) -> bool:

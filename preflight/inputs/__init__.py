@@ -1,7 +1,9 @@
 """Input adapters: paths and live objects -> subjects the checks read.
 
-``READERS`` maps a file suffix to its reader; ``expand`` turns the paths a user gave into the
-files to read (directories recursively, only supported files, symlink loops cut).
+``READERS`` maps a file suffix to its reader (``.csv.gz`` and the like: ``preflight.inputs.compressed``);
+``expand`` turns the paths a user gave into the files to read (directories recursively, only supported
+files, less those the ``exclude`` patterns and ``.gitignore`` files pass over, symlink loops cut; ``-``
+is standard input).
 
 The data-file readers import their module (and with it polars and numpy) only when a data file is
 read, so a static check of ``.py`` files (a pre-commit hook) does not pay for them.
@@ -12,10 +14,20 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.errors import PreflightError, os_reason
+from preflight.inputs.compressed import (
+    COMPRESSED_SUFFIXES,
+    STDIN,
+    STDIN_DEFAULT_NAME,
+    compressed_suffix,
+    read_compressed,
+    read_stdin,
+)
+from preflight.inputs.ignore import DEFAULT_EXCLUDE, Ignores, Pattern, exclude_patterns, gitignores_above
 from preflight.inputs.limits import over_size
 from preflight.inputs.pysource import read_python, read_python_prefiltered
 from preflight.inputs.subject import CodeSubject
@@ -63,13 +75,29 @@ READERS: dict[str, Reader] = {
     ".ipynb": read_ipynb,
 }
 
-SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules", ".tox", ".mypy_cache",
-             ".pytest_cache", ".ruff_cache", "site-packages",
-             ".ipynb_checkpoints"}
+
+
+@dataclass
+class Walk:
+    """How a folder is walked: the ``exclude`` patterns and whether ``.gitignore`` files count (a path
+    named itself is read whatever they say unless ``force_exclude``, as ruff); ``skipped`` counts the
+    files met of a type preflight does not read, hidden ones aside (the summary line says how many)."""
+
+    exclude: list[Pattern] = field(default_factory=lambda: exclude_patterns(DEFAULT_EXCLUDE, None))
+    respect_gitignore: bool = True
+    force_exclude: bool = False  # the exclude patterns (not .gitignore) apply to the paths named, too
+    skipped: int = 0
 
 
 def reader_for(path: Path) -> Reader | None:
+    if compressed_suffix(path.name) is not None:
+        return read_compressed
     return READERS.get(path.suffix.lower())
+
+
+def supported() -> str:
+    """The file types preflight reads, for an error line."""
+    return ", ".join(sorted(READERS) + list(COMPRESSED_SUFFIXES))
 
 
 def expand(paths: list[str | os.PathLike]) -> list[Path]:
@@ -87,31 +115,38 @@ def expand_walked(paths: list[str | os.PathLike]) -> list[tuple[Path, bool]]:
     return out
 
 
-def expand_inputs(paths: list[str | os.PathLike]) -> list[tuple[Path, bool] | PreflightError]:
+def expand_inputs(paths: list[str | os.PathLike], walk: Walk | None = None) -> list[tuple[Path, bool] | PreflightError]:
     """The files to check, each with whether it was found by walking a folder, in a stable order; a
     path that cannot be checked (missing, unsupported, a named pipe, a folder with nothing to read or
-    a subfolder that cannot be listed) is a ``PreflightError`` in its place, and the rest go on."""
+    a subfolder that cannot be listed) is a ``PreflightError`` in its place, and the rest go on.
+    ``walk``: the exclude patterns and gitignore choice (default: none and respected)."""
+    walk = walk if walk is not None else Walk()
     out: list[tuple[Path, bool] | PreflightError] = []
     seen: set[str] = set()
     for raw in paths:
         p = Path(os.fsdecode(raw))
+        if str(raw) == STDIN:  # standard input: read as --stdin-filename says (CSV by default)
+            out.append((p, False))
+            continue
         try:
             os.lstat(p)
         except OSError as exc:
             out.append(PreflightError(os_reason(exc), p))
             continue
+        if walk.force_exclude and _excluded(p, walk):  # pre-commit passes every staged file: honour exclude
+            continue
         walked = p.is_dir()
         errors: list[PreflightError] = []
         if walked:
-            found = _walk(p, errors)
+            found = _walk(p, errors, walk)
             if not found and not errors:
-                errors.append(PreflightError(f"holds no files preflight reads ({', '.join(sorted(READERS))})", p))
+                errors.append(PreflightError(f"holds no files preflight reads ({supported()})", p))
         elif p.is_file() or p.is_symlink():
             found = [p]
             if reader_for(p) is None:
                 found = []
                 errors.append(PreflightError("is not a file type preflight reads; supported: "
-                                             f"{', '.join(sorted(READERS))}", p))
+                                             f"{supported()}", p))
         else:
             found = []
             errors.append(PreflightError("is not a regular file (a named pipe, socket or device); not read", p))
@@ -124,15 +159,20 @@ def expand_inputs(paths: list[str | os.PathLike]) -> list[tuple[Path, bool] | Pr
     return out
 
 
-def _walk(root: Path, errors: list[PreflightError]) -> list[Path]:
+def _walk(root: Path, errors: list[PreflightError], walk: Walk) -> list[Path]:
     """The readable files under ``root``, depth first in name order (as ``os.walk``, but with no
-    recursion: a folder nested thousands deep is walked too). Symbolic links to folders are followed
-    once (a loop is cut); a folder that cannot be listed is an error in ``errors``, the rest walked."""
+    recursion: a folder nested thousands deep is walked too), less those ``walk`` excludes. Symbolic
+    links to folders are followed once (a loop is cut); a folder that cannot be listed is an error in
+    ``errors``, the rest walked."""
     found: list[Path] = []
     visited: set[tuple[int, int]] = set()
-    stack = [root]
+    top = Ignores(list(walk.exclude))
+    if walk.respect_gitignore:
+        for gitignore in gitignores_above(root):
+            top = top.with_file(gitignore)
+    stack = [(root, top)]
     while stack:
-        folder = stack.pop()
+        folder, ignores = stack.pop()
         try:
             st = os.stat(folder)
             if (st.st_dev, st.st_ino) in visited:  # a symlink loop: do not walk it again
@@ -144,15 +184,29 @@ def _walk(root: Path, errors: list[PreflightError]) -> list[Path]:
             errors.append(PreflightError(f"is a folder that {os_reason(exc)}; the files in it were not checked",
                                          folder))
             continue
+        if walk.respect_gitignore and any(e.name == ".gitignore" for e in entries):
+            ignores = ignores.with_file(folder / ".gitignore")
         subfolders = []
         for entry in entries:
-            if _is_dir(entry):
-                if entry.name not in SKIP_DIRS and not entry.name.endswith(".egg-info"):
-                    subfolders.append(folder / entry.name)
-            elif reader_for(Path(entry.name)) is not None:
-                found.append(folder / entry.name)
+            path = folder / entry.name
+            is_dir = _is_dir(entry)
+            if ignores.ignored(path, is_dir):
+                continue
+            if is_dir:
+                subfolders.append((path, ignores))
+            elif reader_for(path) is not None:
+                found.append(path)
+            elif not entry.name.startswith("."):  # a hidden file (.gitignore, .env) is no data file skipped
+                walk.skipped += 1
         stack.extend(reversed(subfolders))
     return found
+
+
+def _excluded(path: Path, walk: Walk) -> bool:
+    """Whether an exclude pattern matches ``path`` or a folder above it (``force-exclude``)."""
+    ignores = Ignores(list(walk.exclude))
+    full = Path(os.path.abspath(path))
+    return ignores.ignored(full, full.is_dir()) or any(ignores.ignored(parent, True) for parent in full.parents)
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
@@ -163,10 +217,21 @@ def _is_dir(entry: os.DirEntry) -> bool:
 
 
 def read_path(path: Path, options: ReadOptions) -> Any:
+    if str(path) == STDIN:
+        return _read_stdin(options)
     reader = reader_for(path)
     if reader is None:
         raise PreflightError("is not a file type preflight reads", path)
     return _read_with(reader, path, options)
+
+
+def _read_stdin(options: ReadOptions) -> Any:
+    """Standard input, read as the type of ``--stdin-filename`` (CSV when not given) under that name."""
+    name = options.stdin_name
+    if reader_for(Path(name or STDIN_DEFAULT_NAME)) is None:
+        raise PreflightError(f"--stdin-filename {name!r} is not a file type preflight reads; name it like "
+                             f"data.csv, train.py or data.csv.gz (supported: {supported()})")
+    return read_stdin(name, options, read_path)
 
 
 def read_walked(path: Path, options: ReadOptions) -> Any:

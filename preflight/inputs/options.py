@@ -12,4 +12,5 @@ class ReadOptions:
     target_source: str = "--target"  # where the target was named, for messages: --target, target=, a config file
     task: str | None = None  # binary / multiclass / regression: overrides the inference (--task, task =, task=)
     task_source: str = "--task"
+    stdin_name: str | None = None  # --stdin-filename: the type and the name of standard input ("-")
     on_rows: Callable[[int], None] | None = field(default=None, compare=False)  # progress: rows read

@@ -12,7 +12,6 @@ import io
 import re
 import sys
 import tokenize
-import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +24,11 @@ from preflight.inputs.subject import CodeSubject
 DIRECTIVE_RE = re.compile(r"#\s*preflight\s*:(?P<rest>[^#]*)", re.IGNORECASE)
 IGNORE_RE = re.compile(r"\s*ignore(?:\[(?P<codes>[^\]]*)\](?:\s.*)?|\s*)", re.IGNORECASE | re.DOTALL)
 CODE_RE = re.compile(r"^PF\d{0,3}$")
+# A noqa comment naming codes (ruff's and flake8's spelling, typed by habit): its PF codes silence as
+# ignore[...] does; other codes in it (E501) are another tool's, and a bare noqa silences no preflight rule (it is
+# flake8's or ruff's, and would hide every finding on a line written long before preflight ran).
+NOQA_RE = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Za-z]+\d*(?:\s*,?\s*[A-Za-z]+\d+)*)", re.IGNORECASE)
+NOQA_CODE_RE = re.compile(r"[A-Za-z]+\d*")
 SUPPRESSION_HELP = "write '# preflight: ignore[PF101]' (codes or prefixes, comma-separated) or '# preflight: ignore'"
 
 # Syntax newer than the running Python, recognised on the line the parser stopped at:
@@ -47,10 +51,9 @@ def read_python(path: Path, options: Any = None) -> CodeSubject:
 def might_hold_finding(data: bytes) -> bool:
     """The cheap text test: a framework's name appears, and a loss the rules pair, a DataLoader or a
     DistributedSampler, or both a backward() and a step() call (a training loop over tensors)."""
-    from preflight.analysis.names import BACKWARD_TEXT_RE, FRAMEWORK_TEXT_RE, STEP_TEXT_RE, TRAINING_TEXT_RE
+    from preflight.analysis.names import BACKWARD_TEXT, FRAMEWORK_TEXT_RE, STEP_TEXT, TRAINING_TEXTS
 
-    trains = TRAINING_TEXT_RE.search(data) is not None or (
-        BACKWARD_TEXT_RE.search(data) is not None and STEP_TEXT_RE.search(data) is not None)
+    trains = any(word in data for word in TRAINING_TEXTS) or (BACKWARD_TEXT in data and STEP_TEXT in data)
     return trains and FRAMEWORK_TEXT_RE.search(data) is not None
 
 
@@ -109,9 +112,9 @@ _MAGIC_LINE = re.compile(r"^([ \t]*)" + MAGIC_PREFIX + r".*$", re.MULTILINE)
 
 
 def _parse(text: str, display: str) -> ast.Module:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes and the like
-        return ast.parse(text, filename=display)
+    from preflight.analysis.parsing import parse
+
+    return parse(text, display)
 
 
 def _cell_script_tree(text: str, display: str) -> ast.Module | None:
@@ -199,6 +202,9 @@ def read_suppressions(text: str, display: object = "<string>") -> tuple[dict[int
     notes: list[str] = []
 
     def add(line: int, comment: str) -> None:
+        noqa = noqa_codes(comment)
+        if noqa:
+            found[line] = None if found.get(line, frozenset()) is None else (found.get(line) or frozenset()) | noqa
         for m in DIRECTIVE_RE.finditer(comment):
             codes = _directive_codes(m.group("rest"))
             if codes is False:
@@ -209,19 +215,38 @@ def read_suppressions(text: str, display: object = "<string>") -> tuple[dict[int
             else:
                 found[line] = (found.get(line) or frozenset()) | codes
 
-    if "preflight" not in text.lower():
+    if not _may_suppress(text):
         return found, notes
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type == tokenize.COMMENT and "preflight" in tok.string.lower():
+            if tok.type == tokenize.COMMENT and _may_suppress(tok.string):
                 add(tok.start[0], tok.string)
     except (tokenize.TokenError, SyntaxError, IndentationError):
         found.clear()
         notes.clear()
         for i, line in enumerate(text.splitlines(), 1):
-            if "#" in line and "preflight" in line.lower():
+            if "#" in line and _may_suppress(line):
                 add(i, line[line.index("#"):])
     return found, notes
+
+
+def _may_suppress(text: str) -> bool:
+    lower = text.lower()
+    return "preflight" in lower or "noqa" in lower
+
+
+def noqa_codes(comment: str) -> frozenset[str]:
+    """The PF codes of the ``# noqa: ...`` comments in ``comment`` (empty for a bare ``# noqa``)."""
+    return frozenset(code.upper() for m in NOQA_RE.finditer(comment)
+                     for code in NOQA_CODE_RE.findall(m.group("codes")) if code.upper().startswith("PF"))
+
+
+def suppression_form(line_text: str, code: str | None) -> str:
+    """How the comment on ``line_text`` spells the suppression of ``code`` (None: a bare ignore), for a note."""
+    if code is not None and code in noqa_codes(line_text) and not any(
+            code in (_directive_codes(m.group("rest")) or ()) for m in DIRECTIVE_RE.finditer(line_text)):
+        return f"# noqa: {code}"
+    return "# preflight: ignore" if code is None else f"# preflight: ignore[{code}]"
 
 
 def place_line(display: object, line: int) -> str:

@@ -1,4 +1,4 @@
-"""``PreflightCallback``: the live check at the start of a Lightning fit (extra ``preflight[lightning]``).
+"""``PreflightCallback``: the live check at the start of a Lightning fit (extra ``pytorch-preflight[lightning]``).
 
 It runs ``preflight.check`` on the trainer's train dataloader, the ``LightningModule`` (called as the
 model: its ``forward``), the loss where it can find one (an attribute ``loss``, ``criterion``,
@@ -20,13 +20,15 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from preflight.version import DISTRIBUTION
+
 try:
     from lightning.pytorch import Callback
 except ImportError:  # pragma: no cover - the standalone package
     try:
         from pytorch_lightning import Callback  # type: ignore[no-redef,assignment]
     except ImportError as exc:
-        raise ImportError("preflight.lightning needs Lightning: pip install 'preflight[lightning]'") from exc
+        raise ImportError(f'preflight.lightning needs Lightning: pip install "{DISTRIBUTION}[lightning]"') from exc
 
 log = logging.getLogger("preflight.lightning")
 LOSS_ATTRS = ("loss", "criterion", "loss_fn", "loss_func", "loss_function")

@@ -33,7 +33,15 @@ from preflight.probes.data import (
 from preflight.probes.evidence import NOT_REPRODUCED, Measurements, build_evidence, skipped
 from preflight.probes.failures import FIXED_FAILED, fixed_all_failed, quiet_numerics, unmeasurable
 from preflight.probes.reference import reference_evidence
-from preflight.probes.settings import CURVE_POINTS, DEFAULT_STEPS, MIN_STEPS, PROBE_VERSION, ProbeSettings
+from preflight.probes.settings import (
+    CURVE_POINTS,
+    DEFAULT_STEPS,
+    MIN_STEPS,
+    PROBE_VERSION,
+    TORCH_INSTALL,
+    ProbeSettings,
+    torch_problem,
+)
 from preflight.probes.user import user_probe
 
 # Cost model for the budget, calibrated on a 2-core x86 CPU with one torch thread
@@ -159,7 +167,7 @@ def _run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str], set
         steps, epochs, note = fit_steps(data, settings)
     except Skip as e:
         return skipped(str(e), rule=code, family=fix.family, data=data_kind)
-    why_not = unmeasurable(data)
+    why_not = unmeasurable(data) or torch_problem()
     if why_not is not None:
         return skipped(why_not, rule=code, family=fix.family, data=data_kind)
     models = settings.models
@@ -172,7 +180,10 @@ def _run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str], set
         from_cache = Measurements.from_json(hit, models) if hit is not None else None
         cached = from_cache is not None
         if from_cache is None:
-            measured = _train(data, steps, epochs, settings)
+            try:
+                measured = _train(data, steps, epochs, settings)
+            except Skip as e:
+                return skipped(str(e), rule=code, family=fix.family, data=data_kind)
             if settings.cache:
                 probe_cache.put(key, measured.to_json(), settings.cache_dir)
         else:
@@ -201,7 +212,10 @@ def _evidence(data: ProbeData, code: str, m: Measurements, settings: ProbeSettin
 
 
 def _train(data: ProbeData, steps: int | None, epochs: int | None, settings: ProbeSettings) -> Measurements:
-    from preflight.probes.train import fit  # imports torch
+    try:
+        from preflight.probes.train import fit  # imports torch
+    except ImportError as exc:  # installed but broken (a missing shared library, an ABI mismatch)
+        raise Skip(f"torch is installed but could not be imported ({type(exc).__name__}: {exc})") from exc
 
     seeds = list(range(settings.seeds))
     plan = batch_plan(data.n_train, data.batch_size, steps, epochs, seeds, data.fix.order)
@@ -234,10 +248,22 @@ def _train(data: ProbeData, steps: int | None, epochs: int | None, settings: Pro
 # --- public entry points -----------------------------------------------------------------------
 
 def run_probe(subject: Any, rule: Any, flagged: Sequence[str] = (),
-              settings: ProbeSettings = ProbeSettings(), trained: Trained | None = None) -> Evidence:
+              settings: ProbeSettings = ProbeSettings()) -> Evidence:
     """Probe ``rule``'s fix object on a table subject, over the columns the rule's fix covers given
     the ``flagged`` ones (``Rule.probe_columns``: PF102's covers every feature it compared).
-    ``trained``: see ``run_on_table``."""
+
+    One probe asked for (``preflight probe``): without torch that is a ``PreflightError`` naming the
+    extra to install, where a check (``attach_probes``) keeps its findings and skips their probes."""
+    if torch_problem() is not None:
+        from preflight.errors import PreflightError
+
+        raise PreflightError(f"the probe trains with torch, which is not installed: {TORCH_INSTALL}")
+    return _probe_subject(subject, rule, flagged, settings, None)
+
+
+def _probe_subject(subject: Any, rule: Any, flagged: Sequence[str], settings: ProbeSettings,
+                   trained: Trained | None) -> Evidence:
+    """``run_probe``'s work; ``trained``: see ``run_on_table``."""
     fix = fix_of(rule)
     if fix is None:
         raise ValueError(f"{rule.code} names no fix object, so it has no probe")
@@ -296,8 +322,8 @@ def probe_trains(findings: Sequence[Any], subject: Any, settings: ProbeSettings 
                  rules: Mapping[str, Any] | None = None) -> int:
     """How many of ``findings`` ``attach_probes`` trains for on ``subject`` (a cache hit counts):
     0 when probing is off or the subject has no rows to train on (a .py file and a live loader get
-    recorded evidence, a table without a sample or a target a skip)."""
-    if not settings.enabled or no_rows_reason(subject) is not None:
+    recorded evidence, a table without a sample or a target a skip; without torch every probe skips)."""
+    if not settings.enabled or no_rows_reason(subject) is not None or torch_problem() is not None:
         return 0
     return sum(len(idx) for idx in _probed(findings, _rules(rules)).values())
 
@@ -340,7 +366,7 @@ def _attach(findings: list[Any], by_code: dict[str, list[int]], rules: Mapping[s
             pass
         elif is_table:
             flagged = list(dict.fromkeys(findings[i].location.column for i in idx if findings[i].location.column))
-            ev = run_probe(subject, rule, flagged, settings, trained)
+            ev = _probe_subject(subject, rule, flagged, settings, trained)
         else:  # code, not data: the fix's recorded evidence on its catalog example or reference data
             ev = reference_evidence(code, fix)
         if ev is None:

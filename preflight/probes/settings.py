@@ -56,7 +56,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
+from importlib.util import find_spec
 from typing import Any
+
+from preflight.version import DISTRIBUTION
 
 CONFIRM_RATIO = 0.8  # fixed held-out loss <= CONFIRM_RATIO x as-is held-out loss, every seed
 MIN_DIFFERENCE = 0.01  # ... and lower by at least this much (nats for BCE/CE, target variances for MSE)
@@ -136,10 +139,26 @@ class ProbeSettings:
 # key a field of ProbeSettings, plain data: config imports neither this package nor torch); only
 # whether torch has the device here waits for the probe (``settings_from_config``).
 
+# torch is the ``probe`` extra: the core (statistics, data rules, static checks of .py) runs without it.
+TORCH_INSTALL = f'pip install "{DISTRIBUTION}[probe]"'  # double quotes: cmd.exe and POSIX shells alike
+TORCH_MISSING = f"torch is not installed: {TORCH_INSTALL}"
+
+
+def torch_problem() -> str | None:
+    """Why the probe cannot train here (``TORCH_MISSING``), or None: looked up without importing torch,
+    so a cached probe and a run without trainings stay free of the import."""
+    try:
+        found = find_spec("torch") is not None
+    except (ImportError, ValueError):  # a parent package that fails to import; a module without a spec
+        found = False
+    return None if found else TORCH_MISSING
+
+
 @cache
 def device_problem(device: str) -> str | None:
-    """Why torch cannot train on ``device`` here, or None. Imports torch only for a device other than cpu."""
-    if device == "cpu":
+    """Why torch cannot train on ``device`` here, or None. Imports torch only for a device other than
+    cpu; without torch there is no device to judge (the probe is skipped for that reason instead)."""
+    if device == "cpu" or torch_problem() is not None:
         return None
     import torch
 

@@ -162,7 +162,7 @@ def _loss_part(ev: Evidence, key: str) -> str:
         ratio = ff / fa
     if diff is None and fa is not None and ff is not None:
         diff = fa - ff
-    extras = ([f"fixed/as-is = {ratio:.2f}"] if ratio is not None else []) + (
+    extras = ([f"fixed/as-is = {fmt_ratio(ratio)}"] if ratio is not None else []) + (
         [f"gap {fmt_number(diff)}"] if diff is not None else [])
     return s + (f" ({', '.join(extras)})" if extras else "")
 
@@ -197,6 +197,14 @@ def fmt_number(v: float) -> str:
     if float(v).is_integer():
         return f"{int(v):,}" if a >= 1e4 else str(int(v))
     return f"{v:.3g}"
+
+
+def fmt_ratio(r: float) -> str:
+    """fixed/as-is for a reader: two decimals ("0.16", "1.03"), two significant digits below 0.01
+    ("0.0036", not "0.00"), and "0" for nothing at all (PF503's memory kept by the fixed loop)."""
+    if r == 0:
+        return "0"
+    return f"{r:.2f}" if abs(r) >= 0.01 else f"{r:.2g}"
 
 
 def _or_failed(v: float | None, variant: Variant) -> str:

@@ -50,7 +50,11 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .gap { margin: 0.3rem 0; }
 .meta { color: #57606a; font-size: 0.85rem; }
 .errors li { color: #a40e26; }
-svg.pf-plot { display: block; margin: 0.6rem 0; max-width: 100%; height: auto; }
+/* a narrow window scrolls a table or a plot sideways rather than the page, or the plot's text shrinking
+   past reading */
+.wide { overflow-x: auto; }
+.where { overflow-wrap: anywhere; }
+svg.pf-plot { display: block; margin: 0.6rem 0; width: 100%; min-width: 30rem; max-width: 48rem; height: auto; }
 footer { margin-top: 3rem; color: #57606a; font-size: 0.8rem; }
 """
 
@@ -99,7 +103,8 @@ def _inputs_section(report: Report) -> list[str]:
     for s in files:
         path = str(s.get("path", ""))
         counts = per_file.get(path, {})
-        found = ", ".join(f"{n} {sev}" for sev, n in sorted(counts.items())) or "none"
+        found = ", ".join(_counted(counts[str(sev)], sev) for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+                          if str(sev) in counts) or "none"
         target = s.get("target")
         rows.append("<tr>" + "".join([
             f'<td class="mono">{_e(path)}</td>',
@@ -109,9 +114,9 @@ def _inputs_section(report: Report) -> list[str]:
             f"<td>{_e(s.get('task') or '')}</td>",
             f"<td>{_e(found)}</td>",
         ]) + "</tr>")
-    return ["<h2>Inputs</h2>", "<table>",
+    return ["<h2>Inputs</h2>", '<div class="wide"><table>',
             "<tr><th>File</th><th>Rows</th><th>Columns</th><th>Target</th><th>Task</th><th>Findings</th></tr>",
-            *rows, "</table>"]
+            *rows, "</table></div>"]
 
 
 def _findings_table(findings: Iterable[Finding]) -> list[str]:
@@ -128,9 +133,9 @@ def _findings_table(findings: Iterable[Finding]) -> list[str]:
             f"<td>{_e(f.message)}</td>",
             f"<td>{_e(verdict_word(f.probe))}</td>",
         ]) + "</tr>")
-    return ["<h2>Findings</h2>", "<table>",
+    return ["<h2>Findings</h2>", '<div class="wide"><table>',
             "<tr><th>Severity</th><th>Rule</th><th>Where</th><th>Column</th><th>Message</th><th>Probe</th></tr>",
-            *rows, "</table>"]
+            *rows, "</table></div>"]
 
 
 def _finding_section(i: int, f: Finding) -> str:
@@ -144,12 +149,12 @@ def _finding_section(i: int, f: Finding) -> str:
     if f.fix:
         parts.append(f'<div class="fix"><strong>Fix:</strong> {_e(f.fix)}</div>')
     if f.probe is not None:
-        parts.append(_probe_block(f.probe))
+        parts.append(_probe_block(f.probe, f.fix))
     parts.append("</section>")
     return "\n".join(parts)
 
 
-def _probe_block(probe: Evidence) -> str:
+def _probe_block(probe: Evidence, fix: str) -> str:
     verdict = probe.verdict
     out = ['<div class="probe">',
            f'<div><span class="verdict verdict-{_e(verdict)}">Probe {_e(verdict_word(probe))}</span>'
@@ -160,7 +165,7 @@ def _probe_block(probe: Evidence) -> str:
     for side, why in failures(probe):
         out.append(f'<p class="meta">{_e(side[0].upper() + side[1:])}: {_e(why)}</p>')
     if has_curves(probe):  # a skipped probe's reason is already above, in words
-        out.append(loss_curves_svg(probe))
+        out.append(f'<div class="wide">{loss_curves_svg(probe, fix=fix)}</div>')
     meta = setup_words(probe)
     if meta:
         out.append(f'<p class="meta">{_e(meta)}</p>')
@@ -172,6 +177,11 @@ def _probe_block(probe: Evidence) -> str:
 
 def _badge(sev: Severity) -> str:
     return f'<span class="sev sev-{sev}">{sev}</span>'
+
+
+def _counted(n: int, severity: Severity) -> str:
+    """"1 warning", "2 warnings", "2 errors", "3 info" (a mass noun, as the tally says)."""
+    return f"{n} {severity}" + ("s" if n != 1 and severity != Severity.INFO else "")
 
 
 def _int(v: Any) -> str:

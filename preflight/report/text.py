@@ -156,7 +156,9 @@ def tally(report: Report, options: TextOptions = TextOptions()) -> str:
     parts = [f"{counts[s]} {s}{'s' * (counts[s] != 1 and s != Severity.INFO)}"
              for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
     head = "No problems found" if total == 0 else f"Found {total} problem{'s' * (total != 1)}"
-    line = _style(head, options, bold=True) + f" in {n_files} file{'s' * (n_files != 1)} ({', '.join(parts)})."
+    skipped = int(report.summary.get("skipped", 0))  # files in a folder of a type preflight does not read
+    line = _style(head, options, bold=True) + f" in {n_files} file{'s' * (n_files != 1)} ({', '.join(parts)})" + (
+        f"; {skipped} file{'s' * (skipped != 1)} skipped (unsupported type)." if skipped else ".")
     if report.errors:
         line += f" {len(report.errors)} input{'s' * (len(report.errors) != 1)} could not be read."
     return line
