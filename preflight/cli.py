@@ -5,6 +5,7 @@ Exit codes, as ruff: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage, c
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
@@ -18,6 +19,7 @@ from preflight.errors import PreflightError
 from preflight.printable import printable, printable_text
 
 FORMATS = ("text", "json", "sarif", "github", "html")
+PROBE_FORMATS = ("text", "json")  # a probe's evidence is one line or its JSON; no findings to annotate
 
 
 def _codes(values: tuple[str, ...]) -> list[str]:
@@ -30,49 +32,70 @@ def cli() -> None:
     """Find the data and setup mistakes that make PyTorch training fail silently."""
 
 
+# ``check``'s arguments and options, in the order ``--help`` lists them: add one here and read it from
+# ``opts`` in ``check`` (the command takes them as keyword arguments).
+CHECK_OPTIONS = [
+    click.argument("paths", nargs=-1, default=(".",), type=click.Path(path_type=str, readable=False, allow_dash=True)),
+    click.option("--target", metavar="COLUMN", help="The label/target column (default: inferred from its name)."),
+    click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), default=None,
+                 help="The learning task (default: inferred from the target's values)."),
+    click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                 help="Output format."),
+    click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Write the report to this file instead of stdout."),
+    click.option("--select", multiple=True, metavar="CODES",
+                 help="Only these rule codes or prefixes (comma-separated)."),
+    click.option("--ignore", multiple=True, metavar="CODES",
+                 help="Skip these rule codes or prefixes (comma-separated)."),
+    click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default=None,
+                 help="Exit 1 when a finding is at this severity or above [default: warning]."),
+    click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found (input errors still exit 2)."),
+    click.option("--no-probe", is_flag=True, help="Do not train the reference probe (no torch import; fast)."),
+    click.option("--probe-budget", type=click.FloatRange(min=0.0), default=None, metavar="SECONDS",
+                 help="Training time per probe; steps are cut to fit [default: 3]."),
+    click.option("--no-cache", is_flag=True, help="Retrain probes instead of reusing cached results."),
+    click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Read this config file instead of discovering [tool.preflight]."),
+    click.option("-v", "--verbose", is_flag=True,
+                 help="Text: also each file's summary (rows, target), each column's numbers, the fixes and "
+                      "the probe's full evidence."),
+    click.option("--show-fixes", is_flag=True, help="Text: print each problem's fix."),
+    click.option("--show-probe", is_flag=True, help="Text: print the probe's full evidence, not only its verdict."),
+    click.option("--statistics", is_flag=True, help="Text: print how many problems each rule found, not the problems."),
+    click.option("-q", "--quiet", is_flag=True,
+                 help="Print the problems' lines only: no notes, probe lines, tally or progress."),
+    click.option("--exclude", multiple=True, metavar="PATTERNS",
+                 help="Paths a folder's walk passes over (gitignore syntax, comma-separated); replaces the "
+                      "defaults and the config's exclude. A file named on the command line is checked all the same."),
+    click.option("--extend-exclude", multiple=True, metavar="PATTERNS",
+                 help="Paths to pass over as well as the default and configured excludes."),
+    click.option("--respect-gitignore/--no-respect-gitignore", default=None,
+                 help="Pass over the files .gitignore files ignore when walking a folder [default: respect]."),
+    click.option("--force-exclude/--no-force-exclude", default=None,
+                 help="Apply the exclude patterns to the paths named on the command line too (for pre-commit)."),
+    click.option("--stdin-filename", metavar="NAME",
+                 help="The type and name of standard input given as '-' (data.csv, train.py, x.csv.gz) "
+                      "[default: CSV, named '-']."),
+    click.option("--report-unused-ignores", is_flag=True,
+                 help="Add a note for each suppression comment that silenced nothing."),
+    click.option("--show-settings", is_flag=True,
+                 help="Print the resolved settings (config file, rules, file choice, target, probe) and exit."),
+]
+
+
+def _with(options: list[Any]) -> Any:
+    """Apply click decorators in the order listed (the order ``--help`` shows them)."""
+    def decorate(f: Any) -> Any:
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
 @cli.command()
-@click.argument("paths", nargs=-1, default=(".",), type=click.Path(path_type=str, readable=False, allow_dash=True))
-@click.option("--target", metavar="COLUMN", help="The label/target column (default: inferred from its name).")
-@click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), default=None,
-              help="The learning task (default: inferred from the target's values).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to this file instead of stdout.")
-@click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated).")
-@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated).")
-@click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default=None,
-              help="Exit 1 when a finding is at this severity or above [default: warning].")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found (input errors still exit 2).")
-@click.option("--no-probe", is_flag=True, help="Do not train the reference probe (no torch import; fast).")
-@click.option("--probe-budget", type=click.FloatRange(min=0.0), default=None, metavar="SECONDS",
-              help="Training time per probe; steps are cut to fit [default: 3].")
-@click.option("--no-cache", is_flag=True, help="Retrain probes instead of reusing cached results.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Read this config file instead of discovering [tool.preflight].")
-@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no file summaries, tally or progress.")
-@click.option("--exclude", multiple=True, metavar="PATTERNS",
-              help="Paths a folder's walk passes over (gitignore syntax, comma-separated); replaces the defaults "
-                   "and the config's exclude. A file named on the command line is checked all the same.")
-@click.option("--extend-exclude", multiple=True, metavar="PATTERNS",
-              help="Paths to pass over as well as the default and configured excludes.")
-@click.option("--respect-gitignore/--no-respect-gitignore", default=None,
-              help="Pass over the files .gitignore files ignore when walking a folder [default: respect].")
-@click.option("--force-exclude/--no-force-exclude", default=None,
-              help="Apply the exclude patterns to the paths named on the command line too (for pre-commit).")
-@click.option("--stdin-filename", metavar="NAME",
-              help="The type and name of standard input given as '-' (data.csv, train.py, x.csv.gz) "
-                   "[default: CSV, named '-'].")
-@click.option("--report-unused-ignores", is_flag=True,
-              help="Add a note for each suppression comment that silenced nothing.")
-@click.option("--show-settings", is_flag=True,
-              help="Print the resolved settings (config file, rules, file choice, target, probe) and exit.")
-def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str, output: Path | None,
-          select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool, no_probe: bool,
-          probe_budget: float | None, no_cache: bool, config_path: Path | None, quiet: bool,
-          exclude: tuple[str, ...], extend_exclude: tuple[str, ...], respect_gitignore: bool | None,
-          force_exclude: bool | None, stdin_filename: str | None, report_unused_ignores: bool,
-          show_settings: bool) -> None:
+@_with(CHECK_OPTIONS)
+def check(paths: tuple[str, ...], **opts: Any) -> None:
     """Check data files (CSV, Parquet, .npy/.npz, .csv.gz), training scripts (.py, read without running
     them) and directories of them; the current directory when no path is given, standard input for '-'.
 
@@ -82,45 +105,58 @@ def check(paths: tuple[str, ...], target: str | None, task: str | None, fmt: str
     from preflight.engine import RunOptions, check_paths
     from preflight.findings import Severity
 
+    config_path, output, no_probe = opts["config_path"], opts["output"], opts["no_probe"]
     if config_path is not None and not config_path.is_file():
         raise PreflightError("no such config file", config_path)
     if output is not None:
         refuse_input_as_output(output, paths)
     config = cfg.load(config_path if config_path is not None else cfg.discover())
-    config = config.with_overrides(select=_codes(select), ignore=_codes(ignore), target=target, task=task)
-    config = config.with_files(exclude=_codes(exclude), extend_exclude=_codes(extend_exclude),
-                               respect_gitignore=respect_gitignore, force_exclude=force_exclude,
-                               stdin_filename=stdin_filename,
-                               report_unused_ignores=report_unused_ignores)
-    if show_settings:
-        return _show_settings(config, paths, no_probe, probe_budget, no_cache)
+    config = config.with_overrides(select=_codes(opts["select"]), ignore=_codes(opts["ignore"]),
+                                   target=opts["target"], task=opts["task"])
+    config = config.with_files(exclude=_codes(opts["exclude"]), extend_exclude=_codes(opts["extend_exclude"]),
+                               respect_gitignore=opts["respect_gitignore"], force_exclude=opts["force_exclude"],
+                               stdin_filename=opts["stdin_filename"],
+                               report_unused_ignores=opts["report_unused_ignores"])
+    if opts["show_settings"]:
+        return _show_settings(config, paths, no_probe, opts["probe_budget"], opts["no_cache"])
     hook = None
     if not no_probe:
         from preflight.probes import make_hook, settings_from_config
 
-        overrides = {"budget": probe_budget, "cache": False if no_cache else None}
+        overrides = {"budget": opts["probe_budget"], "cache": False if opts["no_cache"] else None}
         settings_from_config(config, overrides=overrides)  # a device torch lacks: one line, before any input
         hook = make_hook(**overrides)
     from preflight.report.progress import Progress
 
-    with Progress.for_stderr(quiet=quiet) as bar:
+    with Progress.for_stderr(quiet=opts["quiet"]) as bar:
         options = RunOptions(probe=not no_probe, probe_hook=hook, on_probe=bar.probing)
         report = check_paths(list(paths), config, options, on_file=bar.file_done, on_read=bar.reading,
                              on_rows=bar.rows_read)
+    _print_report(report, opts)
+    level = Severity.parse(opts["fail_on"] or config.fail_on)
+    sys.exit(0 if opts["exit_zero"] or not report.at_or_above(level) else 1)
+
+
+def _print_report(report: Any, opts: dict[str, Any]) -> None:
+    """Write the report (to ``--output`` or stdout) and the input errors (stderr); exit 2 on any error."""
+    from preflight.report.progress import use_color
+
+    fmt, output = opts["fmt"], opts["output"]
     nothing_read = report.errors and not report.summary.get("files")
-    text = "" if nothing_read and fmt == "text" else render(report, fmt, quiet=quiet)
-    if fmt != "github":  # the github renderer's own lines start with "::"; every name in them is escaped
+    color = fmt == "text" and output is None and use_color(sys.stdout)
+    text = "" if nothing_read and fmt == "text" else render(
+        report, fmt, color=color, quiet=opts["quiet"], verbose=opts["verbose"], show_fixes=opts["show_fixes"],
+        show_probe=opts["show_probe"], statistics=opts["statistics"])
+    if fmt != "github" and not color:  # github's lines start with "::"; coloured text is made printable as built
         text = printable_text(text)
     if output is not None:
         _write(output, text)
     elif text:
-        click.echo(text)
+        click.echo(text, color=color)
     for error in report.errors:
         click.echo(f"error: {printable(error)}", err=True)
     if report.errors:
         sys.exit(2)
-    level = Severity.parse(fail_on or config.fail_on)
-    sys.exit(0 if exit_zero or not report.at_or_above(level) else 1)
 
 
 def _show_settings(config: Any, paths: tuple[str, ...], no_probe: bool, probe_budget: float | None,
@@ -132,7 +168,8 @@ def _show_settings(config: Any, paths: tuple[str, ...], no_probe: bool, probe_bu
     click.echo(settings_text(config, paths, probe=not no_probe, overrides=overrides))
 
 
-def render(report: Any, fmt: str, *, quiet: bool = False) -> str:
+def render(report: Any, fmt: str, *, quiet: bool = False, verbose: bool = False, show_fixes: bool = False,
+           show_probe: bool = False, statistics: bool = False, color: bool = False) -> str:
     if fmt == "json":
         return report.to_json()
     if fmt == "sarif":
@@ -148,11 +185,10 @@ def render(report: Any, fmt: str, *, quiet: bool = False) -> str:
         from preflight.report.html import render_html
 
         return render_html(report)
-    from preflight.report.text import format_finding, render_text
+    from preflight.report.text import TextOptions, render_text
 
-    if quiet:
-        return "\n".join(format_finding(f) for f in report.findings)
-    return render_text(report)
+    return render_text(report, TextOptions(verbose=verbose, show_fixes=show_fixes, show_probe=show_probe,
+                                           statistics=statistics, quiet=quiet, color=color))
 
 
 @cli.command("rules")
@@ -199,7 +235,7 @@ def explain(code: str) -> None:
 @click.option("--budget", type=click.FloatRange(min=0.0), default=None, metavar="SECONDS",
               help="Cut steps to fit this many seconds; 0 = no limit [default: 0 when --steps is given, else 3].")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write an SVG plot of the loss curves.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(PROBE_FORMATS), default="text", show_default=True)
 @click.option("--no-cache", is_flag=True, help="Retrain instead of reusing a cached result.")
 def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, task: str | None, seeds: int | None,
           steps: int | None, budget: float | None, plot: Path | None, fmt: str, no_cache: bool) -> None:
@@ -231,13 +267,7 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, ta
                                                        task=config.task, task_source=config.task_source))
     if not isinstance(subject, TableSubject):
         raise PreflightError("the probe trains on data: pass a CSV, Parquet or .npy/.npz file", path)
-    chosen = list(columns)
-    if not chosen and fix.transforms_columns:
-        found = list(rule.check(subject, config.options_for(rule)))
-        # a finding without a column (PF101's one finding for a wide table) leaves the choice to the rule
-        chosen = [f.location.column for f in found if f.location.column]
-        if not found:
-            raise PreflightError(f"{code} flags no column here; name the columns with --column")
+    chosen = _probe_columns(subject, rule, list(columns), fix.transforms_columns, config)
     evidence = run_probe(subject, rule, chosen, settings)
     if plot is not None:
         from preflight.report.curves import loss_curves_svg
@@ -249,6 +279,24 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, ta
         click.echo(printable(f"{subject.display}: {code} probe {render_line(evidence)}"))
         for note in evidence.notes:
             click.echo(printable(f"    note: {note}"))
+
+
+def _probe_columns(subject: Any, rule: Any, chosen: list[str], transforms: bool, config: Any) -> list[str]:
+    """The columns ``preflight probe`` transforms: those given with ``--column`` (each must be one of
+    the table's), else the ones the rule flags."""
+    names = [c.name for c in subject.columns]
+    unknown = [c for c in chosen if c not in names]
+    if unknown:
+        raise PreflightError(f"no column named {unknown[0]!r} for --column; columns are: "
+                             + ", ".join(names[:20]) + (f", ... ({len(names)} in all)" if len(names) > 20 else ""),
+                             subject.display)
+    if chosen or not transforms:
+        return chosen
+    found = list(rule.check(subject, config.options_for(rule)))
+    if not found:
+        raise PreflightError(f"{rule.code} flags no column here; name the columns with --column", subject.display)
+    # a finding without a column (PF101's one finding for a wide table) leaves the choice to the rule
+    return [f.location.column for f in found if f.location.column]
 
 
 def refuse_input_as_output(output: Path, inputs: tuple[str, ...]) -> None:
@@ -304,13 +352,28 @@ def _write(path: Path, text: str) -> None:
         raise PreflightError(f"cannot write the report ({exc.strerror or exc})", path) from None
 
 
+def _lossless_streams() -> None:
+    """Standard output and error that cannot fail on a character: a stream whose encoding lacks one
+    (``PYTHONIOENCODING=cp1252``, a Windows console or redirect) writes it as ``\\u2588`` instead of
+    raising ``UnicodeEncodeError`` and losing the report."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # closed, or written to in a way that forbids it
+                reconfigure(errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
     """Entry point. An unexpected error is one line, not a traceback (PREFLIGHT_DEBUG=1 shows it)."""
+    _lossless_streams()
     try:
         cli.main(args=argv, prog_name=prog_name or "preflight", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as exc:  # bare ``preflight``: the help, once
+        click.echo(exc.format_message(), err=True)
+        sys.exit(2)
     except click.ClickException as exc:
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             click.echo(exc.ctx.get_usage(), err=True)

@@ -28,7 +28,7 @@ from typing import Any
 from preflight.analysis.parsing import paused_gc
 from preflight.checks import ALL_RULES, Rule
 from preflight.config import Config
-from preflight.errors import PreflightError
+from preflight.errors import InputError, PreflightError
 from preflight.findings import Finding, Report
 from preflight.inputs import Walk, expand_inputs, read_path, read_walked
 from preflight.inputs.ignore import exclude_patterns
@@ -225,7 +225,7 @@ def check_subjects(subjects: Iterable[Callable[[], Subject]], config: Config, op
                    on_file: Callable[[str], None] | None = None) -> Report:
     findings: list[Finding] = []
     summaries: list[Summary] = []
-    errors: list[str] = []
+    errors: list[InputError] = []
     started = time.perf_counter()
     for make in subjects:
         try:
@@ -241,13 +241,16 @@ def check_subjects(subjects: Iterable[Callable[[], Subject]], config: Config, op
                     found = check_subject(subject, config, options)
                 summary = subject.summary()
         except PreflightError as exc:
-            errors.append(exc.format_message())
+            path = getattr(exc, "path", None) or getattr(make, "display", None)
+            errors.append(InputError(exc.format_message(), path))
             continue
         except Exception as exc:  # a bug met on one input: say so, and still check the others
             if os.environ.get("PREFLIGHT_DEBUG"):
                 raise
-            errors.append(f"{getattr(make, 'display', '<object>')}: internal error: {type(exc).__name__}: {exc} "
-                          "(a bug in preflight; rerun with PREFLIGHT_DEBUG=1 for the traceback and report it)")
+            where = getattr(make, "display", None)
+            errors.append(InputError(f"{where or '<object>'}: internal error: {type(exc).__name__}: {exc} "
+                                     "(a bug in preflight; rerun with PREFLIGHT_DEBUG=1 for the traceback and "
+                                     "report it)", where))
             continue
         findings.extend(found)
         summaries.append(summary)

@@ -23,6 +23,7 @@ class PreflightError(click.ClickException):
     _safe: ClassVar[Callable[[str], str]] = staticmethod(printable)
 
     def __init__(self, message: str, path: object | None = None) -> None:
+        self.path = None if path is None else str(path)
         if path is not None:
             message = f"{path}: {message}"
         super().__init__(type(self)._safe(message))
@@ -37,6 +38,22 @@ class FindingsError(PreflightError):
 
     exit_code = 1
     _safe: ClassVar[Callable[[str], str]] = staticmethod(printable_text)
+
+
+class InputError(str):
+    """An input that could not be checked, as ``Report.errors`` holds it: the error line itself (a
+    ``str``, as before) and the path it names (``path``; None when unknown). JSON writes it as
+    ``{"path": ..., "message": ...}``."""
+
+    path: str | None
+
+    def __new__(cls, message: str, path: str | None = None) -> InputError:
+        self = super().__new__(cls, message)
+        self.path = path
+        return self
+
+    def __reduce__(self) -> tuple:  # pickled as itself (a worker process's result), path included
+        return (InputError, (str(self), self.path))
 
 
 def os_reason(exc: OSError) -> str:

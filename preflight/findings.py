@@ -359,7 +359,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class Report:
-    """The findings of one run and a summary of what was read."""
+    """The findings of one run and a summary of what was read. ``errors`` holds one line per input
+    that could not be checked (``preflight.errors.InputError``: a ``str`` with the ``path`` it names)."""
 
     findings: tuple[Finding, ...] = ()
     summary: Mapping[str, Any] = field(default_factory=dict)
@@ -386,7 +387,7 @@ class Report:
         return {
             "findings": [f.to_dict() for f in self.findings],
             "summary": dict(self.summary),
-            "errors": list(self.errors),
+            "errors": [{"path": getattr(e, "path", None), "message": str(e)} for e in self.errors],
         }
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -61,6 +61,13 @@ def check_golden(path: Path, actual: str) -> None:
     assert actual == expected, f"{path} drifted; rerun with PREFLIGHT_UPDATE_GOLDEN=1 if the change is intended"
 
 
+@pytest.fixture(autouse=True)
+def _no_colour_from_the_environment(monkeypatch):
+    """A CI runner's FORCE_COLOR or NO_COLOR would change the text transcripts: tests set them themselves."""
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
 @pytest.fixture
 def cli():
     return run_cli

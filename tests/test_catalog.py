@@ -16,6 +16,7 @@ from preflight.checks import ALL_RULES
 from preflight.checks.base import CODE_RE, NAME_RE
 from preflight.config import Config
 from preflight.engine import RunOptions, check_paths
+from preflight.report.grouping import group_findings
 from tests.conftest import ROOT, check_golden, run_cli
 
 RULES_DIR = ROOT / "rules"
@@ -92,10 +93,16 @@ def assert_verdict(where, bad, code, found: Counter, expected: Counter | None):
         assert found == Counter(), f"{where} should stay silent, fired {sorted(found.items(), key=str)}"
 
 
+def shown(findings):
+    """The findings as the text output shows them: one per rule per file for data (its columns on one
+    line), one per line for code (``preflight.report.grouping``)."""
+    return [g.first for g in group_findings(findings)]
+
+
 def pairs_found(path) -> Counter:
     report = check_paths([path], Config(), RunOptions(probe=False))
     assert not report.errors, report.errors
-    return Counter((f.location.line, f.code) for f in report.findings)
+    return Counter((f.location.line, f.code) for f in shown(report.findings))
 
 
 def test_every_rule_has_a_folder_and_every_folder_a_rule():
@@ -130,7 +137,7 @@ def test_bad_fires_exactly_its_code_and_good_fires_nothing(folder, path):
     where, bad = str(path.relative_to(ROOT)), path.name.startswith("bad")
     if path.is_dir():  # a project: its files' findings, keyed by file and line
         found = Counter((str(Path(f.location.path).relative_to(ROOT)), f.location.line, f.code)
-                        for f in check_paths([path], Config(), RunOptions(probe=False)).findings)
+                        for f in shown(check_paths([path], Config(), RunOptions(probe=False)).findings))
         expected = Counter({(p, *k): n for p, c in recorded(folder).items() if p.startswith(where + "/")
                             for k, n in c.items()})
         assert_verdict(where, bad, code, found, expected if bad else None)

@@ -44,7 +44,8 @@ CORPUS = {c.name: c for c in make_files.build(CORPUS_ROOT)}
 BEFORE = snapshot(CORPUS_ROOT)
 CASES: dict[str, str] = {name: c.why for name, c in CORPUS.items()}
 MEMORY_CASES = [name for name, c in CORPUS.items() if c.memory]
-MODES = {"no-probe": ["--no-probe"], "probe": ["--probe-budget", "0.2"]}  # probe: every good file is clean
+# -v: the cases assert each file's summary (rows, columns), which the concise output leaves to -v
+MODES = {"no-probe": ["--no-probe", "-v"], "probe": ["--probe-budget", "0.2", "-v"]}  # probe: every good file is clean
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -139,7 +140,7 @@ def test_all_cases_on_one_command_line(home, runner):
     """Every path of every case on one command line: one error line per refused path, in the order
     given, and every readable file checked."""
     args = [arg for c in CORPUS.values() for arg in c.args]
-    spec = {"name": "together", "cwd": str(CORPUS_ROOT), "argv": ["check", "--no-probe", *args]}
+    spec = {"name": "together", "cwd": str(CORPUS_ROOT), "argv": ["check", "--no-probe", "-v", *args]}
     result = _run([spec], home, runner[0], "together")["together"]
     err, out = result["stderr"], result["stdout"]
     assert result["rc"] == 2, err

@@ -68,7 +68,7 @@ def run_cases(cases, root: Path, workdir: Path, preexec=None) -> dict[str, dict]
     def run_chunk(i: int) -> dict[str, dict]:
         spec, out = workdir / f"cases{i}.json", workdir / f"results{i}.json"
         spec.write_text(json.dumps([{"name": c.name, "cwd": str(root),
-                                     "argv": ["check", "--no-probe", *c.args, c.path]} for c in chunks[i]]))
+                                     "argv": ["check", "--no-probe", "-v", *c.args, c.path]} for c in chunks[i]]))
         try:
             r = subprocess.run([sys.executable, str(ROOT / "tests" / "hostile" / "run_cli.py"), str(spec), str(out)],
                                env=_env(), capture_output=True, text=True, timeout=TIMEOUT * len(chunks[i]) + 30,
@@ -178,7 +178,7 @@ def test_permission_denied_is_one_line(tmp_path, monkeypatch):
 def test_whole_directory_reports_each_unreadable_file_and_checks_the_rest(ran):
     """The corpus as one directory argument: every bad file is one error line, the good ones are checked."""
     root, _, _, _ = ran
-    r = subprocess.run([sys.executable, "-m", "preflight", "check", "--no-probe", "."], cwd=root, env=_env(),
+    r = subprocess.run([sys.executable, "-m", "preflight", "check", "--no-probe", "-v", "."], cwd=root, env=_env(),
                        capture_output=True, text=True, timeout=TIMEOUT * 2)
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr

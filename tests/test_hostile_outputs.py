@@ -134,7 +134,7 @@ def case_escape_file_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         assert r.code == 1, (fmt, r.stderr)
         _assert_run_safe(r, fmt)
     text = run_cli(["check", "--no-probe", name], cwd=tmp_path).stdout
-    assert text.startswith("t\\x1b]0;owned\\x07\\x9b2J\\u202eata.parquet: 240 rows x 2 columns")
+    assert text.startswith("t\\x1b]0;owned\\x07\\x9b2J\\u202eata.parquet: PF101 unnormalized-feature [x] ")
 
 
 def case_hostile_error_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -244,7 +244,7 @@ def case_output_symlink_written_through(tmp_path: Path, monkeypatch: pytest.Monk
     r = run_cli(["check", "--no-probe", "data.csv", "-o", "out.txt"], cwd=tmp_path)
     assert r.code == 1
     assert (tmp_path / "out.txt").is_symlink() and os.readlink(tmp_path / "out.txt") == str(target)
-    assert target.read_text().startswith("data.csv: 240 rows x 2 columns")
+    assert target.read_text().startswith("data.csv: PF101 unnormalized-feature [x] ")
     assert sorted(p.name for p in target.parent.iterdir()) == ["latest.txt"]
 
 
@@ -272,7 +272,7 @@ def case_output_dev_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     p = subprocess.run([sys.executable, "-m", "preflight", "check", "--no-probe", "data.csv", "-o", "stdout"],
                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert p.returncode == 1, p.stderr
-    assert p.stdout.startswith("data.csv: 240 rows x 2 columns") and p.stderr == ""
+    assert p.stdout.startswith("data.csv: PF101 unnormalized-feature [x] ") and p.stderr == ""
     assert os.readlink(tmp_path / "stdout") == "/proc/self/fd/1"
     names = ["data.csv", "stdout"]
     if os.geteuid() == 0:  # a character device: written through, still a device

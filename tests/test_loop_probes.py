@@ -65,16 +65,17 @@ def test_recorded_verdicts_and_gaps_are_the_measured_ones():
 
 
 def check_file(path, fmt="text"):
-    return run_cli(["check", "--format", fmt, str(path)])
+    """The check of ``path``; in text, with the probe's full evidence (``--show-probe``)."""
+    return run_cli(["check", "--format", fmt, *(["--show-probe"] if fmt == "text" else []), str(path)])
 
 
 def test_a_loop_finding_shows_its_recorded_evidence_in_text_json_and_sarif():
     bad = folder("PF501") / "bad.py"
     text = check_file(bad)
     assert text.code == 1, text.stderr
-    probe_line = next(line for line in text.stdout.splitlines() if line.startswith("    probe: "))
+    probe_line = next(line for line in text.stdout.splitlines() if line.startswith("    probe (reference data): "))
     z = recorded("zero_grad")
-    assert probe_line.startswith("    probe: confirmed (gap in 2 of 2 setups: sgd, adam-default")
+    assert probe_line.startswith("    probe (reference data): confirmed (gap in 2 of 2 setups: sgd, adam-default")
     assert "on reference data" in probe_line and f"({z.gap.ratio:.2g}x)" in probe_line
     assert "PF501 gradients-never-zeroed (error)" in text.stdout  # reference evidence keeps the severity
     [finding] = json.loads(check_file(bad, "json").stdout)["findings"]
@@ -90,14 +91,14 @@ def test_no_gap_is_said_plainly_and_the_finding_keeps_its_severity():
     # PF3xx findings do with theirs
     out = check_file(folder("PF505") / "bad.py")
     assert "PF505 sampler-epoch-never-set this DistributedSampler" in out.stdout  # a warning: no level shown
-    assert "    probe: not_reproduced (no gap in any of 2 setups: sgd, adam-default)" in out.stdout
+    assert "    probe (reference data): not_reproduced (no gap in any of 2 setups: sgd, adam-default)" in out.stdout
     [finding] = json.loads(check_file(folder("PF505") / "bad.py", "json").stdout)["findings"]
     assert finding["severity"] == "warning" and finding["probe"]["verdict"] == "not_reproduced"
 
 
 def test_pf503_shows_the_memory_it_measured_not_a_held_out_loss():
     out = check_file(folder("PF503") / "bad.py")
-    line = next(line for line in out.stdout.splitlines() if line.startswith("    probe: "))
+    line = next(line for line in out.stdout.splitlines() if line.startswith("    probe (reference data): "))
     m = recorded("loss_item")
     assert f"autograd nodes kept alive after the last step {m.as_is.final:.2e} -> 0 (0x)" in line
     assert "held-out" not in line

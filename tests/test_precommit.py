@@ -114,7 +114,7 @@ def test_python_hook_is_the_light_core_without_the_probe(hook_env: dict) -> None
     assert proc.returncode == 1, out
     assert "preflight....." in out and "Failed" in out
     assert "bad.csv: PF201 label-sorted-rows [label] 2 runs of equal labels" in out
-    assert "fix: shuffle the rows" in out
+    assert "fix: shuffle the rows" not in out  # the concise output: fixes with --show-fixes or -v
     assert "probe:" not in out  # the hook runs `preflight check --no-probe`
     assert not finds_torch(env)  # the core installs no torch
 

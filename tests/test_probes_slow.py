@@ -360,7 +360,7 @@ def test_cli_probe_writes_the_plot_and_check_prints_the_evidence(tmp_path):
     assert svg.read_text().startswith("<svg")
     out = run_cli("check", str(heart_rate_csv()), "--probe-budget", "1")
     assert out.returncode == 1
-    assert "    probe: confirmed (" in out.stdout
+    assert "    probe: confirmed, best held-out BCE " in out.stdout
     out = run_cli("check", str(heart_rate_csv()), "--format", "json")
     [f] = json.loads(out.stdout)["findings"]
     assert f["probe"]["verdict"] == "confirmed" and f["probe"]["data"] == "user"
@@ -383,6 +383,10 @@ def test_str_of_a_report_shows_the_probe_evidence_as_the_cli_does(tmp_path):
     data = tmp_path / "heart_rate.csv"
     data.write_bytes((ROOT / "examples" / "heart_rate.csv").read_bytes())
     report = check(str(data), config={"probe": {"cache": False}})
+    from preflight.report.text import TextOptions, render_text
+
     probe_lines = [ln for ln in str(report).splitlines() if ln.startswith("    probe: ")]
-    assert len(probe_lines) == 1 and probe_lines[0].startswith("    probe: confirmed (gap in ")
-    assert ": MLP 1-32-1 (ReLU), Adam lr 0.001" in probe_lines[0]
+    assert len(probe_lines) == 1 and probe_lines[0].startswith("    probe: confirmed, best held-out BCE ")
+    full = [ln for ln in render_text(report, TextOptions(show_probe=True)).splitlines() if ln.startswith("    probe: ")]
+    assert len(full) == 1 and full[0].startswith("    probe: confirmed (gap in ")
+    assert ": MLP 1-32-1 (ReLU), Adam lr 0.001" in full[0]

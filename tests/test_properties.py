@@ -159,21 +159,36 @@ def test_json_output_carries_every_finding_the_text_shows(df):
         path = Path(tmp) / "data.csv"
         df.to_csv(path, index=False)
         runner = CliRunner()
-        text = runner.invoke(cli, ["check", "--no-probe", str(path)], catch_exceptions=False)
+        text = runner.invoke(cli, ["check", "--no-probe", "-v", str(path)], catch_exceptions=False)
         js = runner.invoke(cli, ["check", "--no-probe", "--format", "json", str(path)], catch_exceptions=False)
     assert text.exit_code == js.exit_code
     parsed = json.loads(js.stdout)
     if text.exit_code == 2:  # unreadable (e.g. a header and no rows): both name the error, neither has findings
         assert parsed["errors"] and parsed["findings"] == []
-        assert text.stderr.splitlines() == [f"error: {e}" for e in parsed["errors"]]
+        assert text.stderr.splitlines() == [f"error: {e['message']}" for e in parsed["errors"]]
         assert not [line for line in text.stdout.splitlines() if FINDING_LINE.match(line)]
         return
     assert parsed["errors"] == []
-    shown = [m.groupdict() for m in map(FINDING_LINE.match, text.stdout.splitlines()) if m]
+    shown = shown_findings(text.stdout)
     carried = [{"path": f["path"], "code": f["code"], "name": f["name"], "column": f["column"],
                 "message": f["message"]} for f in parsed["findings"]]
     assert shown == carried
     assert len(parsed["findings"]) == sum(parsed["summary"]["counts"].values())
+
+
+COLUMN_LINE = re.compile(r"^    \[(?P<column>[^\]]*)\] (?P<message>.*)$")
+
+
+def shown_findings(stdout: str) -> list[dict]:
+    """The findings a ``-v`` text report shows, one per column: a line naming several columns is
+    followed by one ``    [column] message`` line for each."""
+    entries: list[tuple[dict, list[dict]]] = []
+    for line in stdout.splitlines():
+        if m := FINDING_LINE.match(line):
+            entries.append((m.groupdict(), []))
+        elif (c := COLUMN_LINE.match(line)) and entries:
+            entries[-1][1].append(c.groupdict())
+    return [dict(head, **column) for head, columns in entries for column in (columns or [{}])]
 
 
 def test_the_line_pattern_matches_a_known_finding():

@@ -44,6 +44,15 @@ def render_line(ev: Evidence) -> str:
             f"as-is {sparkline(curve_a, lo=lo, hi=hi)} fixed {sparkline(curve_f, lo=lo, hi=hi)}")
 
 
+def render_verdict(ev: Evidence) -> str:
+    """The verdict in a few words: "confirmed, best held-out BCE 0.656 -> 0.107" (the full line is
+    ``render_line``'s)."""
+    if ev.skipped:
+        return f"skipped: {ev.reason}"
+    a, f = ev.as_is or Variant(), ev.fixed or Variant()
+    return f"{verdict_word(ev)}, {_compared_words(ev)} {_or_failed(a.best, a)} -> {_or_failed(f.best, f)}"
+
+
 def _compared_words(ev: Evidence, key: str = "best") -> str:
     """What is compared: the ``key`` ("best", "final") held-out loss, or (``judged_on`` "memory", PF503)
     the memory kept after the last step."""

@@ -1,4 +1,6 @@
-"""GitHub Actions workflow commands (``--format github``): one annotation per finding.
+"""GitHub Actions workflow commands (``--format github``): one annotation per problem, as the text
+output shows them (``report.grouping``: a data rule's columns of one file in one annotation, each
+column's message on its own line of it).
 
 ``::warning file=data/train.csv,line=1,title=PF201 label-sorted-rows::[label] 2 runs of ...``
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from preflight.findings import Finding, Report, Severity
 from preflight.printable import printable
+from preflight.report.grouping import Group, group_findings
 from preflight.report.links import finding_line
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -30,7 +33,9 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(f: Finding) -> str:
+def annotation(item: Finding | Group) -> str:
+    g = item if isinstance(item, Group) else Group((item,))
+    f = g.first
     props: list[tuple[str, str]] = []
     loc = f.location
     if loc.path:
@@ -41,17 +46,17 @@ def annotation(f: Finding) -> str:
             if loc.col is not None:
                 props.append(("col", str(loc.col)))
     props.append(("title", f"{f.code} {f.name}"))
-    message = printable((f"[{loc.column}] " if loc.column else "") + f.message)
+    message = "\n".join(printable((f"[{m.location.column}] " if m.location.column else "") + m.message)
+                        for m in g.members)
     if loc.cell is not None:
         message = f"[cell {loc.cell}, line {loc.cell_line}] {message}"
-    if f.fix:
-        message += f"\nfix: {printable(f.fix)}"
+    message += "".join(f"\nfix: {printable(fix)}" for fix in g.fixes)
     head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
-    return f"::{COMMANDS[f.severity]} {head}::{escape_data(message)}"
+    return f"::{COMMANDS[g.severity]} {head}::{escape_data(message)}"
 
 
 def render_github(report: Report, *, quiet: bool = False) -> str:
-    lines = [annotation(f) for f in report.findings]
+    lines = [annotation(g) for g in group_findings(report.findings)]
     lines += [f"::error title={escape_property('preflight: input not read')}::{escape_data(printable(e))}"
               for e in report.errors]
     if not quiet:
