@@ -106,3 +106,12 @@ def finds_torch(env: Path) -> bool:
     code = "import importlib.util; print(importlib.util.find_spec('torch') is not None)"
     out = subprocess.run([str(venv_bin(env, "python")), "-c", code], capture_output=True, text=True, check=True)
     return out.stdout.strip() == "True"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With ``-m "not slow"`` (the quick set), a module marked slow as a whole is not even imported:
+    its tests would all be deselected, and importing test_lightning alone costs 2 s of Lightning."""
+    if config.getoption("markexpr", "") != "not slow" or collection_path.suffix != ".py":
+        return None
+    text = collection_path.read_text(encoding="utf-8") if collection_path.name.startswith("test_") else ""
+    return True if "\npytestmark = pytest.mark.slow" in text else None

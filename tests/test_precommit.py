@@ -103,12 +103,18 @@ def hook_envs(hook_env: dict) -> set[Path]:
     return set((hook_env["base"] / "home").glob("repo*/py_env-*"))
 
 
+def first_run(hook_env: dict, repo: Path, hook: str, *files: str
+              ) -> tuple[subprocess.CompletedProcess, str, Path, float]:
+    """The hook's first run: (process, its output, the one virtualenv it built, seconds including the build)."""
+    before = hook_envs(hook_env)
+    proc, seconds = run_hook(hook_env, repo, hook, *files)
+    (env,) = hook_envs(hook_env) - before
+    return proc, proc.stdout + proc.stderr, env, seconds
+
+
 def test_python_hook_is_the_light_core_without_the_probe(hook_env: dict) -> None:
     repo = user_repo(hook_env["base"], "user", {"bad.csv": BAD, "good.csv": GOOD})
-    before = hook_envs(hook_env)
-    proc, first = run_hook(hook_env, repo, "preflight", "bad.csv")
-    out = proc.stdout + proc.stderr
-    (env,) = hook_envs(hook_env) - before
+    proc, out, env, first = first_run(hook_env, repo, "preflight", "bad.csv")
     print(f"\nfirst run of the `preflight` hook, including its environment install: {first:.1f} s; "
           f"environment {tree_bytes(env) / 1e6:.0f} MB")
     assert proc.returncode == 1, out
@@ -127,10 +133,7 @@ def test_python_hook_is_the_light_core_without_the_probe(hook_env: dict) -> None
 
 def test_probe_hook_installs_torch_and_trains_the_probe(hook_env: dict) -> None:
     repo = user_repo(hook_env["base"], "probed", {"bad.csv": BAD})
-    before = hook_envs(hook_env)
-    proc, first = run_hook(hook_env, repo, "preflight-probe", "bad.csv")
-    out = proc.stdout + proc.stderr
-    (env,) = hook_envs(hook_env) - before
+    proc, out, env, first = first_run(hook_env, repo, "preflight-probe", "bad.csv")
     print(f"\nfirst run of the `preflight-probe` hook, including its environment install (torch from the local "
           f"CPU wheel): {first:.1f} s; environment {tree_bytes(env) / 1e6:.0f} MB")
     assert proc.returncode == 1, out
