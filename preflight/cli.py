@@ -9,6 +9,7 @@ import contextlib
 import os
 import stat
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,8 @@ def check(paths: tuple[str, ...], **opts: Any) -> None:
                                respect_gitignore=opts["respect_gitignore"], force_exclude=opts["force_exclude"],
                                stdin_filename=opts["stdin_filename"],
                                report_unused_ignores=opts["report_unused_ignores"])
+    if opts["fail_on"]:
+        config = replace(config, fail_on=opts["fail_on"])
     if opts["show_settings"]:
         return _show_settings(config, paths, no_probe, opts["probe_budget"], opts["no_cache"])
     hook = None
@@ -133,7 +136,7 @@ def check(paths: tuple[str, ...], **opts: Any) -> None:
         report = check_paths(list(paths), config, options, on_file=bar.file_done, on_read=bar.reading,
                              on_rows=bar.rows_read)
     _print_report(report, opts)
-    level = Severity.parse(opts["fail_on"] or config.fail_on)
+    level = Severity.parse(config.fail_on)
     sys.exit(0 if opts["exit_zero"] or not report.at_or_above(level) else 1)
 
 

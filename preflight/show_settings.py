@@ -36,7 +36,9 @@ def settings_text(config: Config, paths: Iterable[str], *, probe: bool, override
     lines += [f"per-file-ignores {_shown(pattern)} = {_shown(codes)}" for pattern, codes in config.per_file_ignores]
     lines += [
         f"exclude = {_shown(config.exclude)}",
-        f"extend-exclude = {_shown(config.extend_exclude + config.cli_exclude)}",
+        f"extend-exclude = {_shown(config.extend_exclude)}",
+        # --exclude empties the two above and lands here, as --extend-exclude does: relative to the current folder
+        f"command-line excludes = {_shown(config.cli_exclude)}",
         f"respect-gitignore = {_shown(config.respect_gitignore)}",
         f"force-exclude = {_shown(config.force_exclude)}",
         f"target = {_shown(config.target) if config.target else 'inferred from the column names'}",

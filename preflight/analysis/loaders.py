@@ -18,13 +18,29 @@ def _short_name(func_name: str) -> str:
 
 
 def _reads_gradients_only(body: list[ast.stmt]) -> bool:
-    """A loop that backwards to read ``.grad`` (a Fisher estimate, saliency) and steps nothing: its
-    loader's order does not matter to any training."""
+    """A loop that backwards to read ``.grad`` (a Fisher estimate, saliency) and updates nothing with it:
+    its loader's order does not matter to any training. A call named for a step (``opt.step()``,
+    ``train_step()``), a subtraction (``p -= lr * p.grad``) or an in-place method given a gradient
+    (``p.data.add_(p.grad, alpha=-lr)``) is an update."""
     nodes = [x for s in body for x in ast.walk(s)]
-    reads = any(isinstance(x, ast.Attribute) and x.attr == "grad" and isinstance(x.ctx, ast.Load) for x in nodes)
-    steps = any(isinstance(x, ast.Call) and isinstance(x.func, ast.Attribute) and "step" in x.func.attr
-                for x in nodes)
-    return reads and not steps
+    reads = any(_is_grad(x) for x in nodes)
+    return reads and not any(_updates(x) for x in nodes)
+
+
+def _is_grad(x: ast.AST) -> bool:
+    return isinstance(x, ast.Attribute) and x.attr == "grad" and isinstance(x.ctx, ast.Load)
+
+
+def _updates(x: ast.AST) -> bool:
+    if isinstance(x, ast.AugAssign):
+        return isinstance(x.op, ast.Sub) and any(_is_grad(g) for g in ast.walk(x.value))
+    if not isinstance(x, ast.Call):
+        return False
+    name = x.func.attr if isinstance(x.func, ast.Attribute) else x.func.id if isinstance(x.func, ast.Name) else ""
+    if "step" in name or "update" in name:
+        return True
+    return name.endswith("_") and any(_is_grad(g) for a in [*x.args, *(k.value for k in x.keywords)]
+                                      for g in ast.walk(a))
 
 
 class Loaders(FlowState):

@@ -101,15 +101,18 @@ def _loss_names(m: lp.LoopModule, f: lp.FunctionFacts, loop: int, before: int) -
     """Names holding a loss tensor at line ``before`` of a loop: assigned from a loss call (or a sum
     of loss tensors) and not detached by their latest assignment."""
     out: set[str] = set()
-    # a name the loop calls backward() on holds a graph, whatever builds it (``loss, logits = model(x)``)
-    backwarded = {c.receiver for c in f.in_loop(loop) if c.attr == "backward" and c.receiver}
+    # a name this loop's own body calls backward() on after assigning it holds a graph, whatever builds it
+    # (``loss, logits = model(x)``); a backward in a nested loop says nothing of an assignment out here
+    backwards = [(c.receiver, c.node.lineno) for c in f.in_loop(loop)
+                 if c.attr == "backward" and c.receiver and c.loops[-1] == loop]
     for a in sorted(f.assigns_in(loop), key=lambda a: a.node.lineno):
         if a.node.lineno >= before or a.augmented is not None:
             continue
         tensor = not lp.detached(a.value) and (lp.is_loss_call(a.value, m.imports) or any(
             isinstance(n, ast.Name) and n.id in out for n in ast.walk(a.value)))
         for t in a.targets or _unpacked(a.node):
-            (out.add if tensor or (t in backwarded and not lp.detached(a.value)) else out.discard)(t)
+            backwarded = any(r == t and line > a.node.lineno for r, line in backwards)
+            (out.add if tensor or (backwarded and not lp.detached(a.value)) else out.discard)(t)
     return out
 
 

@@ -246,8 +246,18 @@ def trains_anywhere(tree: ast.AST) -> bool:
     somewhere."""
     return any(_is_training_call(n) or (isinstance(n, ast.Call) and bool(n.args) and (
         (isinstance(n.func, ast.Attribute) and n.func.attr == "fit")
-        or (isinstance(n.func, ast.Name) and n.func.id.lower().startswith("train"))))
+        or (isinstance(n.func, ast.Name) and _named_for_training(n.func.id))))
         for n in ast.walk(tree))
+
+
+_TRAINING_NOUNS = frozenset({"model", "net", "network", "classifier", "epoch", "epochs", "one", "loop", "gan", "fn"})
+
+
+def _named_for_training(name: str) -> bool:
+    """``train``, ``train_model``, ``train_one_epoch``, ``fit``: not ``train_test_split`` (a split), nor a
+    class (``TrainDataset``)."""
+    words = name.split("_")
+    return name in ("train", "fit") or (words[0] == "train" and words[1] in _TRAINING_NOUNS)
 
 
 def is_main_guard(test: ast.expr) -> bool:
