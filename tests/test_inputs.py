@@ -8,7 +8,7 @@ import pytest
 
 import preflight
 from preflight.inputs.files import sniff_delimiter
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 
 HEART = ROOT / "examples" / "heart_rate.csv"
 
@@ -127,3 +127,20 @@ def test_the_summary_says_where_the_target_was_named(tmp_path, heart):
 def test_a_column_name_as_target_for_an_array_is_refused(heart):
     with pytest.raises(preflight.PreflightError, match="an array has none"):
         preflight.check(heart.to_numpy()[:, :1], target="label", probe=False)
+
+
+def test_a_npy_header_numpy_cannot_tokenize_is_one_line(tmp_path):
+    """An unbalanced header tuple reaches numpy's header parser, which raises tokenize.TokenError."""
+    good = tmp_path / "ok.npy"
+    np.save(good, np.zeros(3))
+    bad = tmp_path / "hdr.npy"
+    bad.write_bytes(good.read_bytes().replace(b"(3,)", b"(999"))
+    r = run_cli(["check", "--no-probe", str(bad)])
+    assert r.code == 2 and "is not a readable NumPy file" in r.stderr and "internal error" not in r.stderr
+
+
+def test_a_notebook_that_is_not_utf8_is_named_as_json(tmp_path):
+    nb = tmp_path / "nb.ipynb"
+    nb.write_bytes(b'{"cells": [], "x": "\xff"}')
+    r = run_cli(["check", "--no-probe", str(nb)])
+    assert r.code == 2 and "is not UTF-8 JSON" in r.stderr and "coding" not in r.stderr

@@ -33,7 +33,7 @@ from typing import Any
 
 from preflight.errors import PreflightError
 from preflight.inputs.limits import check_code_cells
-from preflight.inputs.pysource import MAGIC_PREFIX, code_subject, decode_source
+from preflight.inputs.pysource import MAGIC_PREFIX, code_subject
 from preflight.inputs.subject import CodeSubject
 
 # A line IPython transforms before Python sees it: %magic, !shell, and help (``obj?``, ``??obj``).
@@ -75,7 +75,13 @@ def read_notebook(path: Path, options: Any = None) -> CodeSubject:
 
 def notebook_subject(data: str | bytes, display: str = "<notebook>", path: str | None = None) -> CodeSubject:
     """Parse a notebook's JSON and read its code cells as one Python module."""
-    text = decode_source(data, display) if isinstance(data, bytes) else data
+    if isinstance(data, bytes):
+        try:  # a notebook is JSON, which is UTF-8 (RFC 8259): no Python coding line applies to it
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise PreflightError("is not UTF-8 JSON, as a notebook must be; re-save it as UTF-8", display) from None
+    else:
+        text = data
     cells = _cells(text, display)
     check_code_cells(cells, display)
     source, spans, notes = join_cells(cells)

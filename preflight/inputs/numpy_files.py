@@ -5,6 +5,7 @@ against ``MAX_NPZ_BYTES`` (``preflight.inputs.limits``). Files are never unpickl
 
 from __future__ import annotations
 
+import tokenize
 import zipfile
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def read_numpy(path: Path, options: ReadOptions) -> TableSubject:
             raise PreflightError("holds Python objects (pickled); preflight never unpickles files. "
                                  "Save numeric arrays instead", display) from None
         raise PreflightError(f"is not a readable NumPy file ({_one_line(exc)})", display) from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, SyntaxError, tokenize.TokenError) as exc:
+        # a malformed header dict reaches numpy's own header parser (tokenize, ast): corrupt or crafted
         raise PreflightError(f"is not a readable NumPy file ({_one_line(exc)})", display) from None
     return array_subject(arr, None, display=display, path=display, options=options)
 
