@@ -100,7 +100,8 @@ def rule_findings(subject: Subject, config: Config) -> list[Finding]:
         if isinstance(subject, CodeSubject):
             subject.notes.extend(unknown_code_notes(comments, subject.display, subject.lines))
             if config.report_unused_ignores:
-                subject.notes.extend(unused_notes(comments, used, subject.display, subject.lines))
+                checked = {r.code for r in rules_for(subject, config)}
+                subject.notes.extend(unused_notes(comments, used, subject.display, subject.lines, checked))
     return without_superseded(findings)
 
 
@@ -120,15 +121,17 @@ def unknown_code_notes(comments: Suppressions, display: object, lines: Sequence[
 
 
 def unused_notes(comments: Suppressions, used: set[tuple[int, str | None]], display: object,
-                 lines: Sequence[str] = ()) -> list[str]:
+                 lines: Sequence[str] = (), checked: set[str] | None = None) -> list[str]:
     """``--report-unused-ignores``: a note for each suppression that silenced no finding of this run
-    (codes that name no rule have their own note)."""
+    (codes that name no rule have their own note). A code none of whose rules ran this time (``checked``:
+    deselected, ignored) is not judged: removing its comment would bring its finding back on a full run."""
     from preflight.inputs.pysource import place_line, suppression_form
 
     out = []
     for line, named in sorted(comments.items()):
         for code in ([None] if named is None else sorted(c for c in named if _names_rule(c))):
-            if (line, code) not in used:
+            ran = checked is None or code is None or any(r.startswith(code) for r in checked)
+            if ran and (line, code) not in used:
                 out.append(f"{place_line(display, line)}: '{suppression_form(_line(lines, line), code)}' is unused: "
                            "no finding of the selected rules is there to silence; remove it")
     return out

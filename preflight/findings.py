@@ -416,8 +416,10 @@ def use_text_renderer(render: Callable[[Report], str]) -> None:
 
 
 def _sort_key(f: Finding) -> tuple:
+    """By place and code; one rule's columns keep the order the rule gave them (the table's), so a
+    grouped line's first columns are the table's first (a stable sort: ``miss2`` before ``miss10``)."""
     loc = f.location
-    return (loc.path or "", loc.line or 0, loc.col or 0, f.code, loc.column is None, loc.column or "")
+    return (loc.path or "", loc.line or 0, loc.col or 0, f.code, loc.column is None)
 
 
 def _json_default(value: Any) -> Any:

@@ -108,9 +108,9 @@ def test_grouping_joins_one_rules_columns_of_one_file_and_keeps_code_findings_ap
     groups = group_findings(report.findings)
     assert [(g.first.location.path, g.first.code, g.columns) for g in groups] == [
         ("m.py", "PF301", []), ("m.py", "PF301", []), ("t.csv", "PF103", ["c"]),
-        ("t.csv", "PF104", ["a", "b"]), ("u.csv", "PF104", ["a"])]
+        ("t.csv", "PF104", ["b", "a"]), ("u.csv", "PF104", ["a"])]  # the rule's column order (the table's)
     text = render_text(report).splitlines()
-    assert text[3] == "t.csv: PF104 non-finite-values [a, b] a: 1 missing; 1 more column (-v shows each)"
+    assert text[3] == "t.csv: PF104 non-finite-values [b, a] b: 2 missing; 1 more column (-v shows each)"
     assert tally(report) == "Found 5 problems in 0 files (0 errors, 5 warnings, 0 info)."
 
 
@@ -253,3 +253,11 @@ def test_json_errors_are_objects_with_the_path_and_the_message(tmp_path):
         {"path": "missing.csv", "message": "missing.csv: no such file or directory"},
         {"path": "empty.csv", "message": "empty.csv: is empty; there is nothing to check"}]
     assert [f["code"] for f in data["findings"]] == ["PF101"]
+
+
+def test_a_grouped_line_names_the_tables_first_columns_not_the_alphabets():
+    names = [f"miss{i}" for i in range(20)]  # the order a rule reports them in: the table's
+    report = Report.build([finding(column=c, message="1 missing") for c in names])
+    line = render_text(report).splitlines()[0]
+    assert line.startswith("t.csv: PF104 non-finite-values [miss0, miss1, miss2, miss3, miss4, miss5, miss6, miss7, "
+                           "+12 more]"), line
