@@ -85,7 +85,8 @@ def suppressing(finding: Finding, comments: Suppressions) -> list[tuple[int, str
 def rule_findings(subject: Subject, config: Config) -> list[Finding]:
     """The rules' findings on a subject, suppressions applied (no probe)."""
     findings: list[Finding] = []
-    for rule in rules_for(subject, config):
+    rules = rules_for(subject, config)
+    for rule in rules:
         findings.extend(rule.check(subject, config.options_for(rule)))
     comments = subject.suppressions()
     if comments:
@@ -100,8 +101,8 @@ def rule_findings(subject: Subject, config: Config) -> list[Finding]:
         if isinstance(subject, CodeSubject):
             subject.notes.extend(unknown_code_notes(comments, subject.display, subject.lines))
             if config.report_unused_ignores:
-                checked = {r.code for r in rules_for(subject, config)}
-                subject.notes.extend(unused_notes(comments, used, subject.display, subject.lines, checked))
+                subject.notes.extend(unused_notes(comments, used, subject.display, subject.lines,
+                                                  {r.code for r in rules}))
     return without_superseded(findings)
 
 
