@@ -112,14 +112,23 @@ def first_run(hook_env: dict, repo: Path, hook: str, *files: str
     return proc, proc.stdout + proc.stderr, env, seconds
 
 
-def test_python_hook_is_the_light_core_without_the_probe(hook_env: dict) -> None:
-    repo = user_repo(hook_env["base"], "user", {"bad.csv": BAD, "good.csv": GOOD})
-    proc, out, env, first = first_run(hook_env, repo, "preflight", "bad.csv")
-    print(f"\nfirst run of the `preflight` hook, including its environment install: {first:.1f} s; "
+def first_run_fails_on_bad_csv(hook_env: dict, name: str, hook: str, banner: str, files: dict[str, Path | str]
+                               ) -> tuple[Path, str, Path]:
+    """The hook's first run on a repository with the label-sorted ``bad.csv``: it fails on PF201 and
+    prints what building its environment cost. (repo, output, the hook's virtualenv)"""
+    repo = user_repo(hook_env["base"], name, files)
+    proc, out, env, first = first_run(hook_env, repo, hook, "bad.csv")
+    print(f"\nfirst run of the `{hook}` hook, including its environment install: {first:.1f} s; "
           f"environment {tree_bytes(env) / 1e6:.0f} MB")
     assert proc.returncode == 1, out
-    assert "preflight....." in out and "Failed" in out
+    assert f"{banner}....." in out and "Failed" in out
     assert "bad.csv: PF201 label-sorted-rows [label] 2 runs of equal labels" in out
+    return repo, out, env
+
+
+def test_python_hook_is_the_light_core_without_the_probe(hook_env: dict) -> None:
+    repo, out, env = first_run_fails_on_bad_csv(hook_env, "user", "preflight", "preflight",
+                                                {"bad.csv": BAD, "good.csv": GOOD})
     assert "fix: shuffle the rows" not in out  # the concise output: fixes with --show-fixes or -v
     assert "probe:" not in out  # the hook runs `preflight check --no-probe`
     assert not finds_torch(env)  # the core installs no torch
@@ -132,13 +141,9 @@ def test_python_hook_is_the_light_core_without_the_probe(hook_env: dict) -> None
 
 
 def test_probe_hook_installs_torch_and_trains_the_probe(hook_env: dict) -> None:
-    repo = user_repo(hook_env["base"], "probed", {"bad.csv": BAD})
-    proc, out, env, first = first_run(hook_env, repo, "preflight-probe", "bad.csv")
-    print(f"\nfirst run of the `preflight-probe` hook, including its environment install (torch from the local "
-          f"CPU wheel): {first:.1f} s; environment {tree_bytes(env) / 1e6:.0f} MB")
-    assert proc.returncode == 1, out
-    assert "preflight (probe)....." in out and "Failed" in out
-    assert "bad.csv: PF201 label-sorted-rows [label]" in out
+    # torch comes from the local CPU wheel
+    _, out, env = first_run_fails_on_bad_csv(hook_env, "probed", "preflight-probe", "preflight (probe)",
+                                             {"bad.csv": BAD})
     assert re.search(r"probe: (probe )?confirmed", out)  # torch is in this hook's environment: the probe trained
     assert finds_torch(env)
 
