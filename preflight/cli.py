@@ -79,6 +79,14 @@ CHECK_OPTIONS = [
                       "[default: CSV, named '-']."),
     click.option("--report-unused-ignores", is_flag=True,
                  help="Add a note for each suppression comment that silenced nothing."),
+    click.option("--fix", is_flag=True,
+                 help="Apply the safe fixes of the code findings to .py files and notebooks in place (never to "
+                      "data files), then report what is left."),
+    click.option("--diff", is_flag=True,
+                 help="Print the fixes as a unified diff and change nothing; exit 1 when there is something to fix."),
+    click.option("--unsafe-fixes", is_flag=True,
+                 help="With --fix or --diff, apply the unsafe fixes too (they change what other code reads, "
+                      "such as a model's predictions)."),
     click.option("--show-settings", is_flag=True,
                  help="Print the resolved settings (config file, rules, file choice, target, probe) and exit."),
 ]
@@ -122,6 +130,10 @@ def check(paths: tuple[str, ...], **opts: Any) -> None:
         config = replace(config, fail_on=opts["fail_on"])
     if opts["show_settings"]:
         return _show_settings(config, paths, no_probe, opts["probe_budget"], opts["no_cache"])
+    if opts["diff"]:
+        return _diff(paths, config, opts["unsafe_fixes"])
+    if opts["fix"]:
+        _fix(paths, config, opts["unsafe_fixes"])
     hook = None
     if not no_probe:
         from preflight.probes import make_hook, settings_from_config
@@ -138,6 +150,38 @@ def check(paths: tuple[str, ...], **opts: Any) -> None:
     _print_report(report, opts)
     level = Severity.parse(config.fail_on)
     sys.exit(0 if opts["exit_zero"] or not report.at_or_above(level) else 1)
+
+
+def _diff(paths: tuple[str, ...], config: Any, unsafe: bool) -> None:
+    """``--diff``: each file's fixes as a unified diff; nothing is written. Exit 1 when there is a fix."""
+    from preflight.fixing.run import fix_paths
+
+    run = fix_paths(paths, config, write=False, unsafe=unsafe)
+    for f in run.files:
+        if f.changed:
+            click.echo(printable_text(f.diff()), nl=False)
+        elif f.failure:
+            click.echo(f"warning: {printable(f.display)}: not fixed: {f.failure}", err=True)
+    n = sum(1 for f in run.files if f.changed)
+    hidden = f" ({run.hidden} more with --unsafe-fixes)" if run.hidden else ""
+    click.echo(f"Would fix {run.fixed} problem{'s' * (run.fixed != 1)} in {n} file{'s' * (n != 1)}{hidden}.",
+               err=True)
+    for error in run.errors:
+        click.echo(f"error: {printable(error)}", err=True)
+    sys.exit(2 if run.errors else 1 if n else 0)
+
+
+def _fix(paths: tuple[str, ...], config: Any, unsafe: bool) -> None:
+    """``--fix``: write each file's checked fixes; the check that follows reports what is left."""
+    from preflight.fixing.run import fix_paths
+
+    run = fix_paths(paths, config, write=True, unsafe=unsafe)
+    for f in run.files:
+        if f.failure:
+            click.echo(f"warning: {printable(f.display)}: not fixed: {f.failure}", err=True)
+    n = sum(1 for f in run.files if f.changed)
+    hidden = f" ({run.hidden} more with --unsafe-fixes)" if run.hidden else ""
+    click.echo(f"Fixed {run.fixed} problem{'s' * (run.fixed != 1)} in {n} file{'s' * (n != 1)}{hidden}.", err=True)
 
 
 def _print_report(report: Any, opts: dict[str, Any]) -> None:

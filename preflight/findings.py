@@ -332,6 +332,8 @@ class Finding:
     fix: str = ""
     location: Location = field(default_factory=Location)
     probe: Evidence | None = None
+    # a code rule's automatic fix (``preflight.fixing.CodeFix``: edits, safe or not); None: none
+    autofix: Any = None
 
     def with_probe(self, probe: Evidence | None, severity: Severity | None = None) -> Finding:
         return replace(self, probe=probe, severity=self.severity if severity is None else severity)
@@ -349,6 +351,8 @@ class Finding:
                if self.location.cell is not None else {}),
             "message": self.message,
             "fix": self.fix,
+            **({"autofix": self.autofix.to_dict() if self.autofix is not None else {"available": False, "safe": None}}
+               if self.location.line is not None else {}),
             "probe": self.probe.to_dict() if self.probe is not None else None,
         }
 

@@ -49,7 +49,7 @@ def live_examples(folder, prefix):
 
 # A finding line of a recorded transcript: ``path:line:col: CODE name ...`` for code, ``path: CODE name ...``
 # for data (no line); a file's summary line (``path: 600 rows x 2 columns; ...``) carries no code.
-FINDING = re.compile(r"^(?P<path>\S+?)(?::(?P<line>\d+):\d+)?: (?P<code>PF\d{3}) [a-z0-9-]+ ")
+FINDING = re.compile(r"^(?P<path>\S+?)(?::(?P<line>\d+):\d+)?: (?P<code>PF\d{3})(?: \[\*\])? [a-z0-9-]+ ")
 LIVE_HEADER = re.compile(r"^# (?P<path>\S+):(?P<builder>\w+)\(\)$")
 FOUND = re.compile(r"^Found (\d+) problems? in ")
 

@@ -51,7 +51,7 @@ def test_sigmoid_bce_cell_fires_with_cell_and_line_in_text(tmp_path, cli):
     r = run(tmp_path, BCE_NOTEBOOK, cli=cli)
     assert r.code == 1
     # cell 5 counts the markdown cells (1 and 4); its third line holds the loss call
-    assert f"{tmp_path / 'nb.ipynb'}:cell 5:line 3: PF301 sigmoid-before-bce-loss " in r.stdout
+    assert f"{tmp_path / 'nb.ipynb'}:cell 5:line 3: PF301 [*] sigmoid-before-bce-loss " in r.stdout
 
 
 def test_json_has_cell_and_line_within_the_cell(tmp_path, cli):

@@ -183,3 +183,18 @@ def test_unstaged_other_files_are_not_passed(hook_env: dict) -> None:
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "(no files to check)Skipped" in out
+
+
+def test_fix_hook_rewrites_the_staged_file_and_fails_so_it_is_restaged(hook_env: dict) -> None:
+    """`preflight-fix` (the core's environment, reused) applies the safe fix to a staged .py file;
+    pre-commit fails the hook because a file changed, and a second run passes."""
+    bad = ROOT / "rules" / "PF301-sigmoid-before-bce-loss" / "bad.py"
+    repo = user_repo(hook_env["base"], "fixing", {"train.py": bad})
+    proc, _ = run_hook(hook_env, repo, "preflight-fix", "train.py")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "files were modified by this hook" in out
+    assert (repo / "train.py").read_text() == (bad.parent / "fixed.py").read_text()
+    git("add", "-A", cwd=repo)
+    proc, _ = run_hook(hook_env, repo, "preflight-fix", "train.py")
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -186,6 +186,10 @@ class ModuleCache:
     def clear(self) -> None:
         self._flows.clear()
 
+    def forget(self, path: str) -> None:
+        """Drop ``path``'s flow (its text is being read as something other than what is on disk)."""
+        self._flows.pop(os.path.abspath(path), None)
+
 
 def parse_file(path: str, size: int) -> ast.Module | None:
     """Parse an imported file quietly; None when it cannot be read as Python (it is not followed)."""

@@ -14,6 +14,7 @@ from preflight.analysis import names
 from preflight.checks.base import Rule
 from preflight.checks.fixes import StableLoss
 from preflight.findings import Finding, Severity
+from preflight.fixing.plan import activation_fix
 from preflight.inputs.subject import CodeSubject, SetupSubject
 
 _STATIC_SCOPE = """
@@ -68,7 +69,7 @@ class _ActivationLoss(Rule):
                 yield self.finding(
                     f"`{pair.arg}` passes through {pair.act.how} ({where}) before {pair.loss_name}: {self.why}",
                     path=subject.display, line=pair.line, col=subject.column(pair.line, pair.col),
-                    end_line=pair.end_line)
+                    end_line=pair.end_line, autofix=activation_fix(subject, pair, self.code))
         elif isinstance(subject, SetupSubject):
             m = subject.model
             if m is None or subject.loss != self.loss or m.activation != self.act:

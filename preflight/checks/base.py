@@ -68,7 +68,7 @@ class Rule:
 
     def finding(self, message: str, *, path: str | None = None, column: str | None = None,
                 line: int | None = None, col: int | None = None, fix: str | None = None,
-                severity: Severity | None = None, end_line: int | None = None) -> Finding:
+                severity: Severity | None = None, end_line: int | None = None, autofix: Any = None) -> Finding:
         return Finding(
             code=self.code,
             name=self.name,
@@ -76,6 +76,7 @@ class Rule:
             message=message,
             fix=self.fix if fix is None else fix,
             location=Location(path=path, column=column, line=line, col=col, end_line=end_line),
+            autofix=autofix,
         )
 
 

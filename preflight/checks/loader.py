@@ -14,6 +14,7 @@ import numpy as np
 from preflight.checks.base import Option, Rule
 from preflight.checks.fixes import ShuffleRows
 from preflight.findings import Finding
+from preflight.fixing.plan import loader_fix
 from preflight.inputs.subject import CodeSubject, SetupSubject
 from preflight.stats.batches import order_runs, purity
 
@@ -118,7 +119,8 @@ class UnshuffledTrainingLoader(Rule):
                 continue
             context = _describe(fact)
             yield self.finding(f"{context} does not shuffle: {fact.reason}", path=subject.display,
-                               line=fact.line, col=subject.column(fact.line, fact.col), end_line=fact.end_line)
+                               line=fact.line, col=subject.column(fact.line, fact.col), end_line=fact.end_line,
+                               autofix=loader_fix(subject, fact))
 
     def _runtime(self, subject: SetupSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
         lf = subject.loader

@@ -141,6 +141,8 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
             physical["region"] = region
         out["locations"] = [{"physicalLocation": physical, **_cell_location(f)}]
     out["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(f)}
+    if f.autofix is not None and loc.path and loc.cell is None:
+        out["fixes"] = [_fix(f, out["locations"][0]["physicalLocation"]["artifactLocation"])]
     props: dict[str, Any] = {"severity": str(f.severity), "name": f.name}
     if loc.column is not None:
         props["column"] = loc.column
@@ -148,10 +150,23 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         props["cell"], props["cell_line"] = loc.cell, loc.cell_line
     if f.fix:
         props["fix"] = f.fix
+    if loc.line is not None:
+        props["autofix"] = {"available": f.autofix is not None, "safe": f.autofix.safe if f.autofix else None}
     if f.probe is not None:
         props["probe"] = _jsonable(f.probe.to_dict())
     out["properties"] = props
     return out
+
+
+def _fix(f: Finding, artifact: dict[str, Any]) -> dict[str, Any]:
+    """A SARIF ``fix``: the edits as replacements (columns from 1, the end exclusive)."""
+    fix = f.autofix
+    safety = "safe" if fix.safe else f"unsafe: {fix.why_unsafe}"
+    return {"description": {"text": f"{fix.message} ({safety})"},
+            "artifactChanges": [{"artifactLocation": artifact, "replacements": [
+                {"deletedRegion": {"startLine": e.line, "startColumn": e.col + 1, "endLine": e.end_line,
+                                   "endColumn": e.end_col + 1},
+                 "insertedContent": {"text": e.text}} for e in fix.edits]}]}
 
 
 def _cell_location(f: Finding) -> dict[str, Any]:

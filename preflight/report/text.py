@@ -17,6 +17,7 @@ is added after that, so only the renderer's own escape sequences reach the termi
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +101,7 @@ def format_group(g: Group, options: TextOptions = TextOptions()) -> str:
     level = "" if g.severity == Severity.WARNING else f" ({g.severity})"
     return (_style(printable(f"{f.location}:"), options, bold=True) + " "
             + _style(f.code, options, fg=COLORS[g.severity], bold=True)
+            + (" [*]" if f.autofix is not None and f.autofix.safe else "")
             + printable(f" {f.name}{column}{level} {message}"))
 
 
@@ -161,4 +163,15 @@ def tally(report: Report, options: TextOptions = TextOptions()) -> str:
         f"; {skipped} file{'s' * (skipped != 1)} skipped (unsupported type)." if skipped else ".")
     if report.errors:
         line += f" {len(report.errors)} input{'s' * (len(report.errors) != 1)} could not be read."
-    return line
+    return line + fixable_line(report.findings)
+
+
+def fixable_line(findings: Sequence[Finding]) -> str:
+    """``\n[*] 2 fixable with `preflight check --fix` (1 hidden fix can be enabled with `--unsafe-fixes`).``"""
+    fixes = [f.autofix for f in findings if f.autofix is not None]
+    safe = sum(1 for x in fixes if x.safe)
+    unsafe = len(fixes) - safe
+    if not fixes:
+        return ""
+    hidden = f" ({unsafe} hidden fix{'es' * (unsafe != 1)} can be enabled with `--unsafe-fixes`)" if unsafe else ""
+    return f"\n[*] {safe} fixable with `preflight check --fix`{hidden}."
