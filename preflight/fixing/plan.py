@@ -194,25 +194,28 @@ def _calls_of(ix: SourceIndex, names: set[str]) -> list[ast.Call]:
     return [c for cs in ix.calls.values() for c in cs if ix.text(c.func) in names]
 
 
-def _bce_logits(ix: SourceIndex, loss_call: ast.Call, subject: Any) -> tuple[Edit | None, str]:
-    """The edit that makes the BCE loss at ``loss_call`` the fused one, and what else the change
-    reaches ("" when nothing): another loss call of the same criterion that is not itself fixed."""
+def _bce_logits(ix: SourceIndex, loss_call: ast.Call, subject: Any) -> tuple[list[Edit] | None, str]:
+    """The edits that make the BCE loss at ``loss_call`` the fused one (every constructor assigned to
+    the criterion's name: ``nn.BCELoss().cuda()`` on one branch, ``nn.BCELoss()`` on the other), and
+    what else the change reaches ("" when nothing): another call of the same criterion not itself fixed."""
     func = loss_call.func
     if last_name(func) == "binary_cross_entropy":
-        return _renamed(ix, func, "binary_cross_entropy_with_logits"), ""
+        edit = _renamed(ix, func, "binary_cross_entropy_with_logits")
+        return ([edit] if edit else None), ""
     if isinstance(func, ast.Call) and last_name(func.func) == "BCELoss":  # nn.BCELoss()(p, y)
-        return _renamed(ix, func.func, "BCEWithLogitsLoss"), ""
+        edit = _renamed(ix, func.func, "BCEWithLogitsLoss")
+        return ([edit] if edit else None), ""
     ctors = [c for cs in ix.calls.values() for c in cs if last_name(c.func) == "BCELoss"]
     crit = ix.text(func)
-    named = [c for c in ctors if crit in _assigned(ix, c)]
-    ctor = named[0] if len(named) == 1 else ctors[0] if len(ctors) == 1 else None
-    if ctor is None:
+    chosen = [c for c in ctors if crit in _assigned(ix, c)] or ctors[:1] * (len(ctors) == 1)
+    edits = [_renamed(ix, c.func, "BCEWithLogitsLoss") for c in chosen]
+    if not chosen or any(e is None for e in edits):
         return None, ""
     fed = {(p.line, p.col) for p in subject.flow.pairs.values() if p.act.kind == "sigmoid" and p.loss == "bce"}
-    users = set(_assigned(ix, ctor)) or {crit}
+    users = {t for c in chosen for t in _assigned(ix, c)} or {crit}
     others = [c for c in _calls_of(ix, users) if (c.lineno, c.col_offset) not in fed]
     why = f"the same criterion is also called at line {others[0].lineno}, without a sigmoid" if others else ""
-    return _renamed(ix, ctor.func, "BCEWithLogitsLoss"), why
+    return [e for e in edits if e is not None], why
 
 
 # --- who else reads the activation's output ----------------------------------------------------
@@ -296,8 +299,9 @@ def _model_readers(ix: SourceIndex, act: ast.Call, losses: list[ast.Call], order
     if not calls:
         return "the model it ends is not called in this file"
     for c in calls:  # each call of the model feeds one of the losses this fix fixes, and nothing else
-        if _value_readers(ix, c, losses, order_kept):
-            return f"the model is also called at line {c.lineno}, where its output is read otherwise"
+        why = _value_readers(ix, c, losses, order_kept)
+        if why:
+            return f"{why} (the model's output, from its call at line {c.lineno})"
     return ""
 
 
@@ -365,10 +369,10 @@ def activation_fix(subject: Any, pair: Any, code: str) -> CodeFix | None:
     order_kept = code in ("PF302", "PF305")  # dropping a softmax keeps every argmax
     edits, why, shared = [edit], _readers(ix, act, losses or [loss_call], order_kept), ""
     if code == "PF301":
-        loss_edit, shared = _bce_logits(ix, loss_call, subject)
-        if loss_edit is None:
+        loss_edits, shared = _bce_logits(ix, loss_call, subject)
+        if loss_edits is None:
             return None
-        edits.append(loss_edit)
+        edits.extend(loss_edits)
     if why and not shared and code != "PF303":
         kept = _keep_probabilities(ix, act, loss_call, edits[1:])
         if kept is not None:
