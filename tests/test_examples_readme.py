@@ -31,7 +31,7 @@ def normalise_probe(line: str) -> tuple[str, list[float]]:
 
 def test_readme_has_the_blocks():
     cmds = [c for c, _ in blocks()]
-    assert len(cmds) == 7 and any("guard.py" in c for c in cmds)
+    assert len(cmds) == 8 and any("guard.py" in c for c in cmds)
 
 
 @pytest.mark.slow

@@ -137,7 +137,7 @@ def test_model_read_for_predictions_is_unsafe_and_left_alone(tmp_path):
     js = json.loads(run_cli(["check", "--no-probe", "--format", "json", str(path)]).stdout)
     autofix = js["findings"][0]["autofix"]
     assert autofix["available"] is True and autofix["safe"] is False
-    assert "also called at line 14" in autofix["why_unsafe"]
+    assert autofix["why_unsafe"] == "`model(x) > 0.5` at line 14 reads it (the output of the model's call at line 14)"
     unsafe = run_cli(["check", "--fix", "--unsafe-fixes", "--no-probe", str(path)])  # applied: predict() sees logits
     assert unsafe.code == 0, unsafe.stdout
     text = path.read_text()
@@ -216,25 +216,19 @@ def test_fix_keeps_mode_line_endings_and_leaves_no_temporary_file(tmp_path):
     assert again.code == 0 and again.stdout == "" and path.read_bytes() == data
 
 
-def test_a_fix_that_fails_its_check_leaves_the_file_untouched(tmp_path, monkeypatch):
-    """Were an edit to break the file, the re-read fails and the bytes on disk stay as they were."""
+@pytest.mark.parametrize(("edited", "reason"), [
+    ("\ndef (:\n", "the fixed text would not be read back"),  # an edit that broke the file
+    ("\n# edited\n", "the fix would leave or add PF301; nothing was changed"),  # one that fixed nothing
+])
+def test_a_fix_that_fails_its_check_leaves_the_file_untouched(tmp_path, monkeypatch, edited, reason):
+    """Were the edits wrong, the re-read catches it and the bytes on disk stay as they were."""
     path = tmp_path / "a.py"
     shutil.copyfile(RULES / "PF301-sigmoid-before-bce-loss" / "bad.py", path)
     before = path.read_bytes()
-    monkeypatch.setattr(fixrun, "apply_edits", lambda text, edits: text + "\ndef (:\n")
+    monkeypatch.setattr(fixrun, "apply_edits", lambda text, edits: text + edited)
     result = run_cli(["check", "--fix", "--no-probe", str(path)])
     assert path.read_bytes() == before and result.code == 1
-    assert f"warning: {path}: not fixed: the fixed text would not be read back" in result.stderr
-
-
-def test_a_fix_that_leaves_its_finding_is_not_applied(tmp_path, monkeypatch):
-    path = tmp_path / "a.py"
-    shutil.copyfile(RULES / "PF301-sigmoid-before-bce-loss" / "bad.py", path)
-    before = path.read_bytes()
-    monkeypatch.setattr(fixrun, "apply_edits", lambda text, edits: text + "\n# edited\n")
-    result = run_cli(["check", "--fix", "--no-probe", str(path)])
-    assert path.read_bytes() == before
-    assert "not fixed: the fix would leave or add PF301; nothing was changed" in result.stderr
+    assert f"warning: {path}: not fixed: {reason}" in result.stderr
 
 
 def test_fix_never_touches_data_files(tmp_path):

@@ -266,7 +266,10 @@ def _value_readers(ix: SourceIndex, node: ast.AST, losses: list[ast.Call], order
         return ""
     name = _held_in(ix, node)
     if name is None:
-        return f"its value at line {node.lineno} is not only passed to the loss"  # type: ignore[attr-defined]
+        holder = ix.parent.get(id(node), node)
+        text = " ".join(ix.text(holder).split())
+        text = text if len(text) <= 48 else text[:45] + "..."
+        return f"`{text}` at line {node.lineno} reads it"  # type: ignore[attr-defined]
     others = _later_reads(ix, node, name, losses, order_kept)
     return f"`{name}` is also read at line {others[0].lineno}" if others else ""
 
@@ -301,7 +304,7 @@ def _model_readers(ix: SourceIndex, act: ast.Call, losses: list[ast.Call], order
     for c in calls:  # each call of the model feeds one of the losses this fix fixes, and nothing else
         why = _value_readers(ix, c, losses, order_kept)
         if why:
-            return f"{why} (the model's output, from its call at line {c.lineno})"
+            return f"{why} (the output of the model's call at line {c.lineno})"
     return ""
 
 

@@ -81,6 +81,10 @@ def group_lines(g: Group, options: TextOptions = TextOptions()) -> list[str]:
             lines.append(printable(f"    fix: {fixes[0]}"))
         else:
             lines += [printable(f"    fix [{f.location.column}]: {f.fix}") for f in g.members if f.fix]
+        auto = g.members[0].autofix
+        if auto is not None:
+            how = "safe, --fix" if auto.safe else f"unsafe, --fix --unsafe-fixes: {auto.why_unsafe}"
+            lines.append(printable(f"    autofix ({how}): {auto.message}"))
     if (ev := g.probe) is not None:
         label = "probe (reference data):" if ev.data == "reference" else "probe:"
         words = render_line(ev) if options.verbose or options.show_probe else render_verdict(ev)
