@@ -195,9 +195,8 @@ def _calls_of(ix: SourceIndex, names: set[str]) -> list[ast.Call]:
 
 
 def _bce_logits(ix: SourceIndex, loss_call: ast.Call, subject: Any) -> tuple[list[Edit] | None, str]:
-    """The edits that make the BCE loss at ``loss_call`` the fused one (every constructor assigned to
-    the criterion's name: ``nn.BCELoss().cuda()`` on one branch, ``nn.BCELoss()`` on the other), and
-    what else the change reaches ("" when nothing): another call of the same criterion not itself fixed."""
+    """The edits that make the BCE loss at ``loss_call`` the fused one, and what else the change
+    reaches ("" when nothing): another call of the same criterion that is not itself fixed."""
     func = loss_call.func
     if last_name(func) == "binary_cross_entropy":
         edit = _renamed(ix, func, "binary_cross_entropy_with_logits")
@@ -205,17 +204,26 @@ def _bce_logits(ix: SourceIndex, loss_call: ast.Call, subject: Any) -> tuple[lis
     if isinstance(func, ast.Call) and last_name(func.func) == "BCELoss":  # nn.BCELoss()(p, y)
         edit = _renamed(ix, func.func, "BCEWithLogitsLoss")
         return ([edit] if edit else None), ""
-    ctors = [c for cs in ix.calls.values() for c in cs if last_name(c.func) == "BCELoss"]
-    crit = ix.text(func)
-    chosen = [c for c in ctors if crit in _assigned(ix, c)] or ctors[:1] * (len(ctors) == 1)
-    edits = [_renamed(ix, c.func, "BCEWithLogitsLoss") for c in chosen]
-    if not chosen or any(e is None for e in edits):
+    chosen = _criterion_ctors(ix, ix.text(func))
+    edits = [e for e in (_renamed(ix, c.func, "BCEWithLogitsLoss") for c in chosen) if e is not None]
+    if not chosen or len(edits) < len(chosen):
         return None, ""
+    return edits, _other_calls(ix, chosen, ix.text(func), subject)
+
+
+def _criterion_ctors(ix: SourceIndex, crit: str) -> list[ast.Call]:
+    """Every ``BCELoss()`` assigned to the criterion's name (``nn.BCELoss().cuda()`` on one branch,
+    ``nn.BCELoss()`` on the other); else the file's only one."""
+    ctors = [c for cs in ix.calls.values() for c in cs if last_name(c.func) == "BCELoss"]
+    named = [c for c in ctors if crit in _assigned(ix, c)]
+    return named or (ctors if len(ctors) == 1 else [])
+
+
+def _other_calls(ix: SourceIndex, ctors: list[ast.Call], crit: str, subject: Any) -> str:
     fed = {(p.line, p.col) for p in subject.flow.pairs.values() if p.act.kind == "sigmoid" and p.loss == "bce"}
-    users = {t for c in chosen for t in _assigned(ix, c)} or {crit}
+    users = {t for c in ctors for t in _assigned(ix, c)} or {crit}
     others = [c for c in _calls_of(ix, users) if (c.lineno, c.col_offset) not in fed]
-    why = f"the same criterion is also called at line {others[0].lineno}, without a sigmoid" if others else ""
-    return [e for e in edits if e is not None], why
+    return f"the same criterion is also called at line {others[0].lineno}, without a sigmoid" if others else ""
 
 
 # --- who else reads the activation's output ----------------------------------------------------
