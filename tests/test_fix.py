@@ -339,3 +339,16 @@ def test_fixed_softmax_classifier_trains_at_least_as_well(tmp_path):
             losses.append(float(torch.nn.CrossEntropyLoss()(model(X), y)))
     as_is, fixed = losses
     assert torch.isfinite(torch.tensor(fixed)) and fixed <= as_is, (as_is, fixed)
+
+
+def test_a_model_the_file_saves_makes_its_fix_unsafe(tmp_path):
+    """``torch.save(model, ...)`` hands the model to code this file does not show (an inference script
+    that loads it would get logits), so dropping its sigmoid is not safe."""
+    src = (RULES / "PF301-sigmoid-before-bce-loss" / "bad.py").read_text() + '\n\ntorch.save(model, "model.pt")\n'
+    path = tmp_path / "train.py"
+    path.write_text(src)
+    js = json.loads(run_cli(["check", "--no-probe", "--format", "json", str(path)]).stdout)
+    autofix = js["findings"][0]["autofix"]
+    assert autofix["safe"] is False
+    assert autofix["why_unsafe"] == "`torch.save(...)` at line 17 saves a model that other code may read"
+    assert run_cli(["check", "--diff", str(path)]).code == 0 and path.read_text() == src

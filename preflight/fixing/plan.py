@@ -282,8 +282,9 @@ def _value_readers(ix: SourceIndex, node: ast.AST, losses: list[ast.Call], order
     return f"`{name}` is also read at line {others[0].lineno}" if others else ""
 
 
-def _model_readers(ix: SourceIndex, act: ast.Call, losses: list[ast.Call], order_kept: bool) -> str:
-    """For an activation that ends a model: "" when the file calls the model once, to feed the loss."""
+def _model_of(ix: SourceIndex, act: ast.Call) -> tuple[set[str], ast.ClassDef | None]:
+    """The names the model an activation ends is called by (a ``Sequential``'s targets, a class's
+    instances, the parameters they are handed to), and the class when it is one."""
     model_names: set[str] = set()
     cls: ast.ClassDef | None = None
     for p in ix.up(act):
@@ -295,14 +296,20 @@ def _model_readers(ix: SourceIndex, act: ast.Call, losses: list[ast.Call], order
     ctors: list[ast.expr] = []
     if cls is not None:
         model_names = set()
-        for cs in ix.calls.values():
-            for c in cs:
-                if last_name(c.func) == cls.name:
-                    model_names.update(_assigned(ix, c))
-                    ctors.append(c)
-    model_names |= _parameters_given(ix, model_names, ctors)
+        ctors = [c for cs in ix.calls.values() for c in cs if last_name(c.func) == cls.name]
+        for c in ctors:
+            model_names.update(_assigned(ix, c))
+    return model_names | _parameters_given(ix, model_names, ctors), cls
+
+
+def _model_readers(ix: SourceIndex, act: ast.Call, losses: list[ast.Call], order_kept: bool) -> str:
+    """For an activation that ends a model: "" when every call of the model feeds the losses fixed."""
+    model_names, cls = _model_of(ix, act)
     if not model_names:
         return "the model it ends is not assigned to a name this file calls"
+    saved = _saves_a_model(ix)
+    if saved:
+        return saved
     calls = _calls_of(ix, model_names | {f"{m}.forward" for m in model_names})
     if cls is not None:
         calls += [c for c in ast.walk(cls) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
@@ -313,6 +320,19 @@ def _model_readers(ix: SourceIndex, act: ast.Call, losses: list[ast.Call], order
         why = _value_readers(ix, c, losses, order_kept)
         if why:
             return f"{why} (the output of the model's call at line {c.lineno})"
+    return ""
+
+
+_SAVERS = {"save", "export", "script", "trace", "save_pretrained", "log_model", "save_model", "save_checkpoint"}
+
+
+def _saves_a_model(ix: SourceIndex) -> str:
+    """A file that saves or exports a model (``torch.save``, ``torch.onnx.export``, ``torch.jit.script``,
+    ``save_pretrained``) hands it to code this file does not show, which would get logits."""
+    for cs in ix.calls.values():
+        for c in cs:
+            if isinstance(c.func, ast.Attribute) and c.func.attr in _SAVERS and c.args:
+                return f"`{ix.text(c.func)}(...)` at line {c.lineno} saves a model that other code may read"
     return ""
 
 
@@ -421,7 +441,8 @@ def loader_fix(subject: Any, fact: Any) -> CodeFix | None:
     kw = {k.arg: k for k in call.keywords}
     if None in kw or "sampler" in kw or "batch_sampler" in kw:
         return None
-    why = (f"the loader is built in `{fact.context}()`, which other callers share" if fact.trained_outside else "")
+    shared = fact.trained_outside and fact.built_in != "<module>" and fact.context
+    why = f"the loader is built in `{fact.context}()`, which other callers share" if shared else ""
     if "shuffle" in kw:
         value = kw["shuffle"].value
         if not (isinstance(value, ast.Constant) and value.value is False):
