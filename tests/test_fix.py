@@ -352,3 +352,43 @@ def test_a_model_the_file_saves_makes_its_fix_unsafe(tmp_path):
     assert autofix["safe"] is False
     assert autofix["why_unsafe"] == "`torch.save(...)` at line 17 saves a model that other code may read"
     assert run_cli(["check", "--diff", str(path)]).code == 0 and path.read_text() == src
+
+
+UNSAFE_CASES = sorted((ROOT / "tests" / "fix_cases").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", UNSAFE_CASES, ids=lambda p: p.stem)
+def test_other_readers_make_the_fix_unsafe(path, tmp_path):
+    """A review's cases where something besides the loss reads what the fix changes: a module applied
+    twice, an in-place sigmoid_, a loader also iterated for an accuracy, the model handed to an imported
+    function or a class, an alias, an index, ``self.forward`` in predict, ``:=``, a read on the next loop
+    iteration, in a function defined earlier, through ``global``. Each is reported unsafe and left alone."""
+    copy = _copy(path, tmp_path)
+    before = copy.read_bytes()
+    result = run_cli(["check", "--diff", str(copy)])
+    assert result.code == 0 and result.stdout == "", result.stdout
+    assert "Would fix 0 problems in 0 files (1 more with --unsafe-fixes)." in result.stderr
+    assert run_cli(["check", "--fix", "--no-probe", "--exit-zero", str(copy)]).code == 0
+    assert copy.read_bytes() == before
+
+
+def test_a_symbolic_link_is_not_replaced_by_a_file(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    shutil.copyfile(RULES / "PF301-sigmoid-before-bce-loss" / "bad.py", real / "train.py")
+    (tmp_path / "link.py").symlink_to("real/train.py")
+    result = run_cli(["check", "--fix", "--no-probe", str(tmp_path / "link.py")])
+    assert (tmp_path / "link.py").is_symlink()
+    assert (real / "train.py").read_text() == (RULES / "PF301-sigmoid-before-bce-loss" / "bad.py").read_text()
+    assert "not fixed: is a symbolic link or has other hard links" in result.stderr
+
+
+def test_an_element_on_its_own_line_goes_with_its_line_and_the_comments_stay(tmp_path):
+    src = ("import torch\nimport torch.nn as nn\n\nmodel = nn.Sequential(\n    nn.Linear(4, 1),  # head\n"
+           "    nn.Sigmoid(),  # probabilities\n)\ncrit = nn.BCELoss()\nloss = crit(model(torch.randn(8, 4)), "
+           "torch.rand(8, 1))\nloss.backward()\n")
+    path = tmp_path / "t.py"
+    path.write_text(src)
+    assert run_cli(["check", "--fix", "--no-probe", str(path)]).code == 0
+    want = src.replace("    nn.Sigmoid(),  # probabilities\n", "").replace("BCELoss", "BCEWithLogitsLoss")
+    assert path.read_text() == want

@@ -80,6 +80,9 @@ def fix_paths(paths: Sequence[str], config: Any, *, write: bool, unsafe: bool) -
         except PreflightError as exc:
             run.errors.append(str(exc))
             continue
+        if write and result.changed and (path.is_symlink() or path.stat().st_nlink > 1):
+            result.failure = ("is a symbolic link or has other hard links, which a rewrite by rename would "
+                              "break; fix the file it points to")
         if write and result.changed:
             write_atomic(path, result.after.encode(result_encoding(path)) if path.suffix != ".ipynb"
                          else result.after.encode("utf-8"))

@@ -1,0 +1,13 @@
+import torch
+import torch.nn as nn
+from utils import evaluate
+
+model = nn.Sequential(nn.Linear(4, 1), nn.Sigmoid())
+crit = nn.BCELoss()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in [(torch.randn(8, 4), torch.rand(8, 1))]:
+    out = model(x)
+    loss = crit(out, y)
+    loss.backward()
+    opt.step()
+evaluate(model, [(torch.randn(8, 4), torch.rand(8, 1))])
