@@ -43,9 +43,6 @@ class CodeFix:
                 "edits": [e.to_dict() for e in self.edits]}
 
 
-NO_FIX: dict[str, Any] = {"available": False, "safe": None}
-
-
 def line_starts(text: str) -> list[int]:
     """Offset of the start of each line (1-based line ``i`` starts at ``starts[i - 1]``), lines ending
     at ``\\n``, ``\\r\\n`` or ``\\r`` as Python's tokenizer counts them."""

@@ -26,7 +26,13 @@ class SourceIndex:
         self.parent: dict[int, ast.AST] = {}
         self.calls: dict[tuple[int, int], list[ast.Call]] = {}
         self.modules: set[str] = set()  # names bound to modules (import torch.nn.functional as F)
+        # the assignments by the value they assign, seen through ``.to(device)`` and wrappers (``_assigned``)
+        self.assigns: dict[int, list[ast.expr]] = {}
         for node in ast.walk(tree):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                self.assigns.setdefault(id(_unwrapped(node.value)), []).extend(
+                    t for t in targets if isinstance(t, (ast.Name, ast.Attribute)))
             for child in ast.iter_child_nodes(node):
                 self.parent[id(child)] = node
             if isinstance(node, ast.Call):
@@ -99,13 +105,7 @@ def _unwrapped(node: ast.expr) -> ast.expr:
 
 def _assigned(ix: SourceIndex, value: ast.expr) -> list[str]:
     """The targets (as written) an expression is assigned to, through ``.to(device)`` and wrappers."""
-    out: list[str] = []
-    for node in ast.walk(ix.tree):
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None \
-                and _unwrapped(node.value) is value:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            out.extend(ix.text(t) for t in targets if isinstance(t, (ast.Name, ast.Attribute)))
-    return out
+    return [ix.text(t) for t in ix.assigns.get(id(value), ())]
 
 
 def _calls_of(ix: SourceIndex, names: set[str]) -> list[ast.Call]:

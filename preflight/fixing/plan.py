@@ -151,7 +151,6 @@ def _other_calls(ix: SourceIndex, ctors: list[ast.Call], crit: str, subject: Any
 
 # --- the fixes -----------------------------------------------------------------------------------
 
-_FIXED_LOSS = {"PF301": "BCEWithLogitsLoss"}
 _WHAT = {
     "PF301": "drop the sigmoid and use BCEWithLogitsLoss",
     "PF302": "drop the softmax (CrossEntropyLoss takes logits)",

@@ -17,7 +17,8 @@ import stat
 import tempfile
 import tokenize
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,16 +98,24 @@ def result_encoding(path: Path) -> str:
 
 
 def _findings(text: str, display: str, path: Path, config: Any) -> tuple[Any, list[Any]]:
-    """The findings of ``text`` read as the file at ``path`` (the project's flow cache, keyed by the
-    file on disk, must not hand back the flow of the text on disk, nor keep this one)."""
-    from preflight.analysis.flow import MODULES
+    """The findings of ``text`` read as the file at ``path``, with the project around it."""
     from preflight.engine import rule_findings
     from preflight.inputs.pysource import code_subject
 
-    MODULES.forget(str(path))
-    try:
+    with _not_cached(path):
         subject = code_subject(text, display, path=str(path), project=True)
         return subject, rule_findings(subject, config)
+
+
+@contextmanager
+def _not_cached(path: Path) -> Iterator[None]:
+    """The project's flow cache is keyed by the file on disk: a text read as that file must neither be
+    served the flow of the text on disk nor leave its own behind."""
+    from preflight.analysis.flow import MODULES
+
+    MODULES.forget(str(path))
+    try:
+        yield
     finally:
         MODULES.forget(str(path))
 
@@ -160,7 +169,6 @@ def fix_notebook(path: Path, config: Any, unsafe: bool) -> FileFix:
     ``nn.Sigmoid()`` on a line of its own) is not applied to a notebook; the reason says so."""
     from copy import deepcopy
 
-    from preflight.analysis.flow import MODULES
     from preflight.engine import rule_findings
     from preflight.inputs.notebook import notebook_subject
 
@@ -190,10 +198,9 @@ def fix_notebook(path: Path, config: Any, unsafe: bool) -> FileFix:
         return json.dumps(out, indent=1, ensure_ascii=False) + ("\n" if raw.endswith("\n") else "")
 
     def reread(text: str) -> list[Any]:
-        MODULES.forget(str(path))
-        fixed = subject if text == joined else notebook_subject(rebuilt(text), display=display, path=str(path))
-        MODULES.forget(str(path))
-        return rule_findings(fixed, config)
+        with _not_cached(path):
+            fixed = subject if text == joined else notebook_subject(rebuilt(text), display=display, path=str(path))
+            return rule_findings(fixed, config)
 
     result = fix_text(joined, display, path, config, unsafe, reread=reread)
     if result.changed:
