@@ -241,6 +241,7 @@ class Evidence:
     panel: tuple[Setup, ...] = ()
     shown_by: tuple[str, ...] = ()
     judged_on: str = "loss"
+    trainer: str | None = None  # "numpy" or "torch": which implementation trained (None: not recorded)
 
     @property
     def skipped(self) -> bool:
@@ -275,6 +276,8 @@ class Evidence:
             out["panel"] = [p.to_dict() for p in self.panel]
             out["shown_by"] = list(self.shown_by)
             out["judged_on"] = self.judged_on
+        if self.trainer is not None:
+            out["trainer"] = self.trainer
         return out
 
     @classmethod
@@ -294,7 +297,8 @@ class Evidence:
                    notes=tuple(d.get("notes") or ()), data=str(d.get("data") or "user"), cached=d.get("cached"),
                    about=d.get("about"), panel=_setups(d.get("panel")),
                    shown_by=tuple(str(n) for n in d.get("shown_by") or ()),
-                   judged_on=str(d.get("judged_on") or "loss"))
+                   judged_on=str(d.get("judged_on") or "loss"),
+                   trainer=str(d["trainer"]) if d.get("trainer") else None)
 
 
 def finite(v: Any) -> float | None:

@@ -30,6 +30,13 @@ def _device(v: Any) -> str | None:
     return None if DEVICE_RE.match(v) else "one of cpu, cuda, cuda:N (N a GPU index) or mps"
 
 
+TRAINER_NAMES = ("auto", "numpy", "torch")  # who trains the probe: ``preflight.probes.settings.TRAINERS``
+
+
+def _trainer(v: Any) -> str | None:
+    return None if v in TRAINER_NAMES else "one of " + ", ".join(TRAINER_NAMES)
+
+
 @dataclass(frozen=True)
 class ProbeKey:
     """One ``[tool.preflight.probe]`` key: the ``ProbeSettings`` field it sets, its type, its range."""
@@ -51,6 +58,7 @@ PROBE_KEYS: dict[str, ProbeKey] = {
     "cache": ProbeKey("cache", bool),
     "cache-dir": ProbeKey("cache_dir", str),
     "device": ProbeKey("device", str, _device),
+    "trainer": ProbeKey("trainer", str, _trainer),
 }
 
 KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string in quotes"}

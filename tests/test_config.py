@@ -111,7 +111,7 @@ BAD_CONFIGS = [  # (pyproject.toml body, the error line after "error: <file>: ")
       'not "PF1"')),
     ("[tool.preflight.probe]\nsedes = 3\n",
      ("[tool.preflight.probe] has no key 'sedes'; the keys are batch-size, budget, cache, cache-dir, device, "
-      "enabled, hidden, lr, max-rows, seeds, steps")),
+      "enabled, hidden, lr, max-rows, seeds, steps, trainer")),
     ('[tool.preflight.probe]\nseeds = "3"\n', '[tool.preflight.probe] seeds must be a whole number, not "3"'),
     ("[tool.preflight.probe]\nseeds = 0\n", "[tool.preflight.probe] seeds must be at least 1, not 0"),
     ("[tool.preflight.probe]\nhidden = 0\n", "[tool.preflight.probe] hidden must be at least 1, not 0"),

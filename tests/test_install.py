@@ -85,6 +85,7 @@ NO_TORCH = """
 import sys
 sys.modules["torch"] = None  # `import torch` raises ImportError, as where torch is not installed
 from preflight.cli import main
+code = 0
 try:
     main({args!r})
 except SystemExit as exc:
@@ -93,10 +94,11 @@ print("@@" + str(code) + " " + str(sys.modules["torch"] is None))
 """
 
 
-def run_without_torch(args: list[str], tmp_path: Path, program: str = NO_TORCH) -> tuple[int, str, str]:
+def run_without_torch(args: list[str], tmp_path: Path, program: str = NO_TORCH,
+                      cwd: Path = ROOT) -> tuple[int, str, str]:
     """The CLI in a subprocess where torch cannot be imported: (exit code, output, stderr)."""
     env = dict(os.environ, PREFLIGHT_CACHE_DIR=str(tmp_path / "cache"))  # no cached probe to lean on
-    proc = subprocess.run([sys.executable, "-c", program.format(args=args)], cwd=ROOT, capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", program.format(args=args)], cwd=cwd, capture_output=True,
                           text=True, env=env, timeout=120)
     assert "@@" in proc.stdout, proc.stderr
     out, _, tail = proc.stdout.rpartition("@@")
@@ -105,23 +107,40 @@ def run_without_torch(args: list[str], tmp_path: Path, program: str = NO_TORCH) 
     return int(code), out, proc.stderr
 
 
-def test_check_of_a_csv_without_torch_keeps_the_finding_and_says_the_probe_did_not_run(tmp_path):
+def torch_trainer_config(tmp_path: Path) -> Path:
+    """A config that asks for the torch trainer (``trainer = "torch"``), in its own folder."""
+    folder = tmp_path / "project"
+    folder.mkdir(exist_ok=True)
+    path = folder / "pyproject.toml"
+    path.write_text('[tool.preflight.probe]\ntrainer = "torch"\n', encoding="utf-8")
+    return path
+
+
+def test_check_of_a_csv_without_torch_trains_the_probe_with_numpy(tmp_path):
+    """The default trainer on the CPU is NumPy's: the core install measures the gap itself."""
     code, out, err = run_without_torch(["check", "examples/heart_rate.csv"], tmp_path)
-    assert code == 1, out + err  # the finding keeps its severity
+    assert code == 1, out + err
     assert "examples/heart_rate.csv: PF101 unnormalized-feature [heart_rate] mean 91.42" in out
-    assert 'torch is not installed: pip install "pytorch-preflight[probe]"' in out  # the words a user reads
-    assert out.count(TORCH_MISSING) == 1, out  # on the finding's probe line, once
-    assert err == ""
+    assert "    probe: confirmed, best held-out BCE 0.656 -> 0.107\n" in out
+    assert "torch" not in out and err == ""
 
 
-def test_check_of_a_csv_without_torch_in_json_gives_the_reason(tmp_path):
+def test_check_of_a_csv_without_torch_with_the_torch_trainer_keeps_the_finding_and_gives_the_reason(tmp_path):
     import json
 
     code, out, _ = run_without_torch(["check", "--format", "json", "examples/sorted_by_label.csv"], tmp_path)
     finding = json.loads(out)["findings"][0]
     assert (code, finding["code"], finding["severity"]) == (1, "PF201", "warning")
+    assert (finding["probe"]["verdict"], finding["probe"]["trainer"]) == ("confirmed", "numpy")
+    config = torch_trainer_config(tmp_path)
+    code, out, _ = run_without_torch(["check", "--format", "json", "--config", str(config),
+                                      "examples/sorted_by_label.csv"], tmp_path)
+    finding = json.loads(out)["findings"][0]
+    assert (code, finding["code"], finding["severity"]) == (1, "PF201", "warning")  # it keeps its severity
     assert finding["probe"] == {"verdict": "skipped", "reason": TORCH_MISSING, "data": "user", "rule": "PF201",
                                 "family": "order"}
+    code, out, _ = run_without_torch(["check", "--config", str(config), "examples/heart_rate.csv"], tmp_path)
+    assert f"    probe: skipped: {TORCH_MISSING}\n" in out and out.count(TORCH_MISSING) == 1, out
 
 
 def test_static_check_without_torch_keeps_the_recorded_evidence(tmp_path):
@@ -146,8 +165,12 @@ def test_no_probe_check_without_torch_has_no_probe_line(tmp_path):
     assert "PF101 unnormalized-feature" in out and "probe:" not in out
 
 
-def test_probe_command_without_torch_is_one_error_line(tmp_path):
-    code, out, err = run_without_torch(["probe", "examples/heart_rate.csv", "--rule", "PF101"], tmp_path)
+def test_probe_command_without_torch_trains_with_numpy_and_the_torch_trainer_is_one_error_line(tmp_path):
+    data = str(ROOT / "examples" / "heart_rate.csv")
+    code, out, err = run_without_torch(["probe", data, "--rule", "PF101"], tmp_path)
+    assert code == 0 and err == "" and " PF101 probe confirmed" in out, out + err
+    config = torch_trainer_config(tmp_path)  # discovered from the folder the command runs in
+    code, out, err = run_without_torch(["probe", data, "--rule", "PF101"], tmp_path, cwd=config.parent)
     assert code == 2 and out == ""
     assert err == f"error: the probe trains with torch, which is not installed: {TORCH_INSTALL}\n"
 
@@ -160,6 +183,9 @@ def test_a_torch_that_fails_to_import_skips_the_probe_with_its_error(tmp_path):
     program = NO_TORCH.replace('sys.modules["torch"] = None  #', f"sys.path.insert(0, {str(fake.parent)!r})  #")
     program = program.replace('str(sys.modules["torch"] is None)', '"True"')
     code, out, _ = run_without_torch(["check", "examples/heart_rate.csv"], tmp_path, program)
+    assert code == 1 and "    probe: confirmed," in out  # the NumPy trainer does not import torch
+    code, out, _ = run_without_torch(["check", "--config", str(torch_trainer_config(tmp_path)),
+                                      "examples/heart_rate.csv"], tmp_path, program)
     assert code == 1
     assert ("    probe: skipped: torch is installed but could not be imported (ImportError: libtorch_cpu.so: "
             "cannot open shared object file)\n") in out
@@ -169,13 +195,17 @@ def test_library_check_without_torch_skips_the_probe(tmp_path):
     import json
 
     program = ("import sys, json\nsys.modules['torch'] = None\nimport preflight\n"
-               "r = preflight.check('examples/heart_rate.csv')\n"
-               "print(json.dumps([(f.code, str(f.severity), f.probe.verdict, f.probe.reason) for f in r.findings]))\n")
+               "for probe in ({}, {'trainer': 'torch'}):\n"
+               "    r = preflight.check('examples/heart_rate.csv', config={'probe': probe})\n"
+               "    print(json.dumps([(f.code, str(f.severity), f.probe.verdict, f.probe.reason if f.probe.skipped "
+               "else f.probe.trainer) for f in r.findings]))\n")
     env = dict(os.environ, PREFLIGHT_CACHE_DIR=str(tmp_path / "cache"))
     proc = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, env=env,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == [["PF101", "warning", "skipped", TORCH_MISSING]]
+    numpy_run, torch_run = proc.stdout.splitlines()
+    assert json.loads(numpy_run) == [["PF101", "warning", "confirmed", "numpy"]]
+    assert json.loads(torch_run) == [["PF101", "warning", "skipped", TORCH_MISSING]]
 
 
 def test_torch_problem_devices_and_announced_trainings_without_torch(monkeypatch):
@@ -184,7 +214,7 @@ def test_torch_problem_devices_and_announced_trainings_without_torch(monkeypatch
     from preflight.inputs import read_path
     from preflight.inputs.options import ReadOptions
     from preflight.probes.run import probe_trains
-    from preflight.probes.settings import device_problem, torch_problem
+    from preflight.probes.settings import ProbeSettings, device_problem, torch_problem
 
     subject = read_path(ROOT / "examples" / "heart_rate.csv", ReadOptions())
     rule = RULES_BY_CODE["PF101"]
@@ -193,7 +223,9 @@ def test_torch_problem_devices_and_announced_trainings_without_torch(monkeypatch
     assert probe_trains(findings, subject) == 1
     monkeypatch.setitem(sys.modules, "torch", None)
     assert torch_problem() == TORCH_MISSING
-    assert probe_trains(findings, subject) == 0  # no progress line announces a training that will not run
+    assert probe_trains(findings, subject) == 1  # the NumPy trainer needs no torch
+    # with the torch trainer no progress line announces a training that will not run
+    assert probe_trains(findings, subject, ProbeSettings(trainer="torch")) == 0
     # no device to judge without torch (the probe skips for torch's absence); __wrapped__: past the cache
     assert device_problem.__wrapped__("cuda:3") is None
 
@@ -253,13 +285,16 @@ def test_core_wheel_installs_and_checks_the_examples_without_torch(wheel, tmp_pa
     demo = run_in(env_dir, demo_command(), tmp_path)  # the README's demo, exit 0 by --exit-zero
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "examples/heart_rate.csv: PF101 unnormalized-feature [heart_rate] mean 91.42" in demo.stdout
-    assert demo.stdout.count(TORCH_MISSING) == 1 and demo.stderr == ""
+    assert "    probe: confirmed, best held-out BCE 0.656 -> 0.107\n" in demo.stdout  # trained by NumPy
+    assert "torch" not in demo.stdout and demo.stderr == ""
 
     code = run_in(env_dir, ["preflight", "check", "--format", "json", "examples/softmax_classifier.py"], tmp_path)
     assert code.returncode == 1
     assert recorded_pf302(code.stdout)  # the recorded evidence shipped in the wheel
 
-    asked = run_in(env_dir, ["preflight", "probe", "examples/heart_rate.csv", "--rule", "PF101"], tmp_path)
+    config = torch_trainer_config(tmp_path)
+    asked = run_in(env_dir, ["preflight", "probe", str(ROOT / "examples" / "heart_rate.csv"), "--rule", "PF101"],
+                   tmp_path, cwd=config.parent)
     assert (asked.returncode, asked.stdout) == (2, "")
     assert asked.stderr.endswith(f"which is not installed: {TORCH_INSTALL}\n")
     explain = run_in(env_dir, ["preflight", "explain", "PF101"], tmp_path, cwd=tmp_path)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from preflight.checks.fixes import OUTPUT_KINDS, ClassWeights, DropColumns, Impute, Standardize
 from preflight.errors import PreflightError
 from preflight.findings import Evidence, Setup
-from preflight.probes import cache
+from preflight.probes import cache, train_numpy
 from preflight.probes.data import Skip, batch_plan, build, split, table_from_arrays
 from preflight.probes.evidence import (
     CONFIRMED,
@@ -407,7 +407,8 @@ def fake_fit(monkeypatch):
 
     module = types.ModuleType("preflight.probes.train")
     module.fit = fit
-    monkeypatch.setitem(sys.modules, "preflight.probes.train", module)
+    monkeypatch.setitem(sys.modules, "preflight.probes.train", module)  # the torch trainer
+    monkeypatch.setattr(train_numpy, "fit", fit)  # and the NumPy one, the default on the CPU
     return calls
 
 
@@ -437,17 +438,22 @@ def test_the_cache_holds_measurements_and_a_changed_threshold_applies_to_a_hit(f
     assert "verdict" not in stored and "reason" not in stored and "gap" not in stored
 
 
-def test_the_cache_key_covers_the_torch_version(fake_fit, tmp_path, monkeypatch):
+@pytest.mark.parametrize("trainer, library, counted", [("torch", "torch", True), ("torch", "numpy", True),
+                                                       ("numpy", "numpy", True), ("numpy", "torch", False)])
+def test_the_cache_key_covers_the_versions_of_the_libraries_that_train(fake_fit, tmp_path, monkeypatch,
+                                                                        trainer, library, counted):
+    """A NumPy training is keyed by NumPy's version, not torch's (an upgraded torch keeps its cache
+    hits); a torch training by both."""
     from preflight.probes import run
 
     X, y = heart()
-    s = FAST.but(cache_dir=str(tmp_path))
+    s = FAST.but(cache_dir=str(tmp_path), trainer=trainer)
     run.probe_arrays(X, y, "binary", "PF101", Standardize(), ["hr"], ["hr"], s)
     assert run.probe_arrays(X, y, "binary", "PF101", Standardize(), ["hr"], ["hr"], s).cached is True
     versions = dict(run.library_versions())
-    monkeypatch.setattr(run, "library_versions", lambda: dict(versions, torch=versions["torch"] + ".other"))
+    monkeypatch.setattr(run, "library_versions", lambda: dict(versions, **{library: versions[library] + ".other"}))
     again = run.probe_arrays(X, y, "binary", "PF101", Standardize(), ["hr"], ["hr"], s)
-    assert again.cached is False and len(fake_fit) == 2
+    assert again.cached is (not counted) and len(fake_fit) == (2 if counted else 1)
 
 
 def test_a_damaged_cache_entry_is_a_miss_and_is_rewritten(fake_fit, tmp_path):

@@ -260,11 +260,11 @@ def test_the_cache_key_names_the_installed_torch():
 def test_pf101_and_pf102_findings_on_one_file_train_once(tmp_path, monkeypatch):
     """Both rules fire and both fixes standardize the same two columns: one real training, two evidences."""
     from preflight.api import check
-    from preflight.probes import train
+    from preflight.probes import train_numpy
 
     calls = []
-    real = train.fit
-    monkeypatch.setattr(train, "fit", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = train_numpy.fit  # the default trainer on the CPU
+    monkeypatch.setattr(train_numpy, "fit", lambda *a, **k: calls.append(1) or real(*a, **k))
     rng = np.random.default_rng(3)
     a, b = rng.normal(0, 1, 1200), rng.normal(0, 1, 1200)
     y = (a + b + rng.normal(0, 0.5, 1200) > 0).astype(int)

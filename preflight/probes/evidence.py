@@ -113,6 +113,7 @@ class Measurements:
     batch: int
     epochs: int | None
     seconds: float
+    trainer: str = "torch"  # "numpy" or "torch": which trainer ran (settings.TRAINERS)
 
     def to_json(self) -> dict[str, Any]:
         """Strict JSON (no NaN literals): a non-finite number is written as "nan", "inf" or "-inf"."""
@@ -120,7 +121,7 @@ class Measurements:
                 "score_curves": _encode(self.score_curves),
                 "first_nonfinite": [int(v) for v in self.first_nonfinite], "steps": int(self.steps),
                 "batch": int(self.batch), "epochs": None if self.epochs is None else int(self.epochs),
-                "seconds": float(self.seconds)}
+                "seconds": float(self.seconds), "trainer": self.trainer}
 
     @classmethod
     def from_json(cls, obj: Any, models: int) -> Measurements | None:
@@ -131,14 +132,16 @@ class Measurements:
             first = _ints(obj["first_nonfinite"])
             curves, scores = _decode(obj["curves"]), _decode(obj["score_curves"])
             steps, batch, epochs, seconds = obj["steps"], obj["batch"], obj["epochs"], obj["seconds"]
+            trainer = obj["trainer"]
         except (KeyError, TypeError, ValueError):
             return None
         shape = (models, len(eval_steps))
         if (curves.shape != shape or scores.shape != shape or first.shape != (models,) or not len(eval_steps)
                 or not all(_is_int(v) for v in (steps, batch)) or not (epochs is None or _is_int(epochs))
-                or not isinstance(seconds, (int, float)) or isinstance(seconds, bool)):
+                or not isinstance(seconds, (int, float)) or isinstance(seconds, bool)
+                or trainer not in ("numpy", "torch")):
             return None
-        return cls(eval_steps, curves, scores, first, int(steps), int(batch), epochs, float(seconds))
+        return cls(eval_steps, curves, scores, first, int(steps), int(batch), epochs, float(seconds), trainer)
 
 
 NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
@@ -260,7 +263,8 @@ def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns
                    first_nonfinite: np.ndarray, n_seeds: int, steps: int, batch: int, epochs: int | None,
                    hidden: int, setups: Sequence[tuple[str, str, float]], d: int, n_out: int,
                    rows: Mapping[str, int], seconds: float, as_is: str, fixed: str, notes: Sequence[str],
-                   data: str = "user", metric: str | None = None, judged_on: str = "loss") -> Evidence:
+                   data: str = "user", metric: str | None = None, judged_on: str = "loss",
+                   trainer: str | None = None) -> Evidence:
     """The evidence of one training. Arrays are per model: as-is models first, then fixed ones; within
     each, ``setups`` in order (name, optimizer, lr), within those the ``n_seeds`` seeds."""
     metric = metric or ("r2" if task == "regression" else "accuracy")
@@ -297,7 +301,7 @@ def build_evidence(*, code: str, family: str, task: str, eval_loss: str, columns
         loss=loss, metric=metric, as_is=a, fixed=f, gap=gap, seeds=s,
         steps=int(steps), epochs=epochs, curve_steps=tuple(int(v) for v in eval_steps), rows=dict(rows),
         seconds=round(float(seconds), 3), notes=tuple(notes), data=data, panel=panel, shown_by=shown_by,
-        judged_on=judged_on)
+        judged_on=judged_on, trainer=trainer)
 
 
 def never_reached(as_is_curves: np.ndarray, fixed_best: np.ndarray) -> bool:

@@ -40,7 +40,7 @@ from preflight.probes.settings import (
     PROBE_VERSION,
     TORCH_INSTALL,
     ProbeSettings,
-    torch_problem,
+    trainer_problem,
 )
 from preflight.probes.user import user_probe
 
@@ -138,6 +138,8 @@ def training_key(data: ProbeData, steps: int | None, epochs: int | None, setting
             "batch": data.batch_size, "steps": steps, "epochs": epochs, "settings": settings.key(),
             "metric": data.metric, "judged_on": data.fix.judged_on,
             "probe_version": PROBE_VERSION, "preflight": preflight_version(), **library_versions()}
+    if settings.trainer_used() == "numpy":  # torch's numerics are not in a NumPy training
+        del meta["torch"]
     h.update(json.dumps(meta, sort_keys=True).encode())
     return h.hexdigest()
 
@@ -167,7 +169,7 @@ def _run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str], set
         steps, epochs, note = fit_steps(data, settings)
     except Skip as e:
         return skipped(str(e), rule=code, family=fix.family, data=data_kind)
-    why_not = unmeasurable(data) or torch_problem()
+    why_not = unmeasurable(data) or trainer_problem(settings)
     if why_not is not None:
         return skipped(why_not, rule=code, family=fix.family, data=data_kind)
     models = settings.models
@@ -208,14 +210,19 @@ def _evidence(data: ProbeData, code: str, m: Measurements, settings: ProbeSettin
         n_seeds=settings.seeds, steps=m.steps, batch=m.batch, epochs=m.epochs, hidden=settings.hidden,
         setups=settings.setups(), d=data.X_train.shape[2], n_out=data.n_out,
         rows={"train": data.n_train, "heldout": data.n_test}, seconds=m.seconds, as_is=data.fix.as_is,
-        fixed=data.fix.fixed, notes=data.notes, data=data_kind, metric=data.metric, judged_on=data.fix.judged_on)
+        fixed=data.fix.fixed, notes=data.notes, data=data_kind, metric=data.metric, judged_on=data.fix.judged_on,
+        trainer=m.trainer)
 
 
 def _train(data: ProbeData, steps: int | None, epochs: int | None, settings: ProbeSettings) -> Measurements:
-    try:
-        from preflight.probes.train import fit  # imports torch
-    except ImportError as exc:  # installed but broken (a missing shared library, an ABI mismatch)
-        raise Skip(f"torch is installed but could not be imported ({type(exc).__name__}: {exc})") from exc
+    trainer = settings.trainer_used()
+    if trainer == "numpy":
+        from preflight.probes.train_numpy import fit
+    else:
+        try:
+            from preflight.probes.train import fit  # type: ignore[assignment]  # imports torch
+        except ImportError as exc:  # installed but broken (a missing shared library, an ABI mismatch)
+            raise Skip(f"torch is installed but could not be imported ({type(exc).__name__}: {exc})") from exc
 
     seeds = list(range(settings.seeds))
     plan = batch_plan(data.n_train, data.batch_size, steps, epochs, seeds, data.fix.order)
@@ -242,7 +249,7 @@ def _train(data: ProbeData, steps: int | None, epochs: int | None, settings: Pro
     return Measurements(eval_steps=np.asarray(result.eval_steps), curves=np.asarray(result.curves, np.float64),
                         score_curves=np.asarray(result.score_curves, np.float64),
                         first_nonfinite=np.asarray(result.first_nonfinite, np.int64), steps=int(result.steps),
-                        batch=int(plan.shape[2]), epochs=epochs, seconds=seconds)
+                        batch=int(plan.shape[2]), epochs=epochs, seconds=seconds, trainer=trainer)
 
 
 # --- public entry points -----------------------------------------------------------------------
@@ -252,9 +259,10 @@ def run_probe(subject: Any, rule: Any, flagged: Sequence[str] = (),
     """Probe ``rule``'s fix object on a table subject, over the columns the rule's fix covers given
     the ``flagged`` ones (``Rule.probe_columns``: PF102's covers every feature it compared).
 
-    One probe asked for (``preflight probe``): without torch that is a ``PreflightError`` naming the
-    extra to install, where a check (``attach_probes``) keeps its findings and skips their probes."""
-    if torch_problem() is not None:
+    One probe asked for (``preflight probe``) with the torch trainer and no torch: a ``PreflightError``
+    naming the extra to install, where a check (``attach_probes``) keeps its findings and skips their
+    probes."""
+    if trainer_problem(settings) is not None:
         from preflight.errors import PreflightError
 
         raise PreflightError(f"the probe trains with torch, which is not installed: {TORCH_INSTALL}")
@@ -322,8 +330,9 @@ def probe_trains(findings: Sequence[Any], subject: Any, settings: ProbeSettings 
                  rules: Mapping[str, Any] | None = None) -> int:
     """How many of ``findings`` ``attach_probes`` trains for on ``subject`` (a cache hit counts):
     0 when probing is off or the subject has no rows to train on (a .py file and a live loader get
-    recorded evidence, a table without a sample or a target a skip; without torch every probe skips)."""
-    if not settings.enabled or no_rows_reason(subject) is not None or torch_problem() is not None:
+    recorded evidence, a table without a sample or a target a skip; with the torch trainer and no torch
+    every probe skips)."""
+    if not settings.enabled or no_rows_reason(subject) is not None or trainer_problem(settings) is not None:
         return 0
     return sum(len(idx) for idx in _probed(findings, _rules(rules)).values())
 
@@ -397,6 +406,9 @@ def settings_from_config(table: Any, source: str = "config",
         values = validate_probe_table(table or {}, source)
     values.update((k, v) for k, v in (overrides or {}).items() if v is not None)
     settings = ProbeSettings(**values)
+    if settings.trainer == "numpy" and settings.device != "cpu":
+        raise PreflightError(f"{source}: [tool.preflight.probe] trainer = \"numpy\" trains on the CPU only, not "
+                             f"device = {settings.device!r}; set trainer = \"torch\" (or \"auto\") for that device")
     problem = device_problem(settings.device) if settings.enabled else None
     if problem is not None:
         raise PreflightError(f"{source}: [tool.preflight.probe] device = {settings.device!r} cannot be used: "

@@ -59,6 +59,7 @@ from functools import cache
 from importlib.util import find_spec
 from typing import Any
 
+from preflight.probe_table import TRAINER_NAMES
 from preflight.version import DISTRIBUTION
 
 CONFIRM_RATIO = 0.8  # fixed held-out loss <= CONFIRM_RATIO x as-is held-out loss, every seed
@@ -90,6 +91,11 @@ PANEL: dict[str, tuple[str, float | None]] = {
 }
 DEFAULT_PANEL = tuple(PANEL)
 
+# Who trains the probe's MLPs: "numpy" (``preflight.probes.train_numpy``: no torch import, CPU only) or
+# "torch" (``preflight.probes.train``: any device); "auto" is NumPy on the CPU and torch elsewhere. Both
+# give the same numbers to float32 rounding (``tests/test_trainers.py``).
+TRAINERS = TRAINER_NAMES
+
 
 @dataclass(frozen=True)
 class ProbeSettings:
@@ -107,6 +113,7 @@ class ProbeSettings:
     cache_dir: str | None = None  # None: PREFLIGHT_CACHE_DIR, XDG_CACHE_HOME/preflight, ~/.cache/preflight
     device: str = "cpu"
     panel: tuple[str, ...] = DEFAULT_PANEL  # names in PANEL, trained together
+    trainer: str = "auto"  # one of TRAINERS
     extra: dict[str, Any] = field(default_factory=dict)
 
     def setups(self) -> list[tuple[str, str, float]]:
@@ -124,11 +131,19 @@ class ProbeSettings:
         """Models one probe trains: both variants x every setup x every seed."""
         return 2 * len(self.panel) * self.seeds
 
+    def trainer_used(self) -> str:
+        """The trainer that runs: ``trainer``, with "auto" resolved (NumPy on the CPU, torch elsewhere)."""
+        if self.trainer == "auto":
+            return "numpy" if self.device == "cpu" else "torch"
+        return self.trainer
+
     def key(self) -> dict[str, Any]:
-        """The settings that change the numbers (the cache key's share)."""
+        """The settings that change the numbers (the cache key's share): the trainer that runs, not how
+        it was asked for."""
         d = asdict(self)
         for k in ("enabled", "cache", "cache_dir", "extra"):
             d.pop(k)
+        d["trainer"] = self.trainer_used()
         return d
 
     def but(self, **changes: Any) -> ProbeSettings:
@@ -142,6 +157,12 @@ class ProbeSettings:
 # torch is the ``probe`` extra: the core (statistics, data rules, static checks of .py) runs without it.
 TORCH_INSTALL = f'pip install "{DISTRIBUTION}[probe]"'  # double quotes: cmd.exe and POSIX shells alike
 TORCH_MISSING = f"torch is not installed: {TORCH_INSTALL}"
+
+
+def trainer_problem(settings: ProbeSettings) -> str | None:
+    """Why ``settings``' trainer cannot train here, or None: the NumPy trainer always can (on the CPU);
+    the torch one needs torch (``torch_problem``)."""
+    return torch_problem() if settings.trainer_used() == "torch" else None
 
 
 def torch_problem() -> str | None:

@@ -13,8 +13,9 @@ out (same formula as ``torch.optim.Adam`` with its defaults), SGD with momentum 
 (``buf = momentum * buf + grad``, no dampening): the first ``torch.optim`` optimizer of a process
 imports ``torch._dynamo``, which costs more than the probe.
 
-Importing this module imports torch; the rest of ``preflight.probes`` imports it only when a
-probe really trains.
+Importing this module imports torch. On the CPU the probe trains with ``preflight.probes.train_numpy``
+instead (the same models and numbers, without the import); this trainer runs for a GPU and for
+``trainer = "torch"``, and is the reference the NumPy one is tested against.
 """
 
 from __future__ import annotations
@@ -23,28 +24,17 @@ import math
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from preflight.probes.settings import CURVE_POINTS
+from preflight.probes.train_numpy import Fit, _groups
 
 BETAS = (0.9, 0.999)
 EPS = 1e-8
 MOMENTUM = 0.9
-
-
-@dataclass
-class Fit:
-    """Per-model results, models in the order of the plan (as-is seeds, then fixed seeds)."""
-
-    eval_steps: np.ndarray  # (K,) step after which each held-out evaluation ran (0 = before training)
-    curves: np.ndarray  # (M, K) held-out loss; the last column is after the last step
-    score_curves: np.ndarray  # (M, K) accuracy or balanced accuracy (classification) or R^2, NaN if failed
-    first_nonfinite: np.ndarray  # (M,) first step whose training loss was NaN/inf, -1 if none
-    steps: int
 
 
 def per_sample_loss(kind: str, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -208,17 +198,6 @@ def _train_loss(groups: list[tuple[str, slice]], z: torch.Tensor, yb: torch.Tens
     if wb is None:
         return torch.cat([per_sample_loss(kind, z[sl], yb[sl]).mean(1) for kind, sl in groups])
     return torch.cat([(per_sample_loss(kind, z[sl], yb[sl]) * wb[sl]).sum(1) / wb[sl].sum(1) for kind, sl in groups])
-
-
-def _groups(variant: Sequence[int], losses: Sequence[str]) -> list[tuple[str, slice]]:
-    """Contiguous runs of models sharing a training loss (models are grouped by variant)."""
-    out: list[tuple[str, slice]] = []
-    start = 0
-    for i in range(1, len(variant) + 1):
-        if i == len(variant) or variant[i] != variant[start]:
-            out.append((losses[variant[start]], slice(start, i)))
-            start = i
-    return out
 
 
 def _score(task: str, z: torch.Tensor, y: torch.Tensor, metric: str = "accuracy") -> np.ndarray:

@@ -421,7 +421,7 @@ def _probe(fix: Fix, live: Any, settings: ProbeSettings) -> Evidence:
         score_curves=np.asarray([ra[2], rb[2]], np.float64), first_nonfinite=np.asarray([ra[3], rb[3]]),
         n_seeds=1, steps=steps, batch=batch, epochs=None, hidden=0, setups=[("user", words, _lr(live))], d=0, n_out=0,
         rows={"train": len(train), "heldout": len(held)}, seconds=seconds, as_is=as_is, fixed=fixed,
-        notes=notes, data="user")
+        notes=notes, data="user", trainer="torch")
     return replace(ev, model="user", epochs=steps // max(1, len(train) // batch) if order else None)
 
 

@@ -269,7 +269,7 @@ def measure(kind: str, fixed_is_bug: bool = False, code: str = "PF5xx") -> Evide
         score_curves=np.array([t.accuracy for t in traces]), first_nonfinite=_first_nonfinite(traces),
         n_seeds=SEEDS, steps=ITERATIONS, batch=BATCH, epochs=None, hidden=HIDDEN, setups=SETUPS, d=FEATURES,
         n_out=2, rows={"train": TRAIN, "heldout": ROWS - TRAIN}, seconds=seconds, as_is=fix.as_is,
-        fixed=fix.fixed, notes=_notes(kind, traces), data="reference")
+        fixed=fix.fixed, notes=_notes(kind, traces), data="reference", trainer="torch")
     ev = replace(ev, model=ev.model.replace(" (ReLU)", " (ReLU, batch norm, dropout 0.5)")
                  if ev.model and kind in REGULARIZED else ev.model, about=ABOUT, seconds=None, cached=None)
     return _memory(ev, traces) if kind == "loss_item" else ev
