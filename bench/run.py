@@ -13,7 +13,7 @@ checks. Peak memory is the process's maximum resident set size.
 | small file, no probe | `preflight check examples/heart_rate.csv --no-probe` against `python -c pass` | keep |
 | probe, first run | the same with the probe, an empty cache each run, against the `--no-probe` run | <= 2x |
 | probe, cached | the same again on a warm cache, against the `--no-probe` run | <= 1.3x |
-| 1 GB CSV | `preflight check --no-probe` against a bare polars streaming stats scan (`bench/read.py`'s) | <= 1.1x, <= 400 MB |
+| 1 GB CSV | `preflight check --no-probe` against a bare polars streaming scan (`bench/read.py`) | <= 1.1x, 400 MB |
 | the same as Parquet | against the same bare scan of the Parquet file | stated |
 | torch's `.py` files | `preflight check --no-probe` against `ruff check` (`bench/static.py`'s pairs) | <= 3x |
 | 1,000 small CSVs | a folder of N files in one process, at N/2 and N; the cost per file beyond the first | linear |

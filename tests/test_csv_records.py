@@ -56,6 +56,7 @@ def _expected(text: str) -> str | None:
 @settings(max_examples=120, deadline=None)
 @given(table=tables(), block=st.sampled_from([1, 2, 3, 7, 64, 4 << 20]))
 @example(table=("h0,h1,h2\n,", 0), block=1)  # a row of two empty fields is a record, not a blank line
+@example(table=("h0,h1\r\n\r\n,", None), block=1)  # a blank CRLF line whose CR ends a block is blank
 def test_ragged_records_are_found_as_the_csv_module_finds_them(table, block):
     text, ragged = table
     before = csv_records.BLOCK_BYTES
@@ -115,3 +116,81 @@ def test_a_header_wider_than_the_column_limit_is_refused(tmp_path, monkeypatch):
     path.write_text(",".join(f"c{i}" for i in range(11)) + "\n")
     with pytest.raises(PreflightError, match="has 11 columns"):
         check_records(path, ",", "wide.csv")
+
+
+# --- the plain-file path: no quote, so only the field counts are left to the reader -----------------------
+
+@st.composite
+def plain_tables(draw) -> str:
+    """An unquoted CSV: numbers and empty fields, maybe a short or long row, blank lines, CRLF."""
+    width = draw(st.integers(1, 4))
+    cell = st.one_of(st.just(""), st.integers(-99, 99).map(str), st.sampled_from(["1.5", "nan", "x"]))
+    rows = draw(st.lists(st.lists(cell, min_size=width, max_size=width), min_size=1, max_size=12))
+    for _ in range(draw(st.integers(0, 2))):
+        i = draw(st.integers(0, len(rows) - 1))
+        rows[i] = rows[i][:-1] if draw(st.booleans()) else [*rows[i], "7"]
+    lines = [",".join(f"h{i}" for i in range(width))] + [",".join(r) for r in rows]
+    for _ in range(draw(st.integers(0, 2))):
+        lines.insert(draw(st.integers(1, len(lines))), "")
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    return eol.join(lines) + (eol if draw(st.booleans()) else "")
+
+
+def _outcome(path: Path) -> str:
+    from preflight.inputs import read_path
+    from preflight.inputs.options import ReadOptions
+
+    try:
+        subject = read_path(path, ReadOptions())
+    except PreflightError as exc:
+        return f"error: {exc}"
+    return f"read {subject.stats.n_rows} rows"
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=plain_tables())
+def test_a_plain_file_reads_and_fails_exactly_as_with_the_whole_pass_first(text):
+    """Leaving the field counts to the reader changes nothing a user sees: the same error line (a ragged
+    row named by its line) or the same table as the whole record pass before polars reads."""
+    from unittest import mock
+
+    from preflight.inputs import files
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.csv"
+        path.write_bytes(text.encode())
+        assert csv_records.plain_records(path, ",", str(path))
+        fast = _outcome(path)
+        with mock.patch.object(files, "plain_records", return_value=False):
+            whole = _outcome(path)
+    assert fast == whole
+
+
+def test_a_short_row_far_past_the_first_batch_is_named_by_its_line(tmp_path):
+    from preflight.inputs import files
+
+    rows = ["a,b,label"] + [f"{i},{i % 7},{i % 2}" for i in range(250_000)]
+    rows[200_001] = "5,6"  # line 200,002: in the third batch of 100,000 rows
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert files.BATCH_ROWS < 200_000 and csv_records.plain_records(path, ",", str(path))
+    assert _outcome(path) == (f"error: {path}: line 200002 has 2 fields where the header has 3 (ragged rows); "
+                              "fill in the missing fields (an empty field still needs its delimiter)")
+    rows[200_001] = "5,6,1,9"
+    path.write_text("\n".join(rows) + "\n")
+    assert _outcome(path).startswith(f"error: {path}: line 200002 has 4 fields where the header has 3")
+
+
+def test_the_plain_path_needs_no_quote_and_a_newline_in_every_block(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_records, "BLOCK_BYTES", 16)
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2\n3,4\n")
+    assert csv_records.plain_records(path, ",", "t.csv")
+    path.write_text('a,b\n1,"2"\n')
+    assert not csv_records.plain_records(path, ",", "t.csv")  # a quote: the whole pass runs first
+    path.write_text("a,b\n" + "1" * 40 + ",2\n")
+    assert not csv_records.plain_records(path, ",", "t.csv")  # a block without a newline
+    monkeypatch.setattr(csv_records, "MAX_COLUMNS", 3)
+    path.write_text("a,b,c,d\n1,2,3,4\n")
+    with pytest.raises(PreflightError, match="has 4 columns"):
+        csv_records.plain_records(path, ",", "t.csv")

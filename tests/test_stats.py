@@ -158,3 +158,25 @@ def test_ordered_sample_does_not_alias_alternating_labels():
     _, block = s.result()
     assert s.step >= 256
     assert 0.35 < block[:, 0].mean() < 0.65  # both classes, in about their share
+
+
+@given(st.lists(st.one_of(st.floats(-1e6, 1e6), st.none(), st.sampled_from([float("nan"), float("inf")])),
+                min_size=1, max_size=40),
+       st.lists(st.integers(-5, 5), min_size=40, max_size=40))
+def test_the_fast_moments_select_gives_the_full_selects_numbers(values, ints):
+    """``batch_moments`` tries six plain aggregations first and runs the full select only where a float
+    column's mean or variance is not finite: the moments are the full select's either way."""
+    import polars as pl
+
+    from preflight.stats import batch_moments as bm
+
+    frame = pl.DataFrame({"x": pl.Series(values, dtype=pl.Float64), "k": ints[:len(values)],
+                          "b": [i % 2 == 0 for i in ints[:len(values)]]})
+    names = ["x", "k", "b"]
+    plan = bm.moment_plan(names, frame.schema)
+    fast = bm.batch_moments(frame, plan, names)
+    full = bm.batch_moments(frame, plan._replace(fast=plan.exprs, fast_where=plan.where), names)
+    for field in ("n", "missing", "nonfinite", "pos_inf", "neg_inf", "mean", "m2", "min", "max"):
+        assert np.array_equal(getattr(fast, field), getattr(full, field), equal_nan=True), field
+    finite = [v for v in values if v is not None and np.isfinite(v)]
+    assert fast.n[0] == len(finite) and fast.missing[0] == values.count(None)

@@ -18,7 +18,7 @@ import polars as pl
 import polars.selectors as cs
 
 from preflight.errors import PreflightError, os_reason
-from preflight.inputs.csv_records import check_records
+from preflight.inputs.csv_records import check_records, plain_records
 from preflight.inputs.options import ReadOptions
 from preflight.inputs.subject import TableSubject
 from preflight.inputs.tabular import MAX_COLUMNS, scan_table, too_many_columns
@@ -48,9 +48,40 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
         raise PreflightError("ends its lines with a bare CR (classic Mac OS line ends), which CSV readers see as "
                              "one line; convert the line ends to LF or CRLF", display)
     sep = sniff_delimiter(text)
-    check_records(path, sep, display)
+    records = _Records(path, sep, display, checked=not plain_records(path, sep, display))
+    if records.checked:  # quotes, or a line too long to prove short: the whole pass, before polars reads
+        check_records(path, sep, display)
     with polars_path(path) as source:
-        return _scan_csv(path, source, sep, display, notes, options)
+        subject = _scan_csv(path, source, sep, display, notes, options, records)
+    records.after_read()
+    return subject
+
+
+class _Records:
+    """The field counts of a plain file (``csv_records.plain_records``), left to the reader: it runs
+    ``check_records`` (which names the line of a ragged row) when polars raises, or when a batch's last
+    column holds a null (a short row is padded with nulls; an empty last field, or a blank line, gives
+    one too, and then the check passes)."""
+
+    def __init__(self, path: Path, sep: str, display: str, checked: bool) -> None:
+        self.path, self.sep, self.display = path, sep, display
+        self.checked = checked
+        self.short = False
+
+    def watch(self, batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        for batch in batches:
+            if not self.checked and not self.short and batch.width and batch[:, -1].null_count():
+                self.short = True
+            yield batch
+
+    def check(self) -> None:
+        if not self.checked:
+            self.checked = True
+            check_records(self.path, self.sep, self.display)
+
+    def after_read(self) -> None:
+        if self.short:
+            self.check()
 
 
 def _check_text(head: bytes, display: str) -> None:
@@ -83,7 +114,7 @@ def polars_path(path: Path) -> Iterator[str]:
 
 
 def _scan_csv(path: Path, source: str, sep: str, display: str, notes: list[str],
-              options: ReadOptions) -> TableSubject:
+              options: ReadOptions, records: _Records) -> TableSubject:
     overrides: dict[str, Dtype] = {}
     promoted = False
     decimal_comma = False
@@ -103,10 +134,15 @@ def _scan_csv(path: Path, source: str, sep: str, display: str, notes: list[str],
                 if overrides:
                     continue
             schema = lf.collect_schema()
-            return scan_table(lf.collect_batches(chunk_size=BATCH_ROWS), schema, path=display, display=display,
-                              options=options, notes=notes + _duplicate_notes(list(schema.names())),
-                              on_error=lambda e: _retry_or_error(e, overrides, path, display, sep))
+            def failed(e: Exception) -> PreflightError:
+                records.check()  # a ragged row is named by its line
+                return _retry_or_error(e, overrides, path, display, sep)
+
+            return scan_table(records.watch(lf.collect_batches(chunk_size=BATCH_ROWS)), schema, path=display,
+                              display=display, options=options,
+                              notes=notes + _duplicate_notes(list(schema.names())), on_error=failed)
         except pl.exceptions.PolarsError as exc:
+            records.check()
             raise _retry_or_error(exc, overrides, path, display, sep) from None
         except _MixedColumn as mixed:
             overrides[mixed.column] = pl.String
@@ -172,8 +208,11 @@ def sniff_delimiter(text: str) -> str:
     lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
     if not lines:
         return ","
+    sample = "\n".join(lines)
+    if not any(d in sample for d in DELIMITERS[1:]):
+        return ","  # all the sniffer could answer (it picks among DELIMITERS), without its ~1 ms a file
     try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
         header = lines[0]
         counts = {d: header.count(d) for d in DELIMITERS}

@@ -165,7 +165,9 @@ def _add_rows(batch: pl.DataFrame, stats: TableStats, names: list[str], target: 
         f = pl.DataFrame(cols).hash_rows(seed=17).to_numpy().astype(np.uint64)
         w = f
         if target is not None and _hashable(batch.schema[target]):
-            w = pl.DataFrame([*cols, column(batch, target)]).hash_rows(seed=29).to_numpy().astype(np.uint64)
+            # the whole row's hash from the features' and the target's (one more column hashed, not the row)
+            t = column(batch, target).hash(seed=29).to_numpy().astype(np.uint64)
+            w = f * _MIX + t
         stats.row_hashes.add(f, w)
     for n in text:
         if batch.schema[n] not in (pl.String, pl.Categorical) and not isinstance(batch.schema[n], pl.Enum):
@@ -175,6 +177,9 @@ def _add_rows(batch: pl.DataFrame, stats: TableStats, names: list[str], target: 
         placeholder = stripped.str.to_lowercase().is_in(PLACEHOLDERS).fill_null(False)
         words = s.is_not_null() & ~placeholder & stripped.cast(pl.Float64, strict=False).is_null()
         stats.add_text_missing(n, s.null_count(), int(placeholder.sum()), int(words.sum()))
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: (f, t) -> f * _MIX + t (mod 2**64) keeps rows with distinct f apart
 
 
 def _hashable(dtype: pl.DataType) -> bool:

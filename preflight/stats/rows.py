@@ -77,9 +77,14 @@ class RowHashes:
         if not self.features:
             return RowCounts(self.rows, 0, 0, self.level == 0, scale)
         f, w = np.concatenate(self.features), np.concatenate(self.whole)
-        duplicates = len(w) - len(np.unique(w))
-        pairs = np.unique(np.stack([f, w], axis=1), axis=0)  # distinct (features, whole) pairs
-        feats, per_feature = np.unique(pairs[:, 0], return_counts=True)
-        conflicted = feats[per_feature > 1]
+        # one sort of the whole-row hashes: the distinct rows, and the feature hash of each (a whole row
+        # determines its features; np.unique of (f, w) pairs on axis 0 sorted void records, 6x slower)
+        order = np.argsort(w, kind="stable")
+        ws = w[order]
+        first = np.ones(len(ws), dtype=bool)
+        np.not_equal(ws[1:], ws[:-1], out=first[1:])
+        duplicates = len(w) - int(first.sum())
+        feats = np.sort(f[order][first])  # one feature hash per distinct row
+        conflicted = np.unique(feats[1:][feats[1:] == feats[:-1]])  # features with more than one target
         conflicting = int(np.isin(f, conflicted).sum()) if len(conflicted) else 0
         return RowCounts(self.rows, int(duplicates) * scale, conflicting * scale, self.level == 0, scale)

@@ -37,11 +37,26 @@ class OrderedSample:
         self._held = 0
 
     def take(self, offset: int, n: int) -> np.ndarray:
-        """Positions within a chunk of ``n`` rows starting at file row ``offset`` that are kept now."""
+        """Positions within a chunk of ``n`` rows starting at file row ``offset`` that are kept.
+
+        The step is raised here, before the caller builds the rows' values, as far as ``add`` would raise
+        it after them (the smallest power of two that keeps at most ``capacity`` of every row seen, so
+        the sample is the same): a first batch of 100,000 rows is not copied whole to keep 8,192 of it."""
         pos = np.arange(n, dtype=np.int64)
-        if self.step == 1:
-            return pos
-        return pos[self._kept(pos + offset)]
+        hashes = row_hash(pos + offset)
+        kept = pos if self.step == 1 else pos[(hashes & np.uint64(self.step - 1)) == 0]
+        while self._held + len(kept) > self.capacity:
+            self._narrow(self.step * 2)
+            kept = pos[(hashes & np.uint64(self.step - 1)) == 0]
+        return kept
+
+    def _narrow(self, step: int) -> None:
+        """Keep the rows held that step ``step`` keeps."""
+        self.step = step
+        keep = [self._kept(r) for r in self._rows]
+        self._rows = [r[k] for r, k in zip(self._rows, keep)]
+        self._blocks = [b[k] for b, k in zip(self._blocks, keep)]
+        self._held = sum(len(r) for r in self._rows)
 
     def _kept(self, rows: np.ndarray) -> np.ndarray:
         return (row_hash(rows) & np.uint64(self.step - 1)) == 0
@@ -53,12 +68,8 @@ class OrderedSample:
         self._rows.append(np.asarray(rows, dtype=np.int64))
         self._blocks.append(np.asarray(block))
         self._held += len(rows)
-        while self._held > self.capacity:
-            self.step *= 2
-            keep = [self._kept(r) for r in self._rows]
-            self._rows = [r[k] for r, k in zip(self._rows, keep)]
-            self._blocks = [b[k] for b, k in zip(self._blocks, keep)]
-            self._held = sum(len(r) for r in self._rows)
+        while self._held > self.capacity:  # rows added without take()
+            self._narrow(self.step * 2)
         if len(self._rows) > 64:  # keep the lists short
             self._rows = [np.concatenate(self._rows)]
             self._blocks = [np.concatenate(self._blocks)]
