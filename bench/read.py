@@ -6,7 +6,7 @@
 
 The bare scan computes only count/mean/std/min/max of every column, as one streaming `select`.
 Each side runs in a fresh process; peak memory is that process's maximum resident set size.
-Goal: preflight within 1.5x of the bare scan's time, peak memory under 500 MB.
+Goal (issue 16): preflight within 1.1x of the bare scan's time, peak memory under 400 MB.
 """
 
 from __future__ import annotations
@@ -74,7 +74,10 @@ def main() -> None:
         tmp = tempfile.TemporaryDirectory()
         path = Path(tmp.name) / "bench.csv"
         t = time.perf_counter()
-        make_csv(path, args.rows)
+        # in a child process: a child's peak RSS starts from its parent's at the fork, so generating the
+        # rows here would lift both measurements below by the generator's memory
+        subprocess.run([sys.executable, "-c", f"from read import make_csv; from pathlib import Path; "
+                        f"make_csv(Path({str(path)!r}), {args.rows})"], cwd=Path(__file__).parent, check=True)
         print(f"wrote {path.stat().st_size / 1e9:.2f} GB ({args.rows:,} rows) in {time.perf_counter() - t:.1f} s")
     size = path.stat().st_size / 1e9
 
@@ -90,8 +93,8 @@ def main() -> None:
     print(f"{'':14}{'seconds':>10}{'peak MB':>10}")
     print(f"{'polars scan':14}{b_t:10.2f}{b_m:10.0f}")
     print(f"{'preflight':14}{p_t:10.2f}{p_m:10.0f}")
-    print(f"time ratio (preflight / bare scan): {p_t / b_t:.2f}x   (goal <= 1.5x)")
-    print(f"memory ratio: {p_m / b_m:.2f}x   peak {p_m:.0f} MB   (goal < 500 MB)")
+    print(f"time ratio (preflight / bare scan): {p_t / b_t:.2f}x   (goal <= 1.1x)")
+    print(f"memory ratio: {p_m / b_m:.2f}x   peak {p_m:.0f} MB   (goal < 400 MB)")
     if tmp is not None:
         tmp.cleanup()
 

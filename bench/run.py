@@ -35,10 +35,18 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from read import BARE, make_csv, measure  # noqa: E402
+from read import BARE, measure  # noqa: E402
 from static import load, torch_tree  # noqa: E402
 
 BARE_PARQUET = BARE.replace("pl.scan_csv(", "pl.scan_parquet(")
+MAKE = """
+import sys
+from pathlib import Path
+import polars as pl
+from read import make_csv
+make_csv(Path(sys.argv[1]), int(sys.argv[3]))
+pl.scan_csv(sys.argv[1]).sink_parquet(sys.argv[2])
+"""
 ENV = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
 PREFLIGHT = [sys.executable, "-m", "preflight", "check"]
 
@@ -72,12 +80,10 @@ def small_file(runs: int) -> list[tuple[str, str, str, str]]:
 
 def large_file(rows: int, repeat: int, folder: Path) -> list[tuple[str, str, str, str]]:
     """The 1 GB CSV (rows x 20 floats and a sorted 0/1 label) and the same rows as Parquet."""
-    import polars as pl
-
-    csv = folder / "big.csv"
-    make_csv(csv, rows)
-    parquet = folder / "big.parquet"
-    pl.scan_csv(csv).sink_parquet(parquet)
+    csv, parquet = folder / "big.csv", folder / "big.parquet"
+    # written by a child process: a child's peak RSS starts from its parent's at the fork, so a parent
+    # that held the generated rows would lift every measurement after it
+    subprocess.run([sys.executable, "-c", MAKE, str(csv), str(parquet), str(rows)], cwd=HERE, check=True)
     out = []
     for name, path, bare_code in (("CSV", csv, BARE), ("Parquet", parquet, BARE_PARQUET)):
         bare = [measure([sys.executable, "-c", bare_code, str(path)]) for _ in range(repeat)]

@@ -51,7 +51,7 @@ CHECK_OPTIONS = [
     click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default=None,
                  help="Exit 1 when a finding is at this severity or above [default: warning]."),
     click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found (input errors still exit 2)."),
-    click.option("--no-probe", is_flag=True, help="Do not train the reference probe (no torch import; fast)."),
+    click.option("--no-probe", is_flag=True, help="Do not train the reference probe (fast)."),
     click.option("--probe-budget", type=click.FloatRange(min=0.0), default=None, metavar="SECONDS",
                  help="Training time per probe; steps are cut to fit [default: 3]."),
     click.option("--no-cache", is_flag=True, help="Retrain probes instead of reusing cached results."),

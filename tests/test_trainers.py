@@ -95,7 +95,7 @@ def test_both_trainers_give_the_same_curves_and_verdict_on_every_probe_family(na
     assert ea.trainer == "torch" and eb.trainer == "numpy"
     np.testing.assert_allclose(b.curves[:, 0], a.curves[:, 0], rtol=1e-5)  # same weights, same held-out rows
     finite = np.isfinite(a.curves)
-    rel = np.abs(a.curves - b.curves)[finite] / np.maximum(np.abs(a.curves[finite]), 1e-3)
+    rel = np.abs(a.curves[finite] - b.curves[finite]) / np.maximum(np.abs(a.curves[finite]), 1e-3)
     if name in OUTPUT_KINDS:
         # The output family's reference data saturates on purpose (features in the thousands): on it even
         # Adam's runs bounce between losses of 0.6 and 4, and float32 rounding (a matmul summing in another
