@@ -18,6 +18,9 @@ SIDES = {"as_is": "as-is", "fixed": "fixed"}
 
 # --- the one line ---------------------------------------------------------------------------------
 
+TRAINER_WORDS = {"numpy": "NumPy", "torch": "torch"}  # Evidence.trainer, as the text says it
+
+
 def render_line(ev: Evidence) -> str:
     """One line: verdict, model, steps, seeds, held-out loss and metric as-is -> fixed, sparklines."""
     if ev.skipped:
@@ -38,6 +41,8 @@ def render_line(ev: Evidence) -> str:
     finite = [v for v in curve_a + curve_f if v is not None]
     lo, hi = (min(finite), max(finite)) if finite else (None, None)
     where = "reference data" if ev.data == "reference" else f"{(ev.rows or {}).get('train', '?')} rows"
+    if ev.trainer is not None:
+        where += f", trained with {TRAINER_WORDS.get(ev.trainer, ev.trainer)}"
     return (f"{ev.verdict}{panel_words(ev)}: {ev.model or 'MLP'}, {ev.steps} steps x {ev.seeds} seeds "
             f"on {where}; {_compared_words(ev)} {_short(a.best)} -> {_short(f.best)}"
             f"{ratio_s}, {mname} {m(a)} -> {m(f)}; {reach_s}"
@@ -243,6 +248,8 @@ def setup_words(ev: Evidence) -> str:
         bits.append("on preflight's reference data")
     if ev.seconds is not None:
         bits.append(f"{ev.seconds} s")
+    if ev.trainer is not None:
+        bits.append(f"trained with {TRAINER_WORDS.get(ev.trainer, ev.trainer)}")
     for key, v in (("as_is", ev.as_is), ("fixed", ev.fixed)):
         if v is not None and v.setup:
             bits.append(f"{SIDES[key]}: {v.setup}")
