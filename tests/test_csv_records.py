@@ -128,7 +128,7 @@ def plain_tables(draw) -> str:
     rows = draw(st.lists(st.lists(cell, min_size=width, max_size=width), min_size=1, max_size=12))
     for _ in range(draw(st.integers(0, 2))):
         i = draw(st.integers(0, len(rows) - 1))
-        rows[i] = rows[i][:-1] if draw(st.booleans()) else [*rows[i], "7"]
+        rows[i] = rows[i][:-1] if draw(st.booleans()) else [*rows[i], draw(st.sampled_from(["7", ""]))]
     lines = [",".join(f"h{i}" for i in range(width))] + [",".join(r) for r in rows]
     for _ in range(draw(st.integers(0, 2))):
         lines.insert(draw(st.integers(1, len(lines))), "")
@@ -159,8 +159,7 @@ def test_a_plain_file_reads_and_fails_exactly_as_with_the_whole_pass_first(text)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "t.csv"
         path.write_bytes(text.encode())
-        assert csv_records.plain_records(path, ",", str(path))
-        fast = _outcome(path)
+        fast = _outcome(path)  # plain_records decides which path (a blank first line: the whole pass)
         with mock.patch.object(files, "plain_records", return_value=False):
             whole = _outcome(path)
     assert fast == whole
@@ -181,6 +180,28 @@ def test_a_short_row_far_past_the_first_batch_is_named_by_its_line(tmp_path):
     assert _outcome(path).startswith(f"error: {path}: line 200002 has 4 fields where the header has 3")
 
 
+@pytest.mark.parametrize("text", ["a,b,c\n1,2,3\n5,6,7,", "a,b,c\r\n1,2,3\r\n5,6,7,", "a\n1\n2,"])
+def test_a_trailing_empty_field_on_a_last_line_without_newline_is_a_ragged_row(tmp_path, text):
+    """polars drops one trailing empty field there without a word: the quote-free path checks it."""
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode())
+    assert not csv_records.plain_records(path, ",", "t.csv")
+    lines = text.replace("\r", "").split("\n")
+    assert _outcome(path).startswith(f"error: {path}: line {len(lines)} has ")
+
+
+@pytest.mark.parametrize("option, value", [("target", "zz"), ("task", "binary")])
+def test_a_short_row_is_named_before_the_errors_reading_finds_later(tmp_path, option, value):
+    """The quote-free path leaves field counts to the reader; a ragged row is still the first error."""
+    from preflight.inputs import read_path
+    from preflight.inputs.options import ReadOptions
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,y\n1,2,0\n3,4\n5,6,1\n7,8,2\n")
+    with pytest.raises(PreflightError, match="line 3 has 2 fields where the header has 3"):
+        read_path(path, ReadOptions(**{option: value}))
+
+
 def test_the_plain_path_needs_no_quote_and_a_newline_in_every_block(tmp_path, monkeypatch):
     monkeypatch.setattr(csv_records, "BLOCK_BYTES", 16)
     path = tmp_path / "t.csv"
@@ -190,6 +211,8 @@ def test_the_plain_path_needs_no_quote_and_a_newline_in_every_block(tmp_path, mo
     assert not csv_records.plain_records(path, ",", "t.csv")  # a quote: the whole pass runs first
     path.write_text("a,b\n" + "1" * 40 + ",2\n")
     assert not csv_records.plain_records(path, ",", "t.csv")  # a block without a newline
+    path.write_text("\na,b\n1,2\n")
+    assert not csv_records.plain_records(path, ",", "t.csv")  # a blank first line: the header comes later
     monkeypatch.setattr(csv_records, "MAX_COLUMNS", 3)
     path.write_text("a,b,c,d\n1,2,3,4\n")
     with pytest.raises(PreflightError, match="has 4 columns"):

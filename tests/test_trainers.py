@@ -120,6 +120,17 @@ def test_the_numpy_trainer_is_the_default_on_the_cpu_and_the_evidence_says_which
     assert m.trainer == "numpy" and ev.trainer == "numpy" and ev.to_dict()["trainer"] == "numpy"
 
 
+def test_the_numpy_trainer_on_a_gpu_device_skips_with_the_reason():
+    from preflight.probes.run import probe_arrays
+
+    X = np.random.default_rng(0).normal(0, 1, (200, 2)) * 30 + 90
+    y = (X[:, 0] > 90).astype(float)
+    ev = probe_arrays(X, y, "binary", "PF101", RULES_BY_CODE["PF101"].fix_object, ["a"], ["a", "b"],
+                      ProbeSettings(trainer="numpy", device="cuda"))
+    assert ev.verdict == "skipped"
+    assert ev.reason == 'the NumPy trainer runs on the CPU only, not device "cuda": set trainer = "torch"'
+
+
 def test_trainer_is_a_probe_setting_and_numpy_cannot_take_a_gpu():
     assert settings_from_config({"trainer": "torch"}).trainer == "torch"
     with pytest.raises(PreflightError, match=r"trainer must be one of auto, numpy, torch, not \"jax\""):

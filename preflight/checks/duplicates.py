@@ -84,8 +84,9 @@ class DuplicateRows(Rule):
     ## What it does
     Counts rows that repeat an earlier row exactly (every feature and the target), and, for a class
     target, rows whose features are identical to another row's while the label differs (conflicting
-    labels). Rows are hashed batch by batch (polars `hash_rows`), so the count is exact up to a
-    million rows and estimated from a hash sample beyond, in bounded memory.
+    labels). Rows are hashed batch by batch (polars `hash_rows` of the features, combined with the
+    target's hash), so the count is exact up to a million rows and estimated from a hash sample
+    beyond, in bounded memory.
 
     ## Why is this bad?
     Repeated rows land on both sides of a random split: the held-out score then measures memory, not

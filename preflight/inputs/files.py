@@ -52,7 +52,11 @@ def read_csv(path: Path, options: ReadOptions) -> TableSubject:
     if records.checked:  # quotes, or a line too long to prove short: the whole pass, before polars reads
         check_records(path, sep, display)
     with polars_path(path) as source:
-        subject = _scan_csv(path, source, sep, display, notes, options, records)
+        try:
+            subject = _scan_csv(path, source, sep, display, notes, options, records)
+        except PreflightError:
+            records.check()  # a ragged row is named first, as when the whole pass ran before the read
+            raise
     records.after_read()
     return subject
 

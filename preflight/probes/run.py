@@ -106,10 +106,12 @@ def preflight_version() -> str:
 
 
 @cache
-def library_versions() -> dict[str, str]:
-    """The versions of the libraries whose numerics a training depends on. torch's is read from its
-    installed metadata (the same string as ``torch.__version__``), so that a cache hit does not
-    import torch; only without metadata is torch imported to ask it."""
+def library_versions(with_torch: bool = True) -> dict[str, str]:
+    """The versions of the libraries whose numerics a training depends on: numpy's, and for a torch
+    training (``with_torch``) torch's, from its metadata (a cache hit does not import torch; only
+    without metadata is torch imported to ask it)."""
+    if not with_torch:
+        return {"numpy": np.__version__}
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -137,9 +139,8 @@ def training_key(data: ProbeData, steps: int | None, epochs: int | None, setting
             "losses": list(data.losses), "eval_loss": data.eval_loss, "order": list(data.fix.order),
             "batch": data.batch_size, "steps": steps, "epochs": epochs, "settings": settings.key(),
             "metric": data.metric, "judged_on": data.fix.judged_on,
-            "probe_version": PROBE_VERSION, "preflight": preflight_version(), **library_versions()}
-    if settings.trainer_used() == "numpy":  # torch's numerics are not in a NumPy training
-        del meta["torch"]
+            "probe_version": PROBE_VERSION, "preflight": preflight_version(),
+            **library_versions(settings.trainer_used() == "torch")}  # torch's numerics: a torch training's only
     h.update(json.dumps(meta, sort_keys=True).encode())
     return h.hexdigest()
 

@@ -160,9 +160,12 @@ TORCH_MISSING = f"torch is not installed: {TORCH_INSTALL}"
 
 
 def trainer_problem(settings: ProbeSettings) -> str | None:
-    """Why ``settings``' trainer cannot train here, or None: the NumPy trainer always can (on the CPU);
+    """Why ``settings``' trainer cannot train here, or None: the NumPy trainer can on the CPU only;
     the torch one needs torch (``torch_problem``)."""
-    return torch_problem() if settings.trainer_used() == "torch" else None
+    if settings.trainer_used() == "numpy":
+        return None if settings.device == "cpu" else (
+            f'the NumPy trainer runs on the CPU only, not device "{settings.device}": set trainer = "torch"')
+    return torch_problem()
 
 
 def torch_problem() -> str | None:

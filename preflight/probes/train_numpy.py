@@ -269,9 +269,9 @@ def score(task: str, z: np.ndarray, y: np.ndarray, metric: str = "accuracy") -> 
         if metric == "balanced_accuracy":  # the mean over the classes present of each class's recall
             classes = np.unique(y)
             members = y[None] == classes[:, None, None]  # (C, M, Nt)
-            recalls = (right[None] * members).sum(2) / np.maximum(members.sum(2), 1)
+            recalls = (right[None] * members).sum(2, dtype=F32) / np.maximum(members.sum(2), 1).astype(F32)
             present = members.any(2).astype(F32)
-            s = (recalls * present).sum(0) / np.maximum(present.sum(0), 1)
+            s = (recalls * present).sum(0, dtype=F32) / np.maximum(present.sum(0, dtype=F32), F32(1))
         else:
             s = right.mean(1, dtype=F32)
     return np.where(finite, s, np.nan).astype(np.float64)

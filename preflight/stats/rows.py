@@ -1,11 +1,12 @@
 """Duplicate rows and conflicting labels, counted from row hashes in bounded memory.
 
-Per batch the reader hashes each row twice (polars ``hash_rows``, native code): its features, and its
-features with its target. A row is kept while its feature hash falls in the kept ``1 / 2**level`` of
-the hash space; past ``capacity`` kept rows the level rises and the rows outside the new range are
-dropped, which leaves exactly the rows the new level would have kept. Identical rows have identical
-hashes, so a group of duplicates is kept or dropped whole: the counts on the kept rows, scaled by
-``2**level``, estimate the table's (exact while ``level`` is 0, that is up to ``capacity`` rows).
+Per batch the reader hashes each row's features (polars ``hash_rows``, native code) and derives the
+hash of its features with its target from that and the target's own hash (one column, not the row
+again). A row is kept while its feature hash falls in the kept ``1 / 2**level`` of the hash space;
+past ``capacity`` kept rows the level rises and the rows outside the new range are dropped, which
+leaves exactly the rows the new level would have kept. Identical rows have identical hashes, so a
+group of duplicates is kept or dropped whole: the counts on the kept rows, scaled by ``2**level``,
+estimate the table's (exact while ``level`` is 0, that is up to ``capacity`` rows).
 Two partial results merge (``merge``), as every statistic in this package does.
 """
 

@@ -24,7 +24,9 @@ from preflight.probes.settings import ProbeSettings
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
-SETTINGS = ProbeSettings(cache=False, budget=0.0)  # recorded runs take the default steps, whatever the machine
+# recorded runs take the default steps, whatever the machine, and the default trainer (NumPy on the CPU); the
+# evidence recorded before the NumPy trainer existed was made by torch and says "trainer": "torch"
+SETTINGS = ProbeSettings(cache=False, budget=0.0)
 
 
 def catalog_folders() -> dict[str, Path]:
