@@ -16,7 +16,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from preflight.errors import PreflightError, os_reason
 from preflight.inputs.compressed import (
@@ -30,6 +30,7 @@ from preflight.inputs.compressed import (
 from preflight.inputs.ignore import DEFAULT_EXCLUDE, Ignores, Pattern, exclude_patterns, gitignores_above
 from preflight.inputs.limits import over_size
 from preflight.inputs.pysource import read_python, read_python_prefiltered
+from preflight.inputs.remote import Remote, expand_remote, is_remote, read_remote
 from preflight.inputs.subject import CodeSubject
 
 if TYPE_CHECKING:
@@ -74,6 +75,8 @@ READERS: dict[str, Reader] = {
     ".pyw": read_python,
     ".ipynb": read_ipynb,
 }
+# what an object store or a URL is read for: data, not code
+REMOTE_SUFFIXES = frozenset(k for k in READERS if k not in (".py", ".pyw", ".ipynb")) | frozenset(COMPRESSED_SUFFIXES)
 
 
 
@@ -124,6 +127,9 @@ def expand_inputs(paths: list[str | os.PathLike], walk: Walk | None = None) -> l
     out: list[tuple[Path, bool] | PreflightError] = []
     seen: set[str] = set()
     for raw in paths:
+        if isinstance(raw, str) and is_remote(raw):  # s3://, gs://, https://: listed where it is
+            out.extend(_remote_inputs(raw, walk, seen))
+            continue
         p = Path(os.fsdecode(raw))
         if str(raw) == STDIN:  # standard input: read as --stdin-filename says (CSV by default)
             out.append((p, False))
@@ -216,7 +222,26 @@ def _is_dir(entry: os.DirEntry) -> bool:
         return False
 
 
+def _remote_inputs(url: str, walk: Walk, seen: set[str]) -> list[tuple[Path, bool] | PreflightError]:
+    """The objects a URL names (``preflight.inputs.remote``), as inputs: a ``Remote`` stands where a
+    ``Path`` does (the engine asks it for ``str()``, ``.name`` and ``.suffix`` only, and ``read_path``
+    reads it)."""
+    try:
+        found, others = expand_remote(url, lambda suffix: suffix in REMOTE_SUFFIXES)
+    except PreflightError as exc:
+        return [exc]
+    walk.skipped += others
+    out: list[tuple[Path, bool] | PreflightError] = []
+    for remote in found:
+        if remote not in seen:
+            seen.add(remote)
+            out.append((cast(Path, remote), False))
+    return out
+
+
 def read_path(path: Path, options: ReadOptions) -> Any:
+    if isinstance(path, Remote):
+        return read_remote(path, options, read_path)
     if str(path) == STDIN:
         return _read_stdin(options)
     reader = reader_for(path)
