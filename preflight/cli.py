@@ -291,7 +291,7 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, ta
 
     from preflight import config as cfg
     from preflight.checks import RULES_BY_CODE
-    from preflight.inputs import read_path
+    from preflight.inputs import one_input, read_path
     from preflight.inputs.options import ReadOptions
     from preflight.inputs.subject import TableSubject
     from preflight.probes import fix_of, run_probe, settings_from_config
@@ -310,8 +310,9 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, ta
         budget = 0.0
     settings = settings_from_config(config, overrides={"seeds": seeds, "steps": steps, "budget": budget,
                                                        "cache": False if no_cache else None})
-    subject = read_path(Path(path), ReadOptions(target=config.target, target_source=config.target_source,
-                                                       task=config.task, task_source=config.task_source))
+    read = ReadOptions(target=config.target, target_source=config.target_source, task=config.task,
+                       task_source=config.task_source)
+    subject = read_path(one_input(path), read)
     if not isinstance(subject, TableSubject):
         raise PreflightError("the probe trains on data: pass a CSV, Parquet or .npy/.npz file", path)
     chosen = _probe_columns(subject, rule, list(columns), fix.transforms_columns, config)

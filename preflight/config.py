@@ -44,6 +44,7 @@ from preflight.probe_table import KIND_WORDS, PROBE_KEYS, ProbeKey, typed, valid
 
 __all__ = ["KIND_WORDS", "PROBE_KEYS", "ProbeKey", "typed", "validate_probe_table"]
 from preflight.shown import shown as _shown
+from preflight.urls import is_remote
 
 if TYPE_CHECKING:
     from preflight.checks.base import Option
@@ -367,6 +368,8 @@ def _longest(code: str, prefixes: Iterable[str]) -> int:
 
 
 def _relative(path: str, root: Path | None) -> str:
+    if is_remote(path):  # s3://bucket/key: matched as written (Path would fold its //)
+        return path
     p = Path(path)
     if root is not None:
         try:

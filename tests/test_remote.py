@@ -45,9 +45,10 @@ def bucket(s3_server, monkeypatch):
     objects = {"runs/heart_rate.csv": (EXAMPLES / "heart_rate.csv").read_bytes(),
                "runs/2024/sorted_by_label.csv": (EXAMPLES / "sorted_by_label.csv").read_bytes(),
                "runs/readme.txt": b"not data\n",
-               "gz/heart_rate.csv.gz": gzip.compress((EXAMPLES / "heart_rate.csv").read_bytes())}
+               "gz/heart_rate.csv.gz": gzip.compress((EXAMPLES / "heart_rate.csv").read_bytes()),
+               "odd names/my file #1.csv": (EXAMPLES / "heart_rate.csv").read_bytes()}
     for key, body in objects.items():
-        with store.open_output_stream(f"data/{key}") as out:
+        with store.open_output_stream(f"data/{key}", compression=None) as out:  # stored as given
             out.write(body)
     with store.open_output_stream("data/pq/heart_rate.parquet") as out:
         pl.read_csv(EXAMPLES / "heart_rate.csv").write_parquet(out)
@@ -78,6 +79,36 @@ def test_an_object_gives_the_findings_of_the_same_file_on_disk(bucket):
         findings(str(EXAMPLES / "heart_rate.csv"))
 
 
+def test_any_key_under_a_prefix_is_read_where_it_was_listed(bucket, s3_server, monkeypatch):
+    """Keys are not URLs: a space or a # in one is read as listed; the query's options (here the
+    endpoint, with the variable unset) apply to every object under the prefix; the scheme's case does
+    not matter."""
+    r = run_cli(["check", "--no-probe", "s3://data/odd%20names/"])  # a URL is percent-encoded; keys are not
+    assert r.stdout.startswith("s3://data/odd names/my file #1.csv: PF101 unnormalized-feature"), r.stdout + r.stderr
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    host = s3_server.removeprefix("http://")
+    r = run_cli(["check", "--no-probe", f"S3://data/runs/?endpoint_override={host}&scheme=http"])
+    assert r.code == 1, r.stdout + r.stderr
+    assert [line.split(":", 2)[1] for line in r.stdout.splitlines()[:2]] == [
+        "//data/runs/2024/sorted_by_label.csv", "//data/runs/heart_rate.csv"]
+
+
+def test_per_file_ignores_sarif_and_the_probe_command_take_urls(bucket, tmp_path):
+    (tmp_path / "preflight.toml").write_text('[tool.preflight.per-file-ignores]\n"s3://data/runs/*" = ["PF101"]\n')
+    r = run_cli(["check", "--no-probe", "s3://data/runs/heart_rate.csv", "s3://data/pq/heart_rate.parquet"],
+                cwd=tmp_path)
+    assert [line.split(": ")[0:2] for line in r.stdout.splitlines()[:-1]] == [
+        ["s3://data/pq/heart_rate.parquet", "PF101 unnormalized-feature [heart_rate] mean 91.42 (|mean| > 5), std "
+         "11.72 (> 10); a network expects inputs near mean 0, std 1"]]
+    sarif = json.loads(run_cli(["check", "--no-probe", "--format", "sarif", "s3://data/pq/heart_rate.parquet"]).stdout)
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "s3://data/pq/heart_rate.parquet"}
+    probe = run_cli(["probe", "--rule", "PF101", "s3://data/runs/heart_rate.csv"])
+    assert probe.code == 0 and probe.stdout.startswith("s3://data/runs/heart_rate.csv: PF101 probe confirmed")
+    prefix = run_cli(["probe", "--rule", "PF101", "s3://data/runs/"])
+    assert prefix.stderr == "error: s3://data/runs/: names 2 objects; the probe trains on one: name its key\n"
+
+
 def test_the_library_call_reads_a_url_and_the_probe_trains_on_its_rows(bucket):
     import preflight
 
@@ -91,7 +122,9 @@ def test_the_library_call_reads_a_url_and_the_probe_trains_on_its_rows(bucket):
     ("s3://data/runs/missing.csv", "no such object or prefix (check the bucket, the key and the credentials)"),
     ("s3://data/nothing/", "holds no objects (no such prefix, or an empty one: check the bucket, the prefix and "
                            "the credentials)"),
-    ("s3://data/runs/readme.txt", "is not a file type preflight reads"),
+    ("s3://data/runs/readme.txt", "is not a file type preflight reads (a prefix? end it with /)"),
+    ("s3://", "names no bucket; give s3://bucket/key or s3://bucket/prefix/"),
+    ("s3://data//runs/x.csv", "cannot be listed (Empty path component in path data//runs/x.csv)"),
 ])
 def test_a_url_that_cannot_be_checked_is_one_error_line(bucket, url, message):
     r = run_cli(["check", "--no-probe", url])
@@ -116,6 +149,24 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:  # the server's request log would land in the CLI's stderr
         pass
 
+    def do_GET(self) -> None:
+        body = (EXAMPLES / "heart_rate.csv").read_bytes()
+        if self.path.startswith("/cut.csv"):  # announces the whole file, sends a tenth, hangs up
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 10])
+            self.close_connection = True
+        elif self.path.startswith("/login.csv"):  # a login page where the file was expected
+            page = b"<html><body>Sign in</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+        else:
+            super().do_GET()
+
 
 @pytest.fixture
 def web():
@@ -132,6 +183,15 @@ def test_a_web_url_is_one_file(web):
     missing = run_cli(["check", "--no-probe", f"{web}/missing.csv"])
     assert missing.code == 2
     assert missing.stderr == f"error: {web}/missing.csv: cannot be fetched (HTTP Error 404: File not found)\n"
+    assert run_cli(["check", "--no-probe", f"{web}/heart_rate.csv#top"]).code == 1  # a fragment is no suffix
+    size = len((EXAMPLES / "heart_rate.csv").read_bytes())
+    cut = run_cli(["check", "--no-probe", f"{web}/cut.csv"])
+    assert (cut.code, cut.stdout) == (2, "")
+    assert cut.stderr == (f"error: {web}/cut.csv: could not be fetched whole (got {size // 10:,} of {size:,} "
+                          "bytes)\n")
+    login = run_cli(["check", "--no-probe", f"{web}/login.csv"])
+    assert login.stderr == (f"error: {web}/login.csv: answered with a web page (text/html, from {web}/login.csv), "
+                            "not the data file: is it a download link, or behind a login?\n")
     odd = run_cli(["check", "--no-probe", f"{web}/index.html"])
     assert odd.stderr == f"error: {web}/index.html: does not name a file type preflight reads by its extension\n"
 

@@ -239,6 +239,18 @@ def _remote_inputs(url: str, walk: Walk, seen: set[str]) -> list[tuple[Path, boo
     return out
 
 
+def one_input(path: str) -> Path:
+    """The one input of a command that takes one (``preflight probe``): a path, or one object's URL."""
+    if not is_remote(path):
+        return Path(path)
+    items = expand_inputs([path])
+    if len(items) != 1:
+        raise PreflightError(f"names {len(items)} objects; the probe trains on one: name its key", path)
+    if isinstance(items[0], PreflightError):
+        raise items[0]
+    return items[0][0]
+
+
 def read_path(path: Path, options: ReadOptions) -> Any:
     if isinstance(path, Remote):
         return read_remote(path, options, read_path)

@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 from preflight.findings import Finding, Report, Severity
 from preflight.report.links import HOME_URL, finding_line, rule_url
+from preflight.urls import is_remote
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -100,7 +101,9 @@ def doc_section(doc: str, title: str) -> str:
 
 
 def artifact_uri(path: str) -> tuple[str, str | None]:
-    """(uri, uriBaseId) for a path as the user gave it."""
+    """(uri, uriBaseId) for a path as the user gave it (a URL as it is: ``s3://bucket/key``)."""
+    if is_remote(path):
+        return path, None
     p = Path(path)
     if p.is_absolute():
         return p.as_uri(), None
