@@ -46,7 +46,9 @@ def bucket(s3_server, monkeypatch):
                "runs/2024/sorted_by_label.csv": (EXAMPLES / "sorted_by_label.csv").read_bytes(),
                "runs/readme.txt": b"not data\n",
                "gz/heart_rate.csv.gz": gzip.compress((EXAMPLES / "heart_rate.csv").read_bytes()),
-               "odd names/my file #1.csv": (EXAMPLES / "heart_rate.csv").read_bytes()}
+               "odd names/my file #1.csv": (EXAMPLES / "heart_rate.csv").read_bytes(),
+               "runs/build/old.csv": (EXAMPLES / "heart_rate.csv").read_bytes(),
+               "runs/scratch.tmp.csv": (EXAMPLES / "heart_rate.csv").read_bytes()}
     for key, body in objects.items():
         with store.open_output_stream(f"data/{key}", compression=None) as out:  # stored as given
             out.write(body)
@@ -56,7 +58,8 @@ def bucket(s3_server, monkeypatch):
 
 
 def test_a_prefix_is_a_folder_and_its_objects_are_checked_in_key_order(bucket):
-    r = run_cli(["check", "--no-probe", "s3://data/runs/"])
+    """Bare-name excludes apply as in a folder: ``build`` by default, ``*.tmp.csv`` given here."""
+    r = run_cli(["check", "--no-probe", "--extend-exclude", "*.tmp.csv", "s3://data/runs/"])
     assert r.code == 1, r.stdout + r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].startswith("s3://data/runs/2024/sorted_by_label.csv: PF201 label-sorted-rows [label] ")
@@ -64,6 +67,13 @@ def test_a_prefix_is_a_folder_and_its_objects_are_checked_in_key_order(bucket):
     assert lines[-1] == ("Found 2 problems in 2 files (0 errors, 2 warnings, 0 info); "
                          "1 file skipped (unsupported type).")
     assert r.stderr == ""
+
+
+def test_without_the_excludes_every_object_under_the_prefix_is_read(bucket):
+    r = run_cli(["check", "--no-probe", "--exclude", "none-such", "s3://data/runs/"])
+    assert [line.split(": ")[0] for line in r.stdout.splitlines()[:-1]] == [
+        "s3://data/runs/2024/sorted_by_label.csv", "s3://data/runs/build/old.csv", "s3://data/runs/heart_rate.csv",
+        "s3://data/runs/scratch.tmp.csv"]
 
 
 def test_an_object_gives_the_findings_of_the_same_file_on_disk(bucket):
@@ -106,7 +116,7 @@ def test_per_file_ignores_sarif_and_the_probe_command_take_urls(bucket, tmp_path
     probe = run_cli(["probe", "--rule", "PF101", "s3://data/runs/heart_rate.csv"])
     assert probe.code == 0 and probe.stdout.startswith("s3://data/runs/heart_rate.csv: PF101 probe confirmed")
     prefix = run_cli(["probe", "--rule", "PF101", "s3://data/runs/"])
-    assert prefix.stderr == "error: s3://data/runs/: names 2 objects; the probe trains on one: name its key\n"
+    assert prefix.stderr == "error: s3://data/runs/: names 3 objects; the probe trains on one: name its key\n"
 
 
 def test_the_library_call_reads_a_url_and_the_probe_trains_on_its_rows(bucket):

@@ -222,12 +222,28 @@ def _is_dir(entry: os.DirEntry) -> bool:
         return False
 
 
+def _bare_excluded(parts: list[str], patterns: list[Pattern]) -> bool:
+    """Whether a bare-name exclude pattern (no ``/``: ``build``, ``*.tmp``) passes over a folder of
+    ``parts`` (all but the last) or its last name, the last matching pattern deciding, as on disk."""
+    bare = [p for p in patterns if p.basename]
+    for i, name in enumerate(parts):
+        is_dir = i < len(parts) - 1
+        decided = False
+        for p in bare:
+            if (is_dir or not p.dir_only) and p.regex.fullmatch(name):
+                decided = not p.negated
+        if decided:
+            return True
+    return False
+
+
 def _remote_inputs(url: str, walk: Walk, seen: set[str]) -> list[tuple[Path, bool] | PreflightError]:
     """The objects a URL names (``preflight.inputs.remote``), as inputs: a ``Remote`` stands where a
     ``Path`` does (the engine asks it for ``str()``, ``.name`` and ``.suffix`` only, and ``read_path``
     reads it)."""
     try:
-        found, others = expand_remote(url, lambda suffix: suffix in REMOTE_SUFFIXES)
+        found, others = expand_remote(url, lambda suffix: suffix in REMOTE_SUFFIXES,
+                                      lambda parts: _bare_excluded(parts, walk.exclude))
     except PreflightError as exc:
         return [exc]
     walk.skipped += others

@@ -8,16 +8,19 @@ S3-compatible server), ``~/.aws``, or an instance role; options in the URL's que
 only here, when a URL is checked (the ``s3`` extra). A URL is percent-encoded (a key with a space is
 ``my%20file.csv``); a key is a file; a prefix is a folder, listed recursively, and its objects that
 preflight reads are checked in key order (others are counted as skipped, as in a folder, hidden ones
-aside). The exclude patterns and ``.gitignore`` are for folders on disk and do not apply to URLs.
+aside; see below for excludes). ``.gitignore`` files are for folders on disk and do not apply.
 An ``http(s)://`` URL is one file, fetched with the standard library.
 
 Each object is copied in chunks to a temporary file (the system's temporary folder, never beside
 anything of the user's) and read there by the reader of its type, under its URL in every line, as
 ``preflight.inputs.compressed`` does for compressed files; the copy is removed after. Memory stays
-that of the reader. A copy that ends short of the size the server announced, or whose connection
-breaks, is an error, never a table of the rows that arrived. Tests run against moto's S3 server
-(``tests/test_remote.py``). ``gs://`` is refused with one line: pyarrow's GCS client retries for
-minutes where it cannot reach Google, and no local server tests it here.
+that of the reader. Under a prefix, the bare-name exclude patterns (``build``, ``*.tmp``, and the
+defaults such as ``.git``) pass over objects and sub-prefixes as they pass over files and folders on
+disk; patterns with a ``/`` are anchored to a folder on disk and do not apply. A copy that ends
+short of the size the server announced, or whose connection breaks, is an error, never a table of
+the rows that arrived. Tests run against moto's S3 server (``tests/test_remote.py``). ``gs://`` is
+refused with one line: pyarrow's GCS client retries for minutes where it cannot reach Google, and
+no local server tests it here.
 """
 
 from __future__ import annotations
@@ -76,9 +79,14 @@ def _filesystem(url: str) -> tuple[Any, str]:
         raise PreflightError(f"cannot be opened ({_first_line(exc)})", url) from None
 
 
-def expand_remote(url: str, readable: Callable[[str], bool]) -> tuple[list[Remote], int]:
+Excluded = Callable[[list[str]], bool]  # the parts of a key under its prefix -> whether it is passed over
+
+
+def expand_remote(url: str, readable: Callable[[str], bool],
+                  excluded: Excluded | None = None) -> tuple[list[Remote], int]:
     """The objects ``url`` names that ``readable`` accepts (a suffix test), and how many others a prefix
-    held. A key that is not readable, or a prefix with nothing readable, is a ``PreflightError``."""
+    held; under a prefix, an object ``excluded`` passes over is neither. A key that is not readable, or a
+    prefix with nothing readable, is a ``PreflightError``."""
     url = normalized(url)
     if url.startswith(NOT_YET):
         raise PreflightError("is in an object store preflight does not read yet (it reads s3:// and https://); "
@@ -91,12 +99,12 @@ def expand_remote(url: str, readable: Callable[[str], bool]) -> tuple[list[Remot
     if not url.split("://", 1)[1].split("?", 1)[0].strip("/"):
         raise PreflightError("names no bucket; give s3://bucket/key or s3://bucket/prefix/", url)
     try:
-        return _list(url, readable)
+        return _list(url, readable, excluded or (lambda parts: False))
     except (OSError, ValueError) as exc:
         raise PreflightError(f"cannot be listed ({_first_line(exc)})", url) from None
 
 
-def _list(url: str, readable: Callable[[str], bool]) -> tuple[list[Remote], int]:
+def _list(url: str, readable: Callable[[str], bool], excluded: Excluded) -> tuple[list[Remote], int]:
     pafs = _pyarrow_fs(url)
     filesystem, path = _filesystem(url)
     info = filesystem.get_file_info(path)
@@ -112,7 +120,9 @@ def _list(url: str, readable: Callable[[str], bool]) -> tuple[list[Remote], int]
     if not objects:
         raise PreflightError("holds no objects (no such prefix, or an empty one: check the bucket, the prefix and "
                              "the credentials)", url)
-    found = [_found(Remote("s3://" + i.path), filesystem, i.path, i.size) for i in objects]
+    top = path.rstrip("/") + "/"
+    found = [_found(Remote("s3://" + i.path), filesystem, i.path, i.size) for i in objects
+             if not excluded(i.path.removeprefix(top).split("/"))]
     kept = [r for r in found if readable(r.suffix)]
     others = sum(1 for r in found if not readable(r.suffix) and not r.name.startswith("."))
     if not kept:
