@@ -5,6 +5,7 @@ same weights, compute the same gradients and give the same curves on every probe
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -33,9 +34,16 @@ LOSSES = ["bce_logits", "mse", "sigmoid_bce", "ce_logits", "softmax_ce", "softma
 @pytest.mark.parametrize("seed", [0, 1, 2, 7, 12345, 2**31 + 5])
 @pytest.mark.parametrize("shape", [(1, 32, 1), (7, 32, 3), (40, 16, 10)])
 def test_initial_weights_are_torchs_bit_for_bit(seed, shape):
-    for a, b in zip(train.init_weights(seed, *shape), train_numpy.init_weights(seed, *shape)):
-        assert a.dtype == torch.float32 and b.dtype == np.float32 and a.shape == b.shape
-        assert np.array_equal(a.numpy(), b)
+    """What nn.Linear's default init draws from a seeded torch generator, U(+-1/sqrt(fan_in)) by
+    torch.rand: the NumPy draws equal it bit for bit (and the torch trainer takes them)."""
+    d, hidden, out = shape
+    g = torch.Generator().manual_seed(seed)
+    bounds = [1 / math.sqrt(d), 1 / math.sqrt(d), 1 / math.sqrt(hidden), 1 / math.sqrt(hidden)]
+    drawn = [(torch.rand(s, generator=g, dtype=torch.float32) * 2 - 1) * b
+             for s, b in zip([(d, hidden), (1, hidden), (hidden, out), (1, out)], bounds)]
+    for a, b, t in zip(drawn, train_numpy.init_weights(seed, *shape), train.init_weights(seed, *shape)):
+        assert b.dtype == np.float32 and a.shape == b.shape and t.dtype == torch.float32
+        assert np.array_equal(a.numpy(), b) and np.array_equal(t.numpy(), b)
 
 
 @pytest.mark.parametrize("kind", LOSSES)

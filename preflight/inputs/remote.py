@@ -32,14 +32,14 @@ from pathlib import PurePosixPath
 from typing import Any, BinaryIO, cast
 
 from preflight.errors import PreflightError
-from preflight.inputs.compressed import MAX_DECOMPRESSED_BYTES, compressed_suffix, read_copied
+from preflight.inputs.compressed import MAX_DECOMPRESSED_BYTES as MAX_BYTES  # the most copied to a temporary file
+from preflight.inputs.compressed import compressed_suffix, read_copied
 from preflight.urls import NOT_YET, WEB, is_remote, normalized
 from preflight.version import DISTRIBUTION
 
 __all__ = ["Remote", "expand_remote", "is_remote", "read_remote"]
 
 PYARROW_INSTALL = f'pip install "{DISTRIBUTION}[s3]"'
-MAX_BYTES = MAX_DECOMPRESSED_BYTES  # the most preflight copies to a temporary file
 
 
 class Remote(str):

@@ -398,7 +398,7 @@ def settings_from_config(table: Any, source: str = "config",
     torch does not have here is a ``PreflightError``."""
     from preflight.config import Config, validate_probe_table
     from preflight.errors import PreflightError
-    from preflight.probes.settings import device_problem
+    from preflight.probes.settings import device_problem, numpy_device_problem
 
     if isinstance(table, Config):
         source = table.source or source
@@ -407,7 +407,7 @@ def settings_from_config(table: Any, source: str = "config",
         values = validate_probe_table(table or {}, source)
     values.update((k, v) for k, v in (overrides or {}).items() if v is not None)
     settings = ProbeSettings(**values)
-    if settings.trainer == "numpy" and settings.device != "cpu":
+    if numpy_device_problem(settings) is not None:
         raise PreflightError(f"{source}: [tool.preflight.probe] trainer = \"numpy\" trains on the CPU only, not "
                              f"device = {settings.device!r}; set trainer = \"torch\" (or \"auto\") for that device")
     problem = device_problem(settings.device) if settings.enabled else None

@@ -163,9 +163,15 @@ def trainer_problem(settings: ProbeSettings) -> str | None:
     """Why ``settings``' trainer cannot train here, or None: the NumPy trainer can on the CPU only;
     the torch one needs torch (``torch_problem``)."""
     if settings.trainer_used() == "numpy":
-        return None if settings.device == "cpu" else (
-            f'the NumPy trainer runs on the CPU only, not device "{settings.device}": set trainer = "torch"')
+        return numpy_device_problem(settings)
     return torch_problem()
+
+
+def numpy_device_problem(settings: ProbeSettings) -> str | None:
+    """Why the NumPy trainer cannot take ``settings.device`` (it trains on the CPU only), or None."""
+    if settings.trainer_used() != "numpy" or settings.device == "cpu":
+        return None
+    return f'the NumPy trainer runs on the CPU only, not device "{settings.device}": set trainer = "torch"'
 
 
 def torch_problem() -> str | None:

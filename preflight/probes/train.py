@@ -29,6 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from preflight.probes import train_numpy
 from preflight.probes.settings import CURVE_POINTS
 from preflight.probes.train_numpy import Fit, _groups
 
@@ -59,11 +60,10 @@ def per_sample_loss(kind: str, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor
 
 
 def init_weights(seed: int, d: int, hidden: int, out: int) -> list[torch.Tensor]:
-    """``nn.Linear(d, hidden)`` and ``nn.Linear(hidden, out)`` default init: U(+-1/sqrt(fan_in))."""
-    g = torch.Generator().manual_seed(int(seed))
-    b1, b2 = 1.0 / math.sqrt(d), 1.0 / math.sqrt(hidden)
-    u = lambda shape, bound: (torch.rand(shape, generator=g, dtype=torch.float32) * 2 - 1) * bound  # noqa: E731
-    return [u((d, hidden), b1), u((1, hidden), b1), u((hidden, out), b2), u((1, out), b2)]
+    """``nn.Linear(d, hidden)`` and ``nn.Linear(hidden, out)`` default init, U(+-1/sqrt(fan_in)), as
+    ``torch.rand`` on ``torch.Generator().manual_seed(seed)`` draws it: the NumPy trainer's weights,
+    which are those draws bit for bit (``tests/test_trainers.py``), so both trainers start alike."""
+    return [torch.from_numpy(w) for w in train_numpy.init_weights(seed, d, hidden, out)]
 
 
 @contextmanager
