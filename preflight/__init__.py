@@ -24,4 +24,17 @@ def check(obj, *, target=None, model=None, loss=None, probe=True, select=None, i
                   config=config, task=task, optimizer=optimizer, probe_budget=probe_budget)
 
 
-__all__ = ["check", "Report", "Finding", "Location", "Severity", "PreflightError", "__version__"]
+_PARTITIONS = ("table_layout", "partition_statistics", "merge_statistics")
+
+
+def __getattr__(name):
+    """The partition-statistics core (``preflight.stats.partition``), imported when first used."""
+    if name in _PARTITIONS:
+        from preflight.stats import partition
+
+        return getattr(partition, name)
+    raise AttributeError(f"module 'preflight' has no attribute {name!r}")
+
+
+__all__ = ["check", "table_layout", "partition_statistics", "merge_statistics", "Report", "Finding", "Location",
+           "Severity", "PreflightError", "__version__"]

@@ -128,6 +128,8 @@ def _merge(a: Report, b: Report) -> Report:
 
 def _subject(obj: Any, target: Any, conf: cfg.Config) -> Any:
     kind = type(obj).__module__.split(".")[0]
+    if type(obj).__name__ == "TableStats" and type(obj).__module__ == "preflight.stats.table":
+        return _statistics_subject(obj, target, conf)
     if kind in ("pandas", "polars") and (type(obj).__name__ == "LazyFrame" or hasattr(obj, "columns")):
         return frame_subject(obj, target=conf.target, display="<DataFrame>", target_source=conf.target_source,
                              task=conf.task, task_source=conf.task_source)
@@ -147,6 +149,21 @@ def _subject(obj: Any, target: Any, conf: cfg.Config) -> Any:
                              options=ReadOptions(target=None, task=conf.task, task_source=conf.task_source))
     raise PreflightError(f"preflight.check cannot read a {type(obj).__name__}: pass a path, a DataFrame, "
                          "an array or a Tensor")
+
+
+def _statistics_subject(stats: Any, target: Any, conf: cfg.Config) -> Any:
+    """Merged partition statistics (``preflight.merge_statistics``): the target is the layout's."""
+    from preflight.inputs.tabular import table_subject
+
+    layout = stats.layout
+    if layout is None or stats.n_rows == 0:
+        raise PreflightError("preflight.check was given statistics of no rows, or not made by "
+                             "preflight.partition_statistics")
+    if target is not None and target != layout.target:
+        raise PreflightError(f"target={target!r}, but the statistics were measured with target "
+                             f"{layout.target!r}: pass target= to preflight.table_layout instead")
+    return table_subject(stats, path=None, display="<statistics>", reason="given to preflight.table_layout",
+                         options=ReadOptions(target=layout.target, task=conf.task, task_source=conf.task_source))
 
 
 def _codes(codes: Any, name: str) -> list[str]:

@@ -223,6 +223,15 @@ class ClassCounts:
             self.overflow = True
             self.counts.clear()
 
+    def merged(self, other: ClassCounts) -> ClassCounts:
+        out = ClassCounts(cap=min(self.cap, other.cap), overflow=self.overflow or other.overflow)
+        if not out.overflow:
+            out.counts = self.counts + other.counts
+            if len(out.counts) > out.cap:
+                out.overflow = True
+                out.counts.clear()
+        return out
+
 
 def rankdata(a: np.ndarray) -> np.ndarray:
     """Ranks 1..n with ties given their average rank (as scipy.stats.rankdata)."""

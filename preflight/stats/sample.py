@@ -7,6 +7,10 @@ step are dropped, which leaves exactly the rows the new step would have kept. Me
 order rules and their probes need. Hashing the row number (splitmix64) rather than keeping every
 k-th row means a file whose labels alternate with a period that divides k is not aliased into a
 sample of one class.
+
+Each kept row remembers its hash, so two samples merge (``merged``): the second's rows move to follow
+the first's and both are narrowed to the larger step, which keeps what one pass over both would have
+kept when the second was taken at its true position (and one common rate otherwise).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class OrderedSample:
         self.capacity = capacity
         self.step = 1
         self._rows: list[np.ndarray] = []
+        self._keys: list[np.ndarray] = []  # row_hash of each kept row's position when it was kept
         self._blocks: list[np.ndarray] = []
         self._held = 0
 
@@ -53,26 +58,42 @@ class OrderedSample:
     def _narrow(self, step: int) -> None:
         """Keep the rows held that step ``step`` keeps."""
         self.step = step
-        keep = [self._kept(r) for r in self._rows]
+        keep = [(h & np.uint64(step - 1)) == 0 for h in self._keys]
         self._rows = [r[k] for r, k in zip(self._rows, keep)]
+        self._keys = [h[k] for h, k in zip(self._keys, keep)]
         self._blocks = [b[k] for b, k in zip(self._blocks, keep)]
         self._held = sum(len(r) for r in self._rows)
-
-    def _kept(self, rows: np.ndarray) -> np.ndarray:
-        return (row_hash(rows) & np.uint64(self.step - 1)) == 0
 
     def add(self, rows: np.ndarray, block: np.ndarray) -> None:
         """Add kept rows (file positions ``rows``, values ``block`` of shape (len(rows), d))."""
         if len(rows) == 0:
             return
-        self._rows.append(np.asarray(rows, dtype=np.int64))
-        self._blocks.append(np.asarray(block))
-        self._held += len(rows)
+        rows = np.asarray(rows, dtype=np.int64)
+        self._append(rows, row_hash(rows), np.asarray(block))
+
+    def _append(self, rows: np.ndarray, keys: np.ndarray, block: np.ndarray) -> None:
+        keep = (keys & np.uint64(self.step - 1)) == 0
+        if not keep.all():
+            rows, keys, block = rows[keep], keys[keep], block[keep]
+        if len(rows):
+            self._rows.append(rows)
+            self._keys.append(keys)
+            self._blocks.append(block)
+            self._held += len(rows)
         while self._held > self.capacity:  # rows added without take()
             self._narrow(self.step * 2)
         if len(self._rows) > 64:  # keep the lists short
-            self._rows = [np.concatenate(self._rows)]
+            self._rows, self._keys = [np.concatenate(self._rows)], [np.concatenate(self._keys)]
             self._blocks = [np.concatenate(self._blocks)]
+
+    def merged(self, other: OrderedSample, shift: int = 0) -> OrderedSample:
+        """This sample followed by ``other``'s, its row positions moved by ``shift``; a new sample."""
+        out = OrderedSample(min(self.capacity, other.capacity))
+        out.step = max(self.step, other.step)
+        for part, by in ((self, 0), (other, shift)):
+            for r, h, b in zip(part._rows, part._keys, part._blocks):
+                out._append(r + by, h, b)
+        return out
 
     def result(self) -> tuple[np.ndarray, np.ndarray | None]:
         if not self._rows:

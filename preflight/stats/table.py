@@ -38,6 +38,8 @@ class TableStats:
     text_missing: dict[str, list[int]] = field(default_factory=dict)
     row_hashes: RowHashes = field(default_factory=RowHashes)
     within_runs: BlockRuns | None = None  # target runs within time-ordered blocks (a panel's entities)
+    origin: int = 0  # the table position of the first row these statistics describe
+    layout: Any = None  # the ``preflight.stats.partition.Layout`` they were measured with
     _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
@@ -81,6 +83,30 @@ class TableStats:
         have[0] += missing
         have[1] += placeholders
         have[2] += words
+
+    def merge(self, other: TableStats) -> TableStats:
+        """The statistics of ``self``'s rows followed directly by ``other``'s (a new object; both are
+        left as they were). ``other``'s row positions move to follow ``self``'s: they stay as they are
+        when ``other.origin`` already says where it starts."""
+        if self.numeric != other.numeric:
+            raise ValueError("merging statistics of tables with different numeric columns")
+        shift = self.origin + self.n_rows - other.origin
+        out = TableStats(numeric=list(self.numeric), moments=self.moments.merge(other.moments),
+                         n_rows=self.n_rows + other.n_rows, origin=self.origin, layout=self.layout,
+                         target_missing=self.target_missing + other.target_missing,
+                         target_runs=self.target_runs.merge(other.target_runs),
+                         target_counts=self.target_counts.merged(other.target_counts),
+                         sample=self.sample.merged(other.sample, shift),
+                         row_hashes=self.row_hashes.merge(other.row_hashes))
+        for name in dict.fromkeys([*self.first_bad, *other.first_bad]):
+            out.first_bad[name] = list(self.first_bad.get(name, []))
+            out.add_bad_rows(name, np.asarray(other.first_bad.get(name, []), dtype=np.int64) + shift)
+        for name in dict.fromkeys([*self.text_missing, *other.text_missing]):
+            a, b = self.text_missing.get(name, [0, 0, 0]), other.text_missing.get(name, [0, 0, 0])
+            out.text_missing[name] = [x + y for x, y in zip(a, b)]
+        # runs within a time key's blocks are not stitched across pieces: counted again on the sample
+        out.within_runs = self.within_runs if other.n_rows == 0 else other.within_runs if self.n_rows == 0 else None
+        return out
 
     def runs_test(self) -> RunsTest | None:
         counts = self.target_counts
