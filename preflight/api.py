@@ -130,6 +130,8 @@ def _subject(obj: Any, target: Any, conf: cfg.Config) -> Any:
     kind = type(obj).__module__.split(".")[0]
     if type(obj).__name__ == "TableStats" and type(obj).__module__ == "preflight.stats.table":
         return _statistics_subject(obj, target, conf)
+    if kind in ("pyspark", "ray"):
+        return _engine_subject(obj, conf)
     if kind in ("pandas", "polars") and (type(obj).__name__ == "LazyFrame" or hasattr(obj, "columns")):
         return frame_subject(obj, target=conf.target, display="<DataFrame>", target_source=conf.target_source,
                              task=conf.task, task_source=conf.task_source)
@@ -164,6 +166,25 @@ def _statistics_subject(stats: Any, target: Any, conf: cfg.Config) -> Any:
                              f"{layout.target!r}: pass target= to preflight.table_layout instead")
     return table_subject(stats, path=None, display="<statistics>", reason="given to preflight.table_layout",
                          options=ReadOptions(target=layout.target, task=conf.task, task_source=conf.task_source))
+
+
+def _engine_subject(obj: Any, conf: cfg.Config) -> Any:
+    """A Spark DataFrame or a Ray Dataset: measured on its cluster (``preflight.integrations.engines``)."""
+    from preflight.inputs.tabular import table_subject
+    from preflight.integrations import engines
+
+    options = ReadOptions(target=conf.target, target_source=conf.target_source, task=conf.task,
+                          task_source=conf.task_source)
+    if engines.is_spark_frame(obj):
+        stats, reason = engines.spark_statistics(obj, conf.target, conf.target_source)
+        display = engines.SPARK_DISPLAY
+    elif engines.is_ray_dataset(obj):
+        stats, reason = engines.ray_statistics(obj, conf.target, conf.target_source)
+        display = engines.RAY_DISPLAY
+    else:
+        raise PreflightError(f"preflight.check cannot read a {type(obj).__name__}: pass a Spark DataFrame, a Ray "
+                             "Dataset, a path, a DataFrame, an array or a Tensor")
+    return table_subject(stats, path=None, display=display, options=options, reason=reason)
 
 
 def _codes(codes: Any, name: str) -> list[str]:

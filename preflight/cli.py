@@ -87,6 +87,10 @@ CHECK_OPTIONS = [
     click.option("--unsafe-fixes", is_flag=True,
                  help="With --fix or --diff, apply the unsafe fixes too (they change what other code reads, "
                       "such as a model's predictions)."),
+    click.option("--engine", type=click.Choice(["local", "spark", "ray"]), default="local", show_default=True,
+                 help="Read each path (a file, a folder of shards) with Spark or Ray Data and measure it there."),
+    click.option("--master", "--address", "address", metavar="URL",
+                 help="--engine spark: the master [local[*]]; ray: the cluster [a local Ray]."),
     click.option("--show-settings", is_flag=True,
                  help="Print the resolved settings (config file, rules, file choice, target, probe) and exit."),
 ]
@@ -145,8 +149,12 @@ def check(paths: tuple[str, ...], **opts: Any) -> None:
 
     with Progress.for_stderr(quiet=opts["quiet"]) as bar:
         options = RunOptions(probe=not no_probe, probe_hook=hook, on_probe=bar.probing)
-        report = check_paths(list(paths), config, options, on_file=bar.file_done, on_read=bar.reading,
-                             on_rows=bar.rows_read)
+        if opts["engine"] != "local":
+            from preflight.integrations.engines import engine_report
+            report = engine_report(paths or (".",), opts["engine"], opts["address"], config, options)
+        else:
+            report = check_paths(list(paths), config, options, on_file=bar.file_done, on_read=bar.reading,
+                                 on_rows=bar.rows_read)
     _print_report(report, opts)
     level = Severity.parse(config.fail_on)
     sys.exit(0 if opts["exit_zero"] or not report.at_or_above(level) else 1)

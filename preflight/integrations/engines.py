@@ -1,0 +1,224 @@
+"""Statistics computed where the data is: a Spark DataFrame or a Ray Dataset (extras ``spark``, ``ray``).
+
+Both are a map over partitions and an ordered reduce on the partition-statistics core
+(``preflight.stats.partition``). The driver decides the layout from the schema (the target as
+``--target`` / ``target=`` or the usual names choose it); each partition is measured on the cluster
+and sent back pickled (its moments, counts, runs, row hashes and a bounded sample: memory that does
+not grow with its rows); the driver merges them one at a time in the dataset's order, so its memory
+holds the merged statistics and one partition's. The probe then trains on the driver, on the merged
+sample. The executors need preflight installed, as they need any library a job's functions use.
+
+    preflight.check(spark.read.parquet("s3://bucket/train/"), target="label")   # mapInArrow
+    preflight.check(ray.data.read_parquet("s3://bucket/train/"), target="label")  # map_batches
+
+Row order is the dataset's: Spark's partitions in their index order (``toLocalIterator``), Ray's
+blocks with ``preserve_order``. The sample keeps one common rate in every partition, without
+knowing where a partition starts in the table (``preflight.stats.partition`` says what that changes).
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from preflight.errors import PreflightError
+from preflight.stats.partition import Layout, add_partition, as_frame, merge_statistics, table_layout
+from preflight.stats.table import TableStats
+
+SPARK_DISPLAY = "<Spark DataFrame>"
+RAY_DISPLAY = "<Ray Dataset>"
+
+
+def is_spark_frame(obj: Any) -> bool:
+    return type(obj).__module__.startswith("pyspark.sql") and type(obj).__name__ == "DataFrame"
+
+
+def is_ray_dataset(obj: Any) -> bool:
+    return type(obj).__module__.startswith("ray.data") and hasattr(obj, "map_batches") and hasattr(obj, "schema")
+
+
+def choose_layout(arrow_schema: Any, target: str | None, display: str, source: str) -> tuple[Layout, str]:
+    from preflight.inputs.tabular import MAX_COLUMNS, choose_target, too_many_columns
+
+    names = list(arrow_schema.names)
+    if not names:
+        raise PreflightError("has no columns", display)
+    if len(names) > MAX_COLUMNS:
+        raise too_many_columns(len(names), display)
+    chosen, reason = choose_target(names, target, display, source)
+    return table_layout(arrow_schema, chosen), reason
+
+
+def measure_batches(batches: Iterable[Any], layout: Layout) -> bytes:
+    """One partition's statistics, pickled: what an executor sends the driver."""
+    stats = layout.start()
+    for batch in batches:
+        add_partition(stats, as_frame(batch), layout)
+    return pickle.dumps(stats, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def merged(pickled: Iterable[bytes], display: str) -> TableStats:
+    """Merge partitions' statistics in the order given, holding one partition's at a time."""
+    total: TableStats | None = None
+    for blob in pickled:
+        part = pickle.loads(blob)
+        total = part if total is None else merge_statistics(total, part)
+    if total is None or total.n_rows == 0:
+        raise PreflightError("has no rows; there is nothing to check", display)
+    return total
+
+
+# --- Spark ----------------------------------------------------------------------------------
+
+def spark_statistics(df: Any, target: str | None, source: str = "target=") -> tuple[TableStats, str]:
+    """The merged statistics of a ``pyspark.sql.DataFrame`` (``mapInArrow``), and why its target is it."""
+    layout, reason = choose_layout(_spark_arrow_schema(df), target, SPARK_DISPLAY, source)
+
+    def measure(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa  # type: ignore[import-untyped]
+
+        yield pa.RecordBatch.from_pydict({"stats": [measure_batches(batches, layout)]},
+                                         schema=pa.schema([("stats", pa.binary())]))
+
+    rows = df.mapInArrow(measure, "stats binary").toLocalIterator()  # partition order, one at a time
+    return merged((bytes(r["stats"]) for r in rows), SPARK_DISPLAY), reason
+
+
+def _spark_arrow_schema(df: Any) -> Any:
+    try:
+        from pyspark.sql.pandas.types import to_arrow_schema
+    except ImportError as exc:  # pragma: no cover - pyspark without its Arrow support
+        raise PreflightError(f"pyspark's Arrow support is missing ({exc}); install pytorch-preflight[spark]") from None
+    try:
+        return to_arrow_schema(df.schema)
+    except TypeError as exc:
+        raise PreflightError(f"has a column type Arrow cannot carry: {exc}", SPARK_DISPLAY) from None
+
+
+# --- Ray Data -------------------------------------------------------------------------------
+
+def ray_statistics(ds: Any, target: str | None, source: str = "target=") -> tuple[TableStats, str]:
+    """The merged statistics of a ``ray.data.Dataset`` (``map_batches`` over whole blocks, in order)."""
+    import ray.data
+
+    schema = ds.schema()
+    if schema is None:
+        raise PreflightError("has no rows or no schema; there is nothing to check", RAY_DISPLAY)
+    arrow = getattr(schema, "base_schema", schema)
+    if type(arrow).__module__.split(".")[0] != "pyarrow":
+        arrow = _ray_arrow_schema(schema)
+    layout, reason = choose_layout(arrow, target, RAY_DISPLAY, source)
+
+    def measure(batch: Any) -> dict[str, list[bytes]]:
+        return {"stats": [measure_batches([batch], layout)]}
+
+    # a Dataset runs under the context it was made with (a copy); blocks in the dataset's order
+    ctx = getattr(ds, "context", None) or ray.data.DataContext.get_current()
+    before = ctx.execution_options.preserve_order
+    ctx.execution_options.preserve_order = True
+    try:
+        out = ds.map_batches(measure, batch_format="pyarrow", batch_size=None, zero_copy_batch=True)
+        return merged((r["stats"] for r in out.iter_rows()), RAY_DISPLAY), reason
+    finally:
+        ctx.execution_options.preserve_order = before
+
+
+def _ray_arrow_schema(schema: Any) -> Any:
+    import pyarrow as pa
+
+    try:
+        return pa.schema([(n, t if isinstance(t, pa.DataType) else pa.from_numpy_dtype(t))
+                          for n, t in zip(schema.names, schema.types)])
+    except (TypeError, pa.ArrowNotImplementedError) as exc:
+        raise PreflightError(f"has a column type Arrow cannot carry: {exc}", RAY_DISPLAY) from None
+
+
+# --- preflight check PATHS --engine spark|ray -------------------------------------------------
+
+ENGINES = ("local", "spark", "ray")
+_EXTRA = {"spark": ("pyspark", "spark"), "ray": ("ray.data", "ray")}
+
+
+def require(engine: str) -> None:
+    """One line naming the extra when ``--engine``'s library is not installed."""
+    import importlib.util
+
+    module, extra = _EXTRA[engine]
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        raise PreflightError(f"--engine {engine} needs {module.split('.')[0]}: pip install "
+                             f"\"pytorch-preflight[{extra}]\"")
+
+
+def engine_report(paths: Iterable[str], engine: str, address: str | None, config: Any, run: Any) -> Any:
+    """``preflight check PATHS --engine spark|ray``: the report of each path measured by ``engine``."""
+    from preflight.engine import check_subjects
+    from preflight.inputs.options import ReadOptions
+
+    read = ReadOptions(target=config.target, target_source=config.target_source, task=config.task,
+                       task_source=config.task_source)
+    return check_subjects(engine_subjects(paths, engine, address, read), config, run)
+
+
+def engine_subjects(paths: Iterable[str], engine: str, address: str | None, options: Any) -> list[Any]:
+    """Makers of one table subject per path (a file, a folder or prefix of shards), each read and
+    measured by ``engine`` ("spark": a session on ``address``, default local[*]; "ray": the cluster at
+    ``address``, default a local Ray); ``options`` the ``ReadOptions`` (target, task)."""
+    require(engine)
+
+    def maker(path: str) -> Any:
+        def make() -> Any:
+            from preflight.inputs.tabular import table_subject
+
+            if engine == "spark":
+                stats, reason = spark_statistics(_spark_read(path, address), options.target, options.target_source)
+            else:
+                stats, reason = ray_statistics(_ray_read(path, address), options.target, options.target_source)
+            return table_subject(stats, path=path, display=path, options=options, reason=reason)
+
+        return make
+
+    return [maker(p) for p in paths]
+
+
+def _is_csv(path: str) -> bool:
+    import os
+
+    if os.path.isdir(path):
+        names = [n for _, _, files in os.walk(path) for n in files if not n.startswith((".", "_"))]
+        return bool(names) and all(n.lower().endswith((".csv", ".tsv")) for n in names)
+    return path.lower().endswith((".csv", ".tsv"))
+
+
+def _spark_read(path: str, master: str | None) -> Any:
+    import os
+    import sys
+
+    from pyspark.sql import SparkSession
+
+    if master is None or master.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local executors run this interpreter
+    spark = SparkSession.builder.master(master or "local[*]").appName("preflight").getOrCreate()
+    try:
+        if _is_csv(path):
+            sep = "\t" if path.lower().endswith(".tsv") else ","
+            return spark.read.option("header", True).option("inferSchema", True).option("sep", sep).csv(path)
+        return spark.read.parquet(path)
+    except Exception as exc:  # AnalysisException: a missing path, not Parquet
+        raise PreflightError(f"Spark could not read it: {str(exc).strip().splitlines()[0]}", path) from None
+
+
+def _ray_read(path: str, address: str | None) -> Any:
+    import ray
+    import ray.data
+
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    try:
+        return ray.data.read_csv(path) if _is_csv(path) else ray.data.read_parquet(path)
+    except Exception as exc:  # a missing path, not Parquet
+        raise PreflightError(f"Ray could not read it: {str(exc).strip().splitlines()[0]}", path) from None
