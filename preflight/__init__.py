@@ -12,7 +12,7 @@ use_text_renderer(render_text)  # str(report) is the text report; findings canno
 
 
 def check(obj, *, target=None, model=None, loss=None, probe=True, select=None, ignore=None, config=None,
-          task=None, optimizer=None, probe_budget=None):
+          task=None, optimizer=None, probe_budget=None, engine=None, address=None):
     """Check data (paths, a DataFrame, an array or Tensor, a Dataset or DataLoader) and, with
     ``model=`` and ``loss=``, the training setup, before training. Returns a ``Report``.
 
@@ -21,7 +21,8 @@ def check(obj, *, target=None, model=None, loss=None, probe=True, select=None, i
     from preflight.api import check as _check
 
     return _check(obj, target=target, model=model, loss=loss, probe=probe, select=select, ignore=ignore,
-                  config=config, task=task, optimizer=optimizer, probe_budget=probe_budget)
+                  config=config, task=task, optimizer=optimizer, probe_budget=probe_budget, engine=engine,
+                  address=address)
 
 
 _PARTITIONS = ("table_layout", "partition_statistics", "merge_statistics")

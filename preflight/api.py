@@ -22,7 +22,8 @@ from preflight.inputs.tensors import is_tensor, tensor_numpy
 def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, probe: bool = True,
           select: Iterable[str] | None = None, ignore: Iterable[str] | None = None, task: str | None = None,
           config: cfg.Config | Mapping[str, Any] | str | os.PathLike | None = None,
-          optimizer: Any = None, probe_budget: float | None = None) -> Report:
+          optimizer: Any = None, probe_budget: float | None = None, engine: str | None = None,
+          address: str | None = None) -> Report:
     """Check ``obj`` and return a ``Report``.
 
     ``obj`` is a path or a list of paths (files or directories), a pandas DataFrame (``target=`` a
@@ -36,6 +37,8 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
     fresh optimizer of its class and hyperparameters per copy, else Adam lr 1e-3) within
     ``probe_budget=`` seconds in all (default: the configured probe budget). The user's objects, RNG
     states and modes are left exactly as they were.
+    ``engine=`` ("local", "spark" or "ray", with ``address=`` the master or cluster) reads each path
+    (a folder or ``s3://`` prefix of shards) as one table, as ``preflight check --engine`` does.
     ``config`` is a ``Config``, a ``[tool.preflight]``-style mapping, or a path to a TOML file;
     by default it is discovered from the current directory. Bad input raises ``PreflightError``.
     """
@@ -56,7 +59,9 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
         return _live_report(obj, model, loss, optimizer, conf, options)
     elif isinstance(obj, (str, os.PathLike)) or (isinstance(obj, (list, tuple)) and obj
                                                  and all(isinstance(o, (str, os.PathLike)) for o in obj)):
-        report = check_paths([obj] if isinstance(obj, (str, os.PathLike)) else list(obj), conf, options)
+        paths = [obj] if isinstance(obj, (str, os.PathLike)) else list(obj)
+        report = check_paths(paths, conf, options) if engine is None else _engine_paths(paths, engine, address,
+                                                                                        conf, options)
         if setup and not report.errors:
             report = _merge(report, check_subjects([lambda: _setup_subject(None, model, loss, conf)], conf,
                                                    options))
@@ -68,6 +73,14 @@ def check(obj: Any, *, target: Any = None, model: Any = None, loss: Any = None, 
     if report.errors:  # bad input raises, whatever the kind of input
         raise PreflightError("; ".join(report.errors))
     return report
+
+
+def _engine_paths(paths: list[Any], engine: str, address: str | None, conf: cfg.Config, options: RunOptions) -> Report:
+    from preflight.integrations.engines import ENGINES, engine_report
+
+    if engine not in ENGINES:
+        raise PreflightError(f"engine={engine!r} is not one of {', '.join(map(repr, ENGINES))}")
+    return engine_report([os.fspath(p) for p in paths], engine, address, conf, options)
 
 
 def _is_torch_data(obj: Any) -> bool:

@@ -87,8 +87,8 @@ CHECK_OPTIONS = [
     click.option("--unsafe-fixes", is_flag=True,
                  help="With --fix or --diff, apply the unsafe fixes too (they change what other code reads, "
                       "such as a model's predictions)."),
-    click.option("--engine", type=click.Choice(["local", "spark", "ray"]), default="local", show_default=True,
-                 help="Read each path (a file, a folder of shards) with Spark or Ray Data and measure it there."),
+    click.option("--engine", type=click.Choice(["local", "spark", "ray"]), help="Check each path (a folder or "
+                 "prefix of shards) as one table, measured here (local), on Spark or Ray Data; without it, per file."),
     click.option("--master", "--address", "address", metavar="URL",
                  help="--engine spark: the master [local[*]]; ray: the cluster [a local Ray]."),
     click.option("--show-settings", is_flag=True,
@@ -149,7 +149,7 @@ def check(paths: tuple[str, ...], **opts: Any) -> None:
 
     with Progress.for_stderr(quiet=opts["quiet"]) as bar:
         options = RunOptions(probe=not no_probe, probe_hook=hook, on_probe=bar.probing)
-        if opts["engine"] != "local":
+        if opts["engine"] is not None:
             from preflight.integrations.engines import engine_report
             report = engine_report(paths or (".",), opts["engine"], opts["address"], config, options)
         else:

@@ -60,18 +60,25 @@ def choose_target(names: list[str], requested: str | None, display: str,
 def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str | None, display: str,
                options: ReadOptions, notes: list[str] | None = None,
                on_error: Callable[[Exception], PreflightError] | None = None) -> TableSubject:
-    """Read ``batches`` once and return the subject the table rules check."""
+    """Read ``batches`` once and return the subject the table rules check; with ``options.dataset``
+    (one shard of a table read as shards), a subject that holds only the shard's statistics."""
     names = list(schema.names())
     if not names:
         raise PreflightError("has no columns", display)
     if len(names) > MAX_COLUMNS:
         raise too_many_columns(len(names), display)
-    target, reason = choose_target(names, options.target, display, options.target_source)
-    layout = table_layout(schema, target)
-    stats = layout.start()
+    shards = options.dataset
+    if shards is not None:
+        layout, reason = shards.layout_for(schema, display)
+        target, shard, batches = layout.target, shards.shard, shards.cast(batches, schema, display)
+        stats = layout.start(shards.rows)
+    else:
+        target, reason = choose_target(names, options.target, display, options.target_source)
+        layout, shard = table_layout(schema, target), None
+        stats = layout.start()
     try:
         for batch in batches:
-            add_partition(stats, batch, layout)
+            add_partition(stats, batch, layout, shard)
             if options.on_rows is not None and batch.height:
                 options.on_rows(batch.height)
     except PreflightError:
@@ -80,6 +87,9 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
         if on_error is not None:
             raise on_error(exc) from None
         raise PreflightError(f"could not be read: {_first_line(exc)}", display) from None
+    if shards is not None:
+        return TableSubject(path=path, display=display, columns=[], stats=stats, target=target,
+                            target_reason=reason, notes=list(notes or []))
     if stats.n_rows == 0:
         raise PreflightError("has a header but no rows; there is nothing to check", display)
     return table_subject(stats, path=path, display=display, options=options, reason=reason, notes=notes)

@@ -18,6 +18,7 @@ knowing where a partition starts in the table (``preflight.stats.partition`` say
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -50,19 +51,39 @@ def choose_layout(arrow_schema: Any, target: str | None, display: str, source: s
     return table_layout(arrow_schema, chosen), reason
 
 
-def measure_batches(batches: Iterable[Any], layout: Layout) -> bytes:
-    """One partition's statistics, pickled: what an executor sends the driver."""
+FILE_COLUMN = "__preflight_file__"  # the source file of each row, added for the per-shard target (PF205)
+UNNAMED = ""  # the shard of rows read from no file: the driver numbers the partitions
+
+
+def measure_batches(batches: Iterable[Any], layout: Layout, file_column: str | None = None) -> bytes:
+    """One partition's statistics, pickled: what an executor sends the driver. ``file_column`` names
+    the column holding each row's source file (dropped before measuring): the rows' shards."""
     stats = layout.start()
     for batch in batches:
-        add_partition(stats, as_frame(batch), layout)
+        frame = as_frame(batch)
+        if file_column is None or file_column not in frame.columns:
+            add_partition(stats, frame, layout, UNNAMED)
+            continue
+        files = frame.get_column(file_column).fill_null(UNNAMED)
+        frame = frame.drop(file_column)
+        starts = [*files.ne(files.shift(1)).fill_null(True).arg_true().to_list(), len(files)]  # runs of one file
+        for a, b in itertools.pairwise(starts):
+            add_partition(stats, frame.slice(a, b - a), layout, str(files[a]))
     return pickle.dumps(stats, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def merged(pickled: Iterable[bytes], display: str) -> TableStats:
-    """Merge partitions' statistics in the order given, holding one partition's at a time."""
+def merged(pickled: Iterable[bytes], display: str, root: str | None = None, unit: str = "partition") -> TableStats:
+    """Merge partitions' statistics in the order given, holding one partition's at a time. Shards
+    read from files are named relative to ``root``; others are numbered ``unit 1``, ``unit 2``..."""
+    from preflight.inputs.dataset import shard_name
+
     total: TableStats | None = None
-    for blob in pickled:
+    for i, blob in enumerate(pickled):
         part = pickle.loads(blob)
+        if part.shards is not None:
+            names = {k: (f"{unit} {i + 1}" if k == UNNAMED else shard_name(k, root) if root else k)
+                     for k in part.shards.shards}
+            part.shards.shards = {names[k]: v for k, v in part.shards.shards.items()}
         total = part if total is None else merge_statistics(total, part)
     if total is None or total.n_rows == 0:
         raise PreflightError("has no rows; there is nothing to check", display)
@@ -71,18 +92,23 @@ def merged(pickled: Iterable[bytes], display: str) -> TableStats:
 
 # --- Spark ----------------------------------------------------------------------------------
 
-def spark_statistics(df: Any, target: str | None, source: str = "target=") -> tuple[TableStats, str]:
-    """The merged statistics of a ``pyspark.sql.DataFrame`` (``mapInArrow``), and why its target is it."""
+def spark_statistics(df: Any, target: str | None, source: str = "target=",
+                     root: str | None = None) -> tuple[TableStats, str]:
+    """The merged statistics of a ``pyspark.sql.DataFrame`` (``mapInArrow``), and why its target is it.
+    Each row's shard is its source file (``input_file_name``, relative to ``root``), else its partition."""
+    from pyspark.sql import functions as F
+
     layout, reason = choose_layout(_spark_arrow_schema(df), target, SPARK_DISPLAY, source)
 
     def measure(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa  # type: ignore[import-untyped]
 
-        yield pa.RecordBatch.from_pydict({"stats": [measure_batches(batches, layout)]},
+        yield pa.RecordBatch.from_pydict({"stats": [measure_batches(batches, layout, FILE_COLUMN)]},
                                          schema=pa.schema([("stats", pa.binary())]))
 
-    rows = df.mapInArrow(measure, "stats binary").toLocalIterator()  # partition order, one at a time
-    return merged((bytes(r["stats"]) for r in rows), SPARK_DISPLAY), reason
+    with_files = df.withColumn(FILE_COLUMN, F.input_file_name())  # "" for rows read from no file
+    rows = with_files.mapInArrow(measure, "stats binary").toLocalIterator()  # partition order, one at a time
+    return merged((bytes(r["stats"]) for r in rows), SPARK_DISPLAY, root, "partition"), reason
 
 
 def _spark_arrow_schema(df: Any) -> Any:
@@ -98,8 +124,11 @@ def _spark_arrow_schema(df: Any) -> Any:
 
 # --- Ray Data -------------------------------------------------------------------------------
 
-def ray_statistics(ds: Any, target: str | None, source: str = "target=") -> tuple[TableStats, str]:
-    """The merged statistics of a ``ray.data.Dataset`` (``map_batches`` over whole blocks, in order)."""
+def ray_statistics(ds: Any, target: str | None, source: str = "target=", root: str | None = None,
+                   file_column: str | None = None) -> tuple[TableStats, str]:
+    """The merged statistics of a ``ray.data.Dataset`` (``map_batches`` over whole blocks, in order).
+    Each row's shard is its file when ``file_column`` holds it (``read_parquet(include_paths=True)``'s
+    ``path``; relative to ``root``), else its block."""
     import ray.data
 
     schema = ds.schema()
@@ -108,10 +137,12 @@ def ray_statistics(ds: Any, target: str | None, source: str = "target=") -> tupl
     arrow = getattr(schema, "base_schema", schema)
     if type(arrow).__module__.split(".")[0] != "pyarrow":
         arrow = _ray_arrow_schema(schema)
+    if file_column is not None and file_column in arrow.names:
+        arrow = arrow.remove(arrow.get_field_index(file_column))
     layout, reason = choose_layout(arrow, target, RAY_DISPLAY, source)
 
     def measure(batch: Any) -> dict[str, list[bytes]]:
-        return {"stats": [measure_batches([batch], layout)]}
+        return {"stats": [measure_batches([batch], layout, file_column)]}
 
     # a Dataset runs under the context it was made with (a copy); blocks in the dataset's order
     ctx = getattr(ds, "context", None) or ray.data.DataContext.get_current()
@@ -119,7 +150,7 @@ def ray_statistics(ds: Any, target: str | None, source: str = "target=") -> tupl
     ctx.execution_options.preserve_order = True
     try:
         out = ds.map_batches(measure, batch_format="pyarrow", batch_size=None, zero_copy_batch=True)
-        return merged((r["stats"] for r in out.iter_rows()), RAY_DISPLAY), reason
+        return merged((r["stats"] for r in out.iter_rows()), RAY_DISPLAY, root, "block"), reason
     finally:
         ctx.execution_options.preserve_order = before
 
@@ -144,6 +175,8 @@ def require(engine: str) -> None:
     """One line naming the extra when ``--engine``'s library is not installed."""
     import importlib.util
 
+    if engine not in _EXTRA:
+        return
     module, extra = _EXTRA[engine]
     try:
         found = importlib.util.find_spec(module) is not None
@@ -155,31 +188,39 @@ def require(engine: str) -> None:
 
 
 def engine_report(paths: Iterable[str], engine: str, address: str | None, config: Any, run: Any) -> Any:
-    """``preflight check PATHS --engine spark|ray``: the report of each path measured by ``engine``."""
-    from preflight.engine import check_subjects
+    """``preflight check PATHS --engine local|spark|ray``: the report of each path measured by ``engine``."""
+    from preflight.engine import check_subjects, walk_for
     from preflight.inputs.options import ReadOptions
 
     read = ReadOptions(target=config.target, target_source=config.target_source, task=config.task,
                        task_source=config.task_source)
-    return check_subjects(engine_subjects(paths, engine, address, read), config, run)
+    return check_subjects(engine_subjects(paths, engine, address, read, walk_for(config)), config, run)
 
 
-def engine_subjects(paths: Iterable[str], engine: str, address: str | None, options: Any) -> list[Any]:
+def engine_subjects(paths: Iterable[str], engine: str, address: str | None, options: Any,
+                    walk: Any = None) -> list[Any]:
     """Makers of one table subject per path (a file, a folder or prefix of shards), each read and
-    measured by ``engine`` ("spark": a session on ``address``, default local[*]; "ray": the cluster at
-    ``address``, default a local Ray); ``options`` the ``ReadOptions`` (target, task)."""
+    measured by ``engine`` ("local": in this process, ``preflight.inputs.dataset``; "spark": a session
+    on ``address``, default local[*]; "ray": the cluster at ``address``, default a local Ray);
+    ``options`` the ``ReadOptions`` (target, task), ``walk`` how a local folder is walked."""
     require(engine)
 
     def maker(path: str) -> Any:
         def make() -> Any:
+            from preflight.inputs.dataset import dataset_subject
             from preflight.inputs.tabular import table_subject
 
+            if engine == "local":
+                return dataset_subject(path, options, walk)
             if engine == "spark":
-                stats, reason = spark_statistics(_spark_read(path, address), options.target, options.target_source)
+                stats, reason = spark_statistics(_spark_read(path, address), options.target, options.target_source,
+                                                 root=path)
             else:
-                stats, reason = ray_statistics(_ray_read(path, address), options.target, options.target_source)
+                stats, reason = ray_statistics(_ray_read(path, address), options.target, options.target_source,
+                                               root=path, file_column="path")
             return table_subject(stats, path=path, display=path, options=options, reason=reason)
 
+        make.display = path  # type: ignore[attr-defined]  # an internal error's line names the path
         return make
 
     return [maker(p) for p in paths]
@@ -219,6 +260,7 @@ def _ray_read(path: str, address: str | None) -> Any:
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     try:
-        return ray.data.read_csv(path) if _is_csv(path) else ray.data.read_parquet(path)
+        read = ray.data.read_csv if _is_csv(path) else ray.data.read_parquet
+        return read(path, include_paths=True)  # a "path" column: each row's shard
     except Exception as exc:  # a missing path, not Parquet
         raise PreflightError(f"Ray could not read it: {str(exc).strip().splitlines()[0]}", path) from None

@@ -35,6 +35,7 @@ from preflight.stats.batch_moments import batch_moments, column, moment_plan
 from preflight.stats.moments import Moments
 from preflight.stats.names import is_id_name
 from preflight.stats.order import BlockRuns
+from preflight.stats.shards import ShardStats
 from preflight.stats.table import TableStats
 from preflight.stats.timeorder import time_unit
 
@@ -105,11 +106,12 @@ def table_layout(schema: pl.Schema | dict[str, Any] | Any, target: str | None = 
     return Layout(schema, target, numeric, features, text, tuple(features[j] for _, j in named), capacity)
 
 
-def partition_statistics(part: Any, layout: Layout, *, origin: int = 0) -> TableStats:
+def partition_statistics(part: Any, layout: Layout, *, origin: int = 0, shard: str | None = None) -> TableStats:
     """The statistics of one piece of the table ``layout`` describes; ``origin`` is the position of
-    its first row in the table when known (it makes the merged sample the one a single pass takes)."""
+    its first row in the table when known (it makes the merged sample the one a single pass takes);
+    ``shard`` names the shard (a file, a partition) the rows belong to, for PF205's per-shard target."""
     stats = layout.start(origin)
-    add_partition(stats, as_frame(part), layout)
+    add_partition(stats, as_frame(part), layout, shard)
     return stats
 
 
@@ -120,13 +122,14 @@ def merge_statistics(*parts: TableStats) -> TableStats:
     return reduce(TableStats.merge, parts)
 
 
-def add_partition(stats: TableStats, batch: pl.DataFrame, layout: Layout) -> None:
-    """Fold the next rows of the table into ``stats`` in place (a reader's batches, in order)."""
+def add_partition(stats: TableStats, batch: pl.DataFrame, layout: Layout, shard: str | None = None) -> None:
+    """Fold the next rows of the table into ``stats`` in place (a reader's batches, in order), the
+    rows of shard ``shard`` when named."""
     n = batch.height
     if n == 0:
         return
     offset = stats.origin + stats.n_rows
-    _add_values(batch, offset, stats, layout)
+    _add_values(batch, offset, stats, layout, shard)
     _add_rows(batch, stats, layout)
     stats.n_rows += n
 
@@ -164,7 +167,7 @@ def _polars_schema(schema: Any) -> pl.Schema:
 
 # --- per piece ------------------------------------------------------------------------------
 
-def _add_values(batch: pl.DataFrame, offset: int, stats: TableStats, layout: Layout) -> None:
+def _add_values(batch: pl.DataFrame, offset: int, stats: TableStats, layout: Layout, shard: str | None) -> None:
     """Moments, bad rows, the target and the sample of one non-empty batch (row ``offset`` first)."""
     numeric, target = list(layout.numeric), layout.target
     if numeric:
@@ -178,6 +181,9 @@ def _add_values(batch: pl.DataFrame, offset: int, stats: TableStats, layout: Lay
             missing = missing | col.is_nan().fill_null(False).to_numpy()
         labels = _labels(col)
         stats.add_target(labels, missing)
+        if shard is not None:
+            stats.shards = stats.shards or ShardStats()
+            stats.shards.add(shard, labels[~missing] if missing.any() else labels)
         if stats.within_runs is not None:
             keys = batch.select(cs.by_name(stats.within_runs.key).as_expr().cast(pl.Float64)
                                 .fill_null(float("nan"))).to_numpy()

@@ -12,6 +12,7 @@ from preflight.stats.moments import Moments
 from preflight.stats.order import BlockRuns, ClassCounts, Runs, RunsTest, runs_test, spearman
 from preflight.stats.rows import RowHashes
 from preflight.stats.sample import OrderedSample
+from preflight.stats.shards import ShardStats
 
 FIRST_BAD_ROWS = 3
 
@@ -24,7 +25,8 @@ class TableStats:
     ``target_*`` describe the target column in row order; ``text_missing`` counts, per text column,
     its missing cells and its placeholder cells (blank, ``NA``, ``?``...); ``row_hashes`` the rows'
     hashes (duplicates, conflicting labels); ``within_runs`` the target's runs within the blocks of
-    the time key named by its ``key`` (set when the table has time-named numeric columns).
+    the time key named by its ``key`` (set when the table has time-named numeric columns);
+    ``shards`` the target in each shard (``preflight.stats.shards``) when the pieces were named.
     """
 
     numeric: list[str]
@@ -38,6 +40,7 @@ class TableStats:
     text_missing: dict[str, list[int]] = field(default_factory=dict)
     row_hashes: RowHashes = field(default_factory=RowHashes)
     within_runs: BlockRuns | None = None  # target runs within time-ordered blocks (a panel's entities)
+    shards: ShardStats | None = None  # the target per shard, when the rows came from named shards
     origin: int = 0  # the table position of the first row these statistics describe
     layout: Any = None  # the ``preflight.stats.partition.Layout`` they were measured with
     _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -104,6 +107,8 @@ class TableStats:
         for name in dict.fromkeys([*self.text_missing, *other.text_missing]):
             a, b = self.text_missing.get(name, [0, 0, 0]), other.text_missing.get(name, [0, 0, 0])
             out.text_missing[name] = [x + y for x, y in zip(a, b)]
+        if self.shards is not None or other.shards is not None:
+            out.shards = (self.shards or ShardStats()).merged(other.shards or ShardStats())
         # runs within a time key's blocks are not stitched across pieces: counted again on the sample
         out.within_runs = self.within_runs if other.n_rows == 0 else other.within_runs if self.n_rows == 0 else None
         return out
