@@ -26,9 +26,27 @@ FOLDERS = sorted(p for p in RULES_DIR.iterdir() if p.is_dir() and CODE_RE.match(
 
 def examples(folder, prefix):
     """Static examples: files the CLI reads (``*_live.py`` build live objects and are run by their own test),
-    and project folders (``bad_project/``, ``good_project/``: several files read as one input)."""
+    project folders (``bad_project/``, ``good_project/``: several files read as one input) and folders of
+    shards (``bad_shards*/``, ``good_shards*/``: read as one table, ``--engine local``)."""
     return sorted(p for p in folder.iterdir() if p.name.startswith(prefix) and (
-        (p.suffix in DATA_SUFFIXES and not p.name.endswith("_live.py")) or is_project(p)))
+        (p.suffix in DATA_SUFFIXES and not p.name.endswith("_live.py")) or is_project(p) or is_shards(p)))
+
+
+def is_shards(p) -> bool:
+    """A folder of shards: ``bad_shards*``/``good_shards*`` holding CSV or Parquet files only."""
+    if not (p.is_dir() and p.name.startswith(("bad_shards", "good_shards"))):
+        return False
+    files = [f for f in p.rglob("*") if f.is_file()]
+    assert len(files) >= 2 and all(f.suffix in (".csv", ".parquet") for f in files), f"{p}: shards are CSV/Parquet"
+    return True
+
+
+def shards_found(path) -> Counter:
+    from preflight.integrations.engines import engine_report
+
+    report = engine_report([str(path)], "local", None, Config(), RunOptions(probe=False))
+    assert not report.errors, report.errors
+    return Counter((f.location.line, f.code) for f in shown(report.findings))
 
 
 def is_project(p) -> bool:
@@ -135,6 +153,9 @@ CASES = [(f, p) for f in FOLDERS for p in examples(f, "bad") + examples(f, "good
 def test_bad_fires_exactly_its_code_and_good_fires_nothing(folder, path):
     code = folder.name.split("-")[0]
     where, bad = str(path.relative_to(ROOT)), path.name.startswith("bad")
+    if is_shards(path):  # one table: its findings name the folder
+        assert_verdict(where, bad, code, shards_found(path), recorded(folder).get(where) if bad else None)
+        return
     if path.is_dir():  # a project: its files' findings, keyed by file and line
         found = Counter((str(Path(f.location.path).relative_to(ROOT)), f.location.line, f.code)
                         for f in shown(check_paths([path], Config(), RunOptions(probe=False)).findings))
@@ -150,7 +171,8 @@ def test_recorded_output_does_not_drift(folder):
     bad = [str(p.relative_to(ROOT)) for p in examples(folder, "bad")]
     rule = next(r for r in ALL_RULES if folder.name == f"{r.code}-{r.name}")
     fail_on = ["--fail-on", "info"] if str(rule.severity) == "info" else []
-    args = ["check", "--no-probe", *fail_on, *bad]
+    engine = ["--engine", "local"] if any(is_shards(p) for p in examples(folder, "bad")) else []
+    args = ["check", "--no-probe", *engine, *fail_on, *bad]
     result = run_cli(args, cwd=ROOT)
     assert result.code == 1, result
     check_golden(folder / "expected.txt", result.transcript(args))

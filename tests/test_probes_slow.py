@@ -288,7 +288,8 @@ def test_every_catalog_rule_with_a_probe_has_recorded_evidence():
 
     # rules whose catalog example is data are probed on it; rules on code (.py examples) use the
     # packaged reference evidence of their fix (order.json, PF3xx: output-<kind>.json)
-    data_rules = {r.code for r in ALL_RULES if r.fix_object and any((ROOT / "rules").glob(f"{r.code}-*/bad.csv"))}
+    data_rules = {r.code for r in ALL_RULES if r.fix_object and any(
+        p for pattern in ("bad.csv", "bad_shards") for p in (ROOT / "rules").glob(f"{r.code}-*/{pattern}"))}
     assert {p.parent.name.split("-")[0] for p in CATALOG} == data_rules
     for r in ALL_RULES:
         if r.fix_object is not None and r.code not in data_rules:

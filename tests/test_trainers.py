@@ -18,11 +18,9 @@ from preflight.checks import RULES_BY_CODE  # noqa: E402
 from preflight.checks.fixes import OUTPUT_KINDS, StableLoss  # noqa: E402
 from preflight.config import Config  # noqa: E402
 from preflight.errors import PreflightError  # noqa: E402
-from preflight.inputs import read_path  # noqa: E402
-from preflight.inputs.options import ReadOptions  # noqa: E402
 from preflight.probes import train, train_numpy  # noqa: E402
 from preflight.probes.data import build, table_from_arrays, table_from_subject  # noqa: E402
-from preflight.probes.reference.__main__ import SETTINGS, catalog_folders  # noqa: E402
+from preflight.probes.reference.__main__ import SETTINGS, catalog_folders, catalog_subject  # noqa: E402
 from preflight.probes.reference.data import output_case  # noqa: E402
 from preflight.probes.run import _evidence, _train, fit_steps, settings_from_config  # noqa: E402
 from preflight.probes.settings import ProbeSettings  # noqa: E402
@@ -74,10 +72,10 @@ def _families():
     out = []
     for code, folder in catalog_folders().items():
         rule = RULES_BY_CODE[code]
-        subject = read_path(folder / "bad.csv", ReadOptions())
+        subject = catalog_subject(folder)
         flagged = [f.location.column for f in rule.check(subject, Config().options_for(rule)) if f.location.column]
         table = table_from_subject(subject, SETTINGS.max_rows)
-        out.append((code, build(rule.fix_object, table, rule.probe_columns(subject, flagged), SETTINGS)))
+        out.append((code, build(rule.fix_for(subject), table, rule.probe_columns(subject, flagged), SETTINGS)))
     for kind in OUTPUT_KINDS:
         c = output_case(kind)
         table = table_from_arrays(c["X"], c["y"], c["task"], None, SETTINGS.max_rows)

@@ -109,6 +109,7 @@ def main() -> None:
     mass = np.round(rng.normal(0, 1, n), 6)
     write(d / "good.csv", ["children", "mass_z", *names], [children, mass, *X.T, y])
     value_rules(n)
+    shard_rules()
 
 
 def value_rules(n: int) -> None:
@@ -218,6 +219,21 @@ def value_rules(n: int) -> None:
     header = ["firm", "quarter", "x1", "x2", "label"]
     _write_cells(d / "bad_panel.csv", header, [firm, *cols, [str(v) for v in y_sorted]])
     _write_cells(d / "good_panel.csv", header, [firm, *cols, [str(v) for v in y]])
+
+
+def shard_rules() -> None:
+    """PF205: the PF201 and PF202 examples cut into shards of 1,000 rows, in order (a folder checked
+    with --engine local). Sorted rows make shards of one class (one of them mixed, where the classes
+    meet) or one band of the target; the shuffled rows make shards that each hold every class."""
+    d = folder("PF205-label-sorted-shards")
+    for name, source, per in (("bad_shards", "PF201-label-sorted-rows/bad.csv", 1000),
+                              ("bad_shards_target", "PF202-target-sorted-rows/bad.csv", 1000),
+                              ("good_shards", "PF201-label-sorted-rows/good.csv", 1000)):
+        lines = (RULES / source).read_text(encoding="utf-8").splitlines(keepends=True)
+        out = d / name
+        out.mkdir(exist_ok=True)
+        for i, start in enumerate(range(1, len(lines), per)):
+            (out / f"part-{i:05d}.csv").write_text(lines[0] + "".join(lines[start:start + per]), encoding="utf-8")
 
 
 def _cell(v: float) -> str:

@@ -26,7 +26,7 @@ from preflight.checks.loops import (
     UnguardedEvalLoop,
 )
 from preflight.checks.missing import MissingTarget, MissingTextValues
-from preflight.checks.order import LabelSortedRows, TargetSortedRows
+from preflight.checks.order import LabelSortedRows, LabelSortedShards, TargetSortedRows
 from preflight.checks.scale import ConstantFeature, MixedFeatureScales, NonFiniteValues, UnnormalizedFeature
 from preflight.checks.shapes import BroadcastLossShapes
 from preflight.checks.training import (
@@ -55,6 +55,7 @@ ALL_RULES: tuple[Rule, ...] = (
     TargetSortedRows(),
     UnshuffledTrainingLoader(),
     SingleClassBatches(),
+    LabelSortedShards(),
     SigmoidBeforeBCELoss(),
     SoftmaxBeforeCrossEntropy(),
     SoftmaxBeforeNLLLoss(),

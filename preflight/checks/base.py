@@ -53,6 +53,11 @@ class Rule:
 
     # --- helpers -------------------------------------------------------------------------
 
+    def fix_for(self, subject: Any) -> Fix | None:
+        """The fix object the probe applies on ``subject``: ``fix_object``, unless the rule's fix
+        depends on the subject (PF205: the shuffle buffer's share of the table's rows)."""
+        return self.fix_object
+
     def probe_columns(self, subject: Any, flagged: Sequence[str]) -> list[str]:
         """The columns the probe's fix transforms on ``subject``, given the columns this rule's findings
         flagged: those, unless the rule's fix covers more (PF102: every feature it compared)."""

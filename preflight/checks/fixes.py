@@ -128,7 +128,7 @@ class Fix:
     """Base of every fix object: frozen dataclasses whose fields are the fix's parameters."""
 
     transforms_columns: ClassVar[bool] = True
-    order: ClassVar[tuple[str, str]] = ("shuffled", "shuffled")  # "file" or "shuffled", per variant
+    order: ClassVar[tuple[str, str]] = ("shuffled", "shuffled")  # "file", "buffer" or "shuffled", per variant
     whole_epochs: ClassVar[bool] = False
     transform_fields: ClassVar[tuple[str, ...] | None] = None  # the fields the transform reads (None: all)
     metric: ClassVar[str | None] = None  # "balanced_accuracy"; None: accuracy (classes) or R^2
@@ -152,6 +152,10 @@ class Fix:
         reads (not how it chooses columns: the chosen columns are in the data)."""
         names = [f.name for f in fields(self)] if self.transform_fields is None else list(self.transform_fields)
         return type(self).__name__ + "(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
+
+    def buffer_rows(self, n_train: int) -> int:
+        """The shuffle buffer of a "buffer" order variant, in the probe's training rows (0: none)."""
+        return 0
 
     def head(self, task: str, n_out: int, eval_loss: str) -> tuple[int, str]:
         """The output units and the held-out loss both variants train with."""
@@ -280,6 +284,22 @@ class ShuffleRows(Fix):
         s_tr, s_te = _all_standardized(s)
         return Variants((s_tr, s_tr), (s_te, s_te),
                         notes=("features standardized in both variants, so only the row order differs",))
+
+
+@dataclass(frozen=True)
+class BufferShuffle(ShuffleRows):
+    """A streaming loader's local shuffle (rows in shard order through a shuffle buffer, as
+    ``iter_torch_batches(local_shuffle_buffer_size=...)`` or a ``buffer_size`` shuffle gives) against a
+    full shuffle every epoch. ``buffer_share`` is the buffer's share of the table's rows, so the buffer
+    holds the same share of the probe's ordered sample: as many shards' worth of rows as the real one."""
+
+    buffer_share: float = 0.0
+    order = ("buffer", "shuffled")
+    as_is = "rows in shard order through a local shuffle buffer"
+    fixed = "rows shuffled across shards every epoch"
+
+    def buffer_rows(self, n_train: int) -> int:
+        return max(1, round(self.buffer_share * n_train))
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from preflight.checks.base import Option, Rule
-from preflight.checks.fixes import ShuffleRows
+from preflight.checks.fixes import BufferShuffle, Fix, ShuffleRows
 from preflight.checks.scale import fmt
 from preflight.findings import Finding
 from preflight.inputs.subject import TableSubject
 from preflight.stats.order import RunsTest
+from preflight.stats.shards import label_purity, target_bands
 
 
 class LabelSortedRows(Rule):
@@ -77,6 +78,7 @@ class LabelSortedRows(Rule):
     subject = TableSubject
     fix = "shuffle the rows (DataLoader(..., shuffle=True), or shuffle the file once)"
     fix_object = ShuffleRows()
+    superseded_by = ("PF205",)  # the same order, explained shard by shard
     options = (
         Option("max_runs_z", -5.0, "fire only when the runs test's z-score is below this"),
         Option("max_runs_ratio", 0.2, "and only when observed runs / expected runs is below this", low=0.0),
@@ -190,6 +192,7 @@ class TargetSortedRows(Rule):
     subject = TableSubject
     fix = "shuffle the rows (DataLoader(..., shuffle=True), or shuffle the file once)"
     fix_object = ShuffleRows()
+    superseded_by = ("PF205",)
     options = (
         Option("max_rank_correlation", 0.5, "fire when |Spearman rho| between row and target exceeds this",
                low=0.0, high=1.0),
@@ -210,3 +213,126 @@ class TargetSortedRows(Rule):
                 f"(> {fmt(opts['max_rank_correlation'])})",
                 path=subject.display, column=subject.target,
             )
+
+
+PROBE_BUFFER_ROWS = 1000  # the shuffle buffer the probe streams through: datasets' and webdataset's usual size
+
+
+class LabelSortedShards(Rule):
+    """
+    ## What it does
+    Flags a sharded table (a folder or prefix of Parquet/CSV shards checked with `--engine`, a Spark
+    DataFrame's partitions, a Ray Dataset's blocks) whose shards each hold one class, or for a
+    regression target a narrow band of it. A shard counts as sorted when its own majority class is
+    far over that class's share of the whole table (see `min_excess`) and it holds at least
+    `min_shard_rows` rows; the rule fires when the sorted shards hold at least `min_sorted_fraction`
+    of the rows and are of two classes or more. For a numeric target it fires when the variance
+    within shards is at most `max_within_variance` of the target's variance. The message names the
+    shards (by file, or partition / block number), the share measured and the shard sizes.
+
+    ## Why is this bad?
+    A streaming loader (`IterableDataset`, Ray Data's `iter_torch_batches`, a `buffer_size`
+    shuffle) reads shards one or a few at a time and shuffles within a buffer. With a buffer smaller
+    than a shard every mini-batch then holds one class, and the model chases the class it saw last:
+    the seed's label-sorted rows, streamed. A file checked on its own cannot show it: each shard
+    alone holds one class, so it has no order to judge.
+
+    ## Example
+    Shards written after a `groupBy(label)` or an `ORDER BY label`, or one file per class
+    (`cats.parquet`, `dogs.parquet`) read as one dataset.
+
+    ## How to fix
+    Shuffle across shards when writing them (`df.orderBy(F.rand(seed))` before `write`, or
+    `ds.random_shuffle()` before `write_parquet`), shuffle globally in Ray Data
+    (`ds.random_shuffle()`, or `ds.randomize_block_order()` plus a local shuffle buffer), or use a
+    shuffle buffer larger than a shard.
+
+    ## Options
+    - `min_excess` (default 0.8): a shard is sorted when `(share - p) / (1 - p)` is at least this,
+      `share` its own majority class's share of its rows and `p` that class's share of the table
+      (1: the shard holds only that class; 0: as a random draw), and `share` is at least `p` plus
+      5 binomial standard errors (so chance cannot sort a small shard of an imbalanced table).
+    - `min_shard_rows` (default 1000): shards smaller than this do not count; a shuffle buffer of
+      the usual size (1,000 rows) mixes several of them.
+    - `min_sorted_fraction` (default 0.5): fire when sorted shards hold at least this share of rows.
+    - `max_within_variance` (default 0.25): a numeric target: fire when the within-shard variance is
+      at most this share of the target's variance (shards explain 75% of it; a normal target sorted
+      into 4 shards leaves 14% within them, into 2 shards 36%; shards drawn at random leave about
+      all of it).
+    Shards that are each sorted by label inside but hold every class (a shuffle across shards, then
+    a sort within each) are not this rule's case: a shuffle buffer mixes classes there, and PF201
+    judges the order of the rows. A time-ordered table (a date column, or time-named integer
+    columns) with a numeric target is left alone, as by PF202: shards by date with a trending target
+    are the series. The probe streams the ordered sample through a local shuffle buffer holding the
+    same share of rows as a 1,000-row buffer holds of the table, against a full shuffle every epoch.
+    When PF205 fires, PF201's and PF202's findings on the same table are dropped: they measure the
+    same order.
+
+    ## References
+    - Ray Data, *Shuffling data* (local shuffle buffers, `randomize_block_order`, `random_shuffle`).
+    - PyTorch, `torch.utils.data.IterableDataset` (no sampler: order is the stream's).
+    """
+
+    code = "PF205"
+    name = "label-sorted-shards"
+    summary = "Each shard of a sharded table holds one class (or a narrow band of the target)."
+    subject = TableSubject
+    fix = ("shuffle across shards when writing them, shuffle globally (Ray Data: ds.random_shuffle()), "
+           "or use a shuffle buffer larger than a shard")
+    fix_object = BufferShuffle()
+    options = (
+        Option("min_excess", 0.8, "a shard is sorted when (share - p) / (1 - p) is at least this",
+               low=0.0, high=1.0),
+        Option("min_shard_rows", 1000, "shards of fewer rows do not count", low=1),
+        Option("min_sorted_fraction", 0.5, "fire when sorted shards hold at least this share of rows",
+               low=0.0, high=1.0),
+        Option("max_within_variance", 0.25, "numeric target: fire when within-shard variance is at most "
+               "this share of the target's", low=0.0, high=1.0),
+    )
+
+    def fix_for(self, subject: Any) -> Fix | None:
+        rows = max(1, getattr(getattr(subject, "stats", None), "n_rows", 0) or 1)
+        return BufferShuffle(buffer_share=min(1.0, PROBE_BUFFER_ROWS / rows))
+
+    def check(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
+        shards = subject.stats.shards
+        if shards is None or subject.target is None:
+            return
+        if subject.task in ("binary", "multiclass"):
+            yield from self._check_classes(subject, opts)
+        elif subject.task == "regression" and not subject.time_column:
+            yield from self._check_bands(subject, opts)
+
+    def _check_classes(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
+        assert subject.stats.shards is not None
+        p = label_purity(subject.stats.shards, opts["min_excess"])
+        if p is None:
+            return
+        big = tuple(t for t in p.sorted_shards if t[2] >= opts["min_shard_rows"])
+        rows = sum(t[2] for t in big)
+        if len({t[1] for t in big}) < 2 or rows < opts["min_sorted_fraction"] * p.rows:
+            return
+        named = ", ".join(f"{name} ({label!r}: {fmt(100 * share)}%)" for name, label, _, share in big[:4])
+        more = f" and {len(big) - 4} more" if len(big) > 4 else ""
+        note = ""
+        if subject.time_column:
+            note = f"; the table looks time-ordered ({subject.time_column!r}): split by time first"
+        yield self.finding(
+            f"{len(big)} of {p.shards} shards ({fmt(100 * rows / p.rows)}% of rows) each hold essentially "
+            f"one class: {named}{more}; median shard {fmt(p.median_rows)} rows, so a shuffle buffer smaller "
+            f"than a shard yields single-class batches (the largest class is {fmt(100 * p.table_share)}% "
+            f"of the table){note}",
+            path=subject.display, column=subject.target)
+
+    def _check_bands(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
+        assert subject.stats.shards is not None
+        b = target_bands(subject.stats.shards)
+        if b is None or b.within > opts["max_within_variance"] or b.median_rows < opts["min_shard_rows"]:
+            return
+        named = ", ".join(f"{name} (mean {fmt(mean)}, std {fmt(std)})" for name, mean, std in b.narrowest[:4])
+        more = f" and {b.shards - 4} more" if b.shards > 4 else ""
+        yield self.finding(
+            f"the {b.shards} shards each hold a narrow band of the target: {fmt(100 * (1 - b.within))}% of its "
+            f"variance lies between shards, {fmt(100 * b.within)}% within them: {named}{more}; median shard "
+            f"{fmt(b.median_rows)} rows, so a shuffle buffer smaller than a shard yields batches of one band",
+            path=subject.display, column=subject.target)

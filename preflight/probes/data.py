@@ -218,10 +218,11 @@ def _names(table: Table, mask: np.ndarray) -> tuple[str, ...]:
 # --- mini-batch order ----------------------------------------------------------------------------
 
 def batch_plan(n: int, batch: int, steps: int | None, epochs: int | None, seeds: Sequence[int],
-               order: tuple[str, str]) -> np.ndarray:
+               order: tuple[str, str], buffer: int = 1) -> np.ndarray:
     """Row indices of every mini-batch: shape (steps, 2 * len(seeds), batch), as-is models first.
 
-    Each epoch is file order ("file") or a permutation seeded by seed and epoch ("shuffled"), cut
+    Each epoch is file order ("file"), file order through a shuffle buffer of ``buffer`` rows
+    (``local_shuffle``: "buffer") or a permutation seeded by seed and epoch ("shuffled"), cut
     into ``n // batch`` full batches (``DataLoader(drop_last=True)``). ``epochs`` given: that many
     whole epochs; else the first ``steps`` batches. A seed's permutations are the same for both
     variants, so when both shuffle, both see the same batches.
@@ -238,7 +239,26 @@ def batch_plan(n: int, batch: int, steps: int | None, epochs: int | None, seeds:
             rng = np.random.default_rng([seed, 1])
             cut = []
             for _ in range(n_epochs):
-                rows = np.arange(n) if variant == "file" else rng.permutation(n)
+                rows = (np.arange(n) if variant == "file" else local_shuffle(n, buffer, rng)
+                        if variant == "buffer" else rng.permutation(n))
                 cut.append(rows[: per_epoch * batch].reshape(per_epoch, batch))
             plans.append(np.concatenate(cut)[:steps])
     return np.stack(plans, axis=1)
+
+
+def local_shuffle(n: int, buffer: int, rng: np.random.Generator) -> np.ndarray:
+    """Rows 0..n-1 streamed through a shuffle buffer of ``buffer`` rows: the buffer fills in order,
+    then each step emits a random one of its rows and takes the next row in (reservoir style, as
+    streaming loaders' local shuffles do); the last rows leave in random order. ``buffer`` 1 is file order."""
+    buffer = max(1, min(buffer, n))
+    if buffer == 1:
+        return np.arange(n)
+    held = list(range(buffer))
+    out = np.empty(n, dtype=np.int64)
+    picks = rng.integers(0, buffer, size=n - buffer)
+    for i, nxt in enumerate(range(buffer, n)):
+        j = int(picks[i])
+        out[i] = held[j]
+        held[j] = nxt
+    out[n - buffer:] = rng.permutation(np.asarray(held))
+    return out

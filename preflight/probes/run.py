@@ -52,9 +52,9 @@ STEP_OVERHEAD = 1.2e-3
 FLOPS = 1e10
 
 
-def fix_of(rule: Any) -> Fix | None:
-    """The fix object ``rule`` names for its probe (``Rule.fix_object``), or None: no probe."""
-    return getattr(rule, "fix_object", None)
+def fix_of(rule: Any, subject: Any = None) -> Fix | None:
+    """The fix ``rule``'s probe applies (``Rule.fix_for(subject)``, or ``fix_object``), or None."""
+    return getattr(rule, "fix_object", None) if subject is None or rule is None else rule.fix_for(subject)
 
 
 def predicted_seconds(steps: int, models: int, batch: int, d: int, hidden: int, out: int, n_test: int) -> float:
@@ -153,8 +153,7 @@ Trained = dict[str, tuple[Measurements, bool, str]]
 def run_on_table(table: Table, code: str, fix: Fix, columns: Sequence[str] = (),
                  settings: ProbeSettings = ProbeSettings(), data_kind: str = "user",
                  trained: Trained | None = None) -> Evidence:
-    """Probe ``code``'s ``fix`` on ``table``, transforming ``columns``: the evidence (never
-    raises for bad data: skips).
+    """Probe ``code``'s ``fix`` on ``table``, transforming ``columns``: the evidence (never raises for bad data).
 
     The training comes from ``trained`` (this subject's trainings so far), else from the cache, else
     it runs; either way the evidence, verdict included, is built from its measurements here.
@@ -226,7 +225,8 @@ def _train(data: ProbeData, steps: int | None, epochs: int | None, settings: Pro
             raise Skip(f"torch is installed but could not be imported ({type(exc).__name__}: {exc})") from exc
 
     seeds = list(range(settings.seeds))
-    plan = batch_plan(data.n_train, data.batch_size, steps, epochs, seeds, data.fix.order)
+    buffer = data.fix.buffer_rows(data.n_train)
+    plan = batch_plan(data.n_train, data.batch_size, steps, epochs, seeds, data.fix.order, buffer)
     setups = settings.setups()
     n_s = len(seeds)
     # models: variant, then setup, then seed; every setup of a seed sees that seed's batches
@@ -273,7 +273,7 @@ def run_probe(subject: Any, rule: Any, flagged: Sequence[str] = (),
 def _probe_subject(subject: Any, rule: Any, flagged: Sequence[str], settings: ProbeSettings,
                    trained: Trained | None) -> Evidence:
     """``run_probe``'s work; ``trained``: see ``run_on_table``."""
-    fix = fix_of(rule)
+    fix = fix_of(rule, subject)
     if fix is None:
         raise ValueError(f"{rule.code} names no fix object, so it has no probe")
     try:
@@ -369,7 +369,7 @@ def _attach(findings: list[Any], by_code: dict[str, list[int]], rules: Mapping[s
     trained: Trained = {}
     for code, idx in by_code.items():
         rule = rules[code]
-        fix = fix_of(rule)
+        fix = fix_of(rule, subject)
         assert fix is not None  # _probed keeps rules with a fix only
         ev, why = user_probe(rule, fix, subject, settings, [findings[i] for i in idx], probe_arrays)  # live
         if ev is not None:

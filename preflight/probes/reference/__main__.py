@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from preflight.checks.fixes import Fix, StableLoss
 from preflight.checks.loop_fixes import LoopFix
@@ -30,7 +31,8 @@ SETTINGS = ProbeSettings(cache=False, budget=0.0)
 
 
 def catalog_folders() -> dict[str, Path]:
-    """The catalog folders of data rules whose fix the probe measures (a ``bad.csv`` and a fix object):
+    """The catalog folders of data rules whose fix the probe measures (a ``bad.csv`` or ``bad_shards/``,
+    and a fix object):
     those record ``evidence.json``. A data rule without a fix object (PF108: dropping duplicate rows is
     no transform of the features) records none."""
     from preflight.checks import RULES_BY_CODE
@@ -38,24 +40,42 @@ def catalog_folders() -> dict[str, Path]:
     rules = ROOT / "rules"
     if not rules.is_dir():
         return {}
-    folders = {p.name.split("-")[0]: p for p in sorted(rules.iterdir()) if p.is_dir() and (p / "bad.csv").exists()}
+    folders = {p.name.split("-")[0]: p for p in sorted(rules.iterdir()) if p.is_dir() and bad_example(p) is not None}
     return {code: p for code, p in folders.items() if getattr(RULES_BY_CODE.get(code), "fix_object", None) is not None}
+
+
+def bad_example(folder: Path) -> Path | None:
+    """The catalog's bad example a probe is recorded on: ``bad.csv``, or a folder of shards ``bad_shards/``
+    (read as one table, as ``--engine local`` reads it)."""
+    return next((p for p in (folder / "bad.csv", folder / "bad_shards") if p.exists()), None)
+
+
+def catalog_subject(folder: Path) -> Any:
+    """The table subject of a catalog folder's bad example, read as the CLI reads it."""
+    from preflight.inputs import read_path
+    from preflight.inputs.dataset import dataset_subject
+    from preflight.inputs.options import ReadOptions
+
+    bad = bad_example(folder)
+    assert bad is not None, folder
+    return dataset_subject(str(bad), ReadOptions()) if bad.is_dir() else read_path(bad, ReadOptions())
 
 
 def fresh_catalog(code: str, folder: Path) -> Evidence:
     """A fresh run of rule ``code``'s probe on its catalog bad example, as the CLI runs it."""
     from preflight.checks import RULES_BY_CODE
     from preflight.config import Config
-    from preflight.inputs import read_path
-    from preflight.inputs.options import ReadOptions
 
     rule = RULES_BY_CODE[code]
     assert rule.fix_object is not None, code
-    subject = read_path(folder / "bad.csv", ReadOptions())
+    bad = bad_example(folder)
+    assert bad is not None, folder
+    subject = catalog_subject(folder)
     columns = [f.location.column for f in rule.check(subject, Config().options_for(rule)) if f.location.column]
     ev = run_probe(subject, rule, columns, SETTINGS)
     # seconds and cached are not recorded: they differ between runs
-    return replace(ev, about=f"the catalog's bad example, rules/{folder.name}/bad.csv", seconds=None, cached=None)
+    where = f"rules/{folder.name}/{bad.name}" + ("/ (read as one table of shards)" if bad.is_dir() else "")
+    return replace(ev, about=f"the catalog's bad example, {where}", seconds=None, cached=None)
 
 
 def fresh_output(kind: str) -> Evidence:
