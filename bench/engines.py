@@ -10,8 +10,7 @@ is the cluster's, not the driver's). The dataset is written at two sizes, ``--ro
 so the table shows whether driver memory grows with rows (it should not: the driver holds the merged
 statistics and one partition's).
 
-- local: the partition-statistics core in this process (``preflight.partition_statistics`` over each
-  shard's Arrow batches in order, ``preflight.merge_statistics``, ``preflight.check``);
+- local: ``preflight check DIR --engine local`` (the shards read in this process, one table);
 - ray: ``preflight check DIR --engine ray`` (a local Ray on this machine's cores);
 - spark: ``preflight check DIR --engine spark --master local[N]``.
 """
@@ -27,31 +26,13 @@ import tempfile
 import time
 from pathlib import Path
 
-LOCAL = r"""
-import json, resource, sys, time
-from pathlib import Path
-import pyarrow.parquet as pq
-import preflight
-t = time.perf_counter()
-shards = sorted(Path(sys.argv[1]).glob("*.parquet"))
-layout = preflight.table_layout(pq.read_schema(shards[0]), "label")
-total, offset = None, 0
-for shard in shards:
-    for batch in pq.ParquetFile(shard).iter_batches(batch_size=100_000):
-        part = preflight.partition_statistics(batch, layout, origin=offset)
-        offset += batch.num_rows
-        total = part if total is None else preflight.merge_statistics(total, part)
-report = preflight.check(total, probe=False)
-print(json.dumps({"seconds": time.perf_counter() - t, "codes": sorted(f.code for f in report.findings),
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
 CLI = r"""
 import json, resource, sys, time
 from preflight.cli import main
 t = time.perf_counter()
 try:
-    main(["check", sys.argv[1], "--engine", sys.argv[2], "--address", sys.argv[3], "--no-probe",
+    address = [] if sys.argv[2] == "local" else ["--address", sys.argv[3]]
+    main(["check", sys.argv[1], "--engine", sys.argv[2], *address, "--no-probe",
           "--target", "label", "--format", "json", "--output", sys.argv[4]])
 except SystemExit:
     pass
@@ -75,11 +56,8 @@ def write(folder: Path, rows: int, shards: int, cols: int) -> None:
 
 
 def run(engine: str, folder: Path, cores: int, out: Path) -> dict:
-    if engine == "local":
-        cmd = [sys.executable, "-c", LOCAL, str(folder)]
-    else:
-        address = f"local[{cores}]" if engine == "spark" else "local"
-        cmd = [sys.executable, "-c", CLI, str(folder), engine, address, str(out)]
+    address = f"local[{cores}]" if engine == "spark" else "local"
+    cmd = [sys.executable, "-c", CLI, str(folder), engine, address, str(out)]
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable, RAY_DEDUP_LOGS="0")
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     last = [line for line in done.stdout.splitlines() if line.startswith("{")]

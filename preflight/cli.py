@@ -299,7 +299,7 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, ta
 
     from preflight import config as cfg
     from preflight.checks import RULES_BY_CODE
-    from preflight.inputs import one_input, read_path
+    from preflight.inputs.dataset import read_one
     from preflight.inputs.options import ReadOptions
     from preflight.inputs.subject import TableSubject
     from preflight.probes import fix_of, run_probe, settings_from_config
@@ -320,7 +320,7 @@ def probe(path: str, code: str, columns: tuple[str, ...], target: str | None, ta
                                                        "cache": False if no_cache else None})
     read = ReadOptions(target=config.target, target_source=config.target_source, task=config.task,
                        task_source=config.task_source)
-    subject = read_path(one_input(path), read)
+    subject = read_one(path, read)
     if not isinstance(subject, TableSubject):
         raise PreflightError("the probe trains on data: pass a CSV, Parquet or .npy/.npz file", path)
     chosen = _probe_columns(subject, rule, list(columns), fix.transforms_columns, config)

@@ -173,7 +173,7 @@ def test_engine_on_a_missing_path_is_one_line(spark, tmp_path):
 
     got = run_cli(["check", str(tmp_path / "missing"), "--engine", "spark", "--no-probe"])
     assert got.code == 2
-    assert str(tmp_path / "missing") in got.stderr and "Spark could not read it" in got.stderr
+    assert got.stderr.strip() == f"error: {tmp_path / 'missing'}: no such file or directory"
     assert "Traceback" not in got.stderr
 
 
@@ -243,7 +243,9 @@ def test_a_sharded_dataset_gives_the_same_statistics_and_findings_everywhere(spa
 
     path = str(big["sorted"])
     local = dataset_subject(path, ReadOptions(target="label")).stats
-    ray_stats, _ = engines.ray_statistics(engines._ray_read(path, None), "label", root=path, file_column="path")
+    ds, files = engines._ray_read(path, None)
+    assert files == "path"
+    ray_stats, _ = engines.ray_statistics(ds, "label", root=path, file_column=files)
     spark_stats, _ = engines.spark_statistics(engines._spark_read(path, "local[2]"), "label", root=path)
     _assert_same_table(ray_stats, local, ordered=True)
     _assert_same_table(spark_stats, local, ordered=False)
@@ -294,3 +296,48 @@ def test_the_same_shards_in_an_object_store_give_the_same_findings(ray_data, big
     want = _report([str(big["sorted"]), "--engine", "local"])
     assert _report([s3_bucket, "--engine", "local"]) == want
     assert _report([s3_bucket, "--engine", "ray"]) == want
+
+
+def _one_error_line(args):
+    from tests.conftest import run_cli
+
+    got = run_cli(["check", *args, "--no-probe"])
+    assert got.code == 2 and "Traceback" not in got.stderr, got.stderr[-2000:]
+    lines = [line for line in got.stderr.strip().splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1, got.stderr[-2000:]
+    return lines[0]
+
+
+def test_engine_failures_while_reading_are_one_line_naming_the_file(spark, ray_data, tmp_path):
+    d = tmp_path / "ragged"
+    d.mkdir()
+    (d / "part-0.csv").write_text("a,label\n" + "1.0,0\n" * 50)
+    (d / "part-1.csv").write_text("a,label\n" + "1.0,0\n" * 10 + "1,2,3\n")
+    for engine in ("spark", "ray"):
+        line = _one_error_line([str(d), "--engine", engine])
+        assert line.startswith(f"error: {d}: the engine failed reading it: ") and "part-1.csv" in line, line
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    pd.DataFrame({"a": [1.0, 2.0], "label": [0, 1]}).to_csv(mixed / "a.csv", index=False)
+    pd.DataFrame({"a": [1.0, 2.0], "label": [0, 1]}).to_parquet(mixed / "b.parquet", index=False)
+    for engine in ("spark", "ray"):
+        assert _one_error_line([str(mixed), "--engine", engine]) == (
+            f"error: {mixed}: mixes shards of csv and parquet (a.csv, b.parquet); Spark and Ray read one kind: "
+            "use --engine local, or keep one kind")
+
+
+def test_tsv_shards_and_a_column_named_path_read_alike_everywhere(spark, ray_data, tmp_path):
+    rng = np.random.default_rng(5)
+    d = tmp_path / "tsv"
+    d.mkdir()
+    for i in range(2):
+        pd.DataFrame({"path": [f"img/{i}/{k}.png" for k in range(3000)], "a": rng.normal(50, 10, 3000),
+                      "label": np.full(3000, i)}).to_csv(d / f"part-{i}.tsv", sep="\t", index=False)
+    want = _report([str(d), "--engine", "local"])
+    assert [c for c, _, _ in want] == ["PF101", "PF205"]
+    assert _report([str(d), "--engine", "spark"]) == want
+    got = _report([str(d), "--engine", "ray"])
+    assert [c for c, _, _ in got] == ["PF101", "PF205"] and got[0] == want[0]
+    assert got[1][2].startswith("4 of 4 shards (100% of rows) each hold essentially one class: block 1 (0: 100%)")
+    ds, files = engines._ray_read(str(d), None)
+    assert files is None and "path" in ds.schema().names  # the user's column kept: shards are blocks then

@@ -116,7 +116,11 @@ def test_per_file_ignores_sarif_and_the_probe_command_take_urls(bucket, tmp_path
     probe = run_cli(["probe", "--rule", "PF101", "s3://data/runs/heart_rate.csv"])
     assert probe.code == 0 and probe.stdout.startswith("s3://data/runs/heart_rate.csv: PF101 probe confirmed")
     prefix = run_cli(["probe", "--rule", "PF101", "s3://data/runs/"])
-    assert prefix.stderr == "error: s3://data/runs/: names 3 objects; the probe trains on one: name its key\n"
+    assert prefix.stderr == ("error: s3://data/runs/heart_rate.csv: is a shard with other columns than the first "
+                             "shard '2024/sorted_by_label.csv': it lacks 'f0', 'f1', 'f2'; the shards of one table "
+                             "share their columns\n")  # a prefix is one table of shards
+    one = run_cli(["probe", "--rule", "PF101", "s3://data/runs"])
+    assert one.stderr == "error: s3://data/runs: names 3 objects; the probe trains on one: name its key\n"
 
 
 def test_the_library_call_reads_a_url_and_the_probe_trains_on_its_rows(bucket):

@@ -252,6 +252,7 @@ def test_a_column_typed_differently_is_cast_or_named(tmp_path):
     pd.DataFrame({"a": [1.5, 2.5, 3.5] * 10, "label": [1, 0, 1] * 10}).to_csv(d / "p1.csv", index=False)
     subject = dataset_subject(str(d), ReadOptions())
     assert subject.stats.column("a")["n"] == 60
+    assert subject.stats.column("a")["mean"] == pytest.approx(2.25)  # read as float from p1 on, not truncated
     pd.DataFrame({"a": ["x", "y", "z"] * 10, "label": [1, 0, 1] * 10}).to_csv(d / "p2.csv", index=False)
     with pytest.raises(PreflightError, match=r"p2.csv: has column 'a' as String where the first shard 'p0.csv'"):
         dataset_subject(str(d), ReadOptions())
@@ -272,6 +273,74 @@ def test_bad_folders_are_one_line(tmp_path, make, message):
     assert str(d) in line and message.lower() in line.lower()
 
 
+def test_a_first_shard_without_rows_does_not_type_the_table(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "part-0.csv").write_text("pulse,label\n")
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"pulse": rng.normal(92, 12, 500), "label": rng.integers(0, 2, 500)}).to_csv(d / "part-1.csv",
+                                                                                             index=False)
+    code, found = check(d)
+    assert code == 1 and codes(found) == ["PF101"]  # numbers, as the shard with rows says
+
+
+def test_text_in_the_first_shard_and_numbers_later_is_read_as_text_with_a_note(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "part-0.csv").write_text("a,label\n" + "x,0\n" * 20)
+    (d / "part-1.csv").write_text("a,label\n" + "1.5,1\n" * 20)
+    subject = dataset_subject(str(d), ReadOptions())
+    assert [c.kind for c in subject.columns if c.name == "a"] == ["text"]
+    assert ("column 'a' is text in the first shard 'part-0.csv' and numbers in 'part-1.csv': read as text"
+            in subject.notes)
+
+
+def test_hive_folders_add_their_columns_and_hidden_or_underscore_paths_are_left_out(tmp_path):
+    rng = np.random.default_rng(1)
+    for label in (0, 1, 2):
+        folder = tmp_path / "d" / f"label={label}"
+        folder.mkdir(parents=True)
+        pd.DataFrame({"x": rng.normal(0, 1, 2000)}).to_parquet(folder / "part-0.parquet", index=False)
+    for junk in ("_temporary/0/part-9.parquet", ".hidden/part-8.parquet", "_part-7.parquet"):
+        (tmp_path / "d" / junk).parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame({"x": [1.0] * 5000}).to_parquet(tmp_path / "d" / junk, index=False)  # would make x constant
+    subject = dataset_subject(str(tmp_path / "d"), ReadOptions(target="label"))
+    assert subject.stats.n_rows == 6000 and subject.target == "label" and subject.task == "multiclass"
+    assert list(subject.stats.shards.shards) == [f"label={k}/part-0.parquet" for k in (0, 1, 2)]
+    code, found = check(tmp_path / "d", "--target", "label")
+    assert code == 1 and codes(found) == ["PF205"] and "label=0/part-0.parquet (0: 100%)" in found[0]["message"]
+
+
+def test_compressed_shards_are_read(tmp_path):
+    import gzip
+
+    d = tmp_path / "d"
+    d.mkdir()
+    t = table(4000).sort_values("label", kind="stable")
+    for i in range(2):
+        rows = t.iloc[i * 2000:(i + 1) * 2000].to_csv(index=False).encode()
+        (d / f"part-{i}.csv.gz").write_bytes(gzip.compress(rows))
+    subject = dataset_subject(str(d), ReadOptions())
+    assert subject.stats.n_rows == 4000 and list(subject.stats.shards.shards) == ["part-0.csv.gz", "part-1.csv.gz"]
+
+
+def test_runs_within_a_panels_blocks_stream_across_shards(tmp_path):
+    """A panel (rows in day order within each of 200 blocks) with labels sorted within each block: cut
+    into shards, the within-block runs test is the one-file test, not a recount on the sample."""
+    rng = np.random.default_rng(2)
+    blocks, per = 200, 50
+    day = np.tile(np.arange(per), blocks)
+    y = np.concatenate([np.sort(rng.integers(0, 2, per)) for _ in range(blocks)])
+    frame = pd.DataFrame({"day": day, "x": rng.normal(0, 1, blocks * per), "label": y})
+    one = tmp_path / "one.csv"
+    frame.to_csv(one, index=False)
+    write_shards(tmp_path / "d", frame, 10, ".csv")
+    whole = run_cli(["check", str(one), "--no-probe", "--format", "json", "--select", "PF201"])
+    want = [f["message"] for f in json.loads(whole.stdout)["findings"]]
+    assert want and want[0].startswith("within each block of the panel (200 blocks")
+    assert [f["message"] for f in check(tmp_path / "d", "--select", "PF201")[1]] == want
+
+
 @pytest.mark.parametrize("raw, root, name", [
     ("/data/train/part-0.parquet", "/data/train", "part-0.parquet"),
     ("file:///data/train/part-0.parquet", "/data/train/", "part-0.parquet"),
@@ -280,6 +349,9 @@ def test_bad_folders_are_one_line(tmp_path, make, message):
     ("bucket/train/part-1.parquet", "s3://bucket/train", "part-1.parquet"),
     ("/data/train.parquet", "/data/train.parquet", "train.parquet"),
     ("/elsewhere/p.parquet", "/data/train", "elsewhere/p.parquet"),
+    ("s3://b/data/part%3D1.parquet", "s3://b/data/", "part%3D1.parquet"),  # a key as listed: not decoded
+    ("s3a://b/data/part%253D1.parquet", "s3://b/data/", "part%3D1.parquet"),  # Spark's URI of that key
+    ("s3://b/data/p.parquet", "s3://b/data/?endpoint_override=localhost:9000", "p.parquet"),
 ])
 def test_shard_names_are_the_same_whoever_lists_them(raw, root, name):
     assert shard_name(raw, root) == name
@@ -324,3 +396,19 @@ def test_the_probe_on_label_sorted_shards_reports_a_measurement(tmp_path):
     assert finding.probe.as_is.setup == "rows in shard order through a local shuffle buffer"
     assert finding.probe.verdict == "confirmed"
     assert Counter(f.code for f in report.findings) == Counter({"PF205": 1})
+
+
+def test_the_probe_command_reads_a_folder_as_one_table():
+    from tests.conftest import ROOT
+
+    got = run_cli(["probe", "--rule", "PF205", str(ROOT / "rules/PF205-label-sorted-shards/bad_shards"),
+                   "--format", "json"])
+    assert got.code == 0, got.stderr
+    evidence = json.loads(got.stdout)
+    assert evidence["rule"] == "PF205" and evidence["rows"] == {"train": 3750, "heldout": 1250}
+    assert evidence["as_is"]["setup"] == "rows in shard order through a local shuffle buffer"
+
+
+def test_an_unknown_engine_is_an_error_naming_the_engines(tmp_path):
+    with pytest.raises(PreflightError, match="engine='dask' is not one of 'local', 'spark', 'ray'"):
+        preflight.check(str(tmp_path), engine="dask")

@@ -71,7 +71,7 @@ def scan_table(batches: Iterable[pl.DataFrame], schema: pl.Schema, *, path: str 
     if shards is not None:
         layout, reason = shards.layout_for(schema, display)
         target, shard, batches = layout.target, shards.shard, shards.cast(batches, schema, display)
-        stats = layout.start(shards.rows)
+        stats = shards.stats  # one running fold over the shards: runs within blocks stream across them
     else:
         target, reason = choose_target(names, options.target, display, options.target_source)
         layout, shard = table_layout(schema, target), None

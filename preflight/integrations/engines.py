@@ -19,7 +19,9 @@ knowing where a partition starts in the table (``preflight.stats.partition`` say
 from __future__ import annotations
 
 import itertools
+import logging
 import pickle
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -60,7 +62,7 @@ def measure_batches(batches: Iterable[Any], layout: Layout, file_column: str | N
     the column holding each row's source file (dropped before measuring): the rows' shards."""
     stats = layout.start()
     for batch in batches:
-        frame = as_frame(batch)
+        frame = _as_layout(as_frame(batch), layout)
         if file_column is None or file_column not in frame.columns:
             add_partition(stats, frame, layout, UNNAMED)
             continue
@@ -72,13 +74,38 @@ def measure_batches(batches: Iterable[Any], layout: Layout, file_column: str | N
     return pickle.dumps(stats, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _as_layout(frame: Any, layout: Layout) -> Any:
+    """A batch with the layout's column types (a file whose column type differs from the schema the
+    driver saw), or a ValueError naming the column, which the driver's error line repeats."""
+    import polars as pl
+
+    want = layout.schema
+    differ = {n: want[n] for n in frame.columns if n in want and frame.schema[n] != want[n]}
+    if not differ:
+        return frame
+    try:
+        return frame.cast(differ, strict=True)
+    except (pl.exceptions.PolarsError, ValueError):
+        raise ValueError(f"preflight: a column of type {', '.join(f'{n!r} {frame.schema[n]}' for n in differ)} "
+                         f"in a partition, where the table's schema has {', '.join(map(str, differ.values()))}, "
+                         "and its values do not convert") from None
+
+
 def merged(pickled: Iterable[bytes], display: str, root: str | None = None, unit: str = "partition") -> TableStats:
     """Merge partitions' statistics in the order given, holding one partition's at a time. Shards
-    read from files are named relative to ``root``; others are numbered ``unit 1``, ``unit 2``..."""
+    read from files are named relative to ``root``; others are numbered ``unit 1``, ``unit 2``...
+    An engine's failure while computing them (a corrupt file, a ragged CSV) is one error line."""
     from preflight.inputs.dataset import shard_name
 
     total: TableStats | None = None
-    for i, blob in enumerate(pickled):
+    blobs = iter(pickled)
+    for i in itertools.count():
+        try:
+            blob = next(blobs)
+        except StopIteration:
+            break
+        except Exception as exc:  # Py4JJavaError, a RayTaskError: the cause's own line
+            raise PreflightError(f"the engine failed reading it: {engine_error(exc)}", display) from None
         part = pickle.loads(blob)
         if part.shards is not None:
             names = {k: (f"{unit} {i + 1}" if k == UNNAMED else shard_name(k, root) if root else k)
@@ -92,13 +119,13 @@ def merged(pickled: Iterable[bytes], display: str, root: str | None = None, unit
 
 # --- Spark ----------------------------------------------------------------------------------
 
-def spark_statistics(df: Any, target: str | None, source: str = "target=",
-                     root: str | None = None) -> tuple[TableStats, str]:
+def spark_statistics(df: Any, target: str | None, source: str = "target=", root: str | None = None,
+                     display: str = SPARK_DISPLAY) -> tuple[TableStats, str]:
     """The merged statistics of a ``pyspark.sql.DataFrame`` (``mapInArrow``), and why its target is it.
     Each row's shard is its source file (``input_file_name``, relative to ``root``), else its partition."""
     from pyspark.sql import functions as F
 
-    layout, reason = choose_layout(_spark_arrow_schema(df), target, SPARK_DISPLAY, source)
+    layout, reason = choose_layout(_spark_arrow_schema(df, display), target, display, source)
 
     def measure(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa  # type: ignore[import-untyped]
@@ -108,10 +135,10 @@ def spark_statistics(df: Any, target: str | None, source: str = "target=",
 
     with_files = df.withColumn(FILE_COLUMN, F.input_file_name())  # "" for rows read from no file
     rows = with_files.mapInArrow(measure, "stats binary").toLocalIterator()  # partition order, one at a time
-    return merged((bytes(r["stats"]) for r in rows), SPARK_DISPLAY, root, "partition"), reason
+    return merged((bytes(r["stats"]) for r in rows), display, root, "partition"), reason
 
 
-def _spark_arrow_schema(df: Any) -> Any:
+def _spark_arrow_schema(df: Any, display: str) -> Any:
     try:
         from pyspark.sql.pandas.types import to_arrow_schema
     except ImportError as exc:  # pragma: no cover - pyspark without its Arrow support
@@ -119,13 +146,13 @@ def _spark_arrow_schema(df: Any) -> Any:
     try:
         return to_arrow_schema(df.schema)
     except TypeError as exc:
-        raise PreflightError(f"has a column type Arrow cannot carry: {exc}", SPARK_DISPLAY) from None
+        raise PreflightError(f"has a column type Arrow cannot carry: {exc}", display) from None
 
 
 # --- Ray Data -------------------------------------------------------------------------------
 
 def ray_statistics(ds: Any, target: str | None, source: str = "target=", root: str | None = None,
-                   file_column: str | None = None) -> tuple[TableStats, str]:
+                   file_column: str | None = None, display: str = RAY_DISPLAY) -> tuple[TableStats, str]:
     """The merged statistics of a ``ray.data.Dataset`` (``map_batches`` over whole blocks, in order).
     Each row's shard is its file when ``file_column`` holds it (``read_parquet(include_paths=True)``'s
     ``path``; relative to ``root``), else its block."""
@@ -133,13 +160,13 @@ def ray_statistics(ds: Any, target: str | None, source: str = "target=", root: s
 
     schema = ds.schema()
     if schema is None:
-        raise PreflightError("has no rows or no schema; there is nothing to check", RAY_DISPLAY)
+        raise PreflightError("has no rows or no schema; there is nothing to check", display)
     arrow = getattr(schema, "base_schema", schema)
     if type(arrow).__module__.split(".")[0] != "pyarrow":
-        arrow = _ray_arrow_schema(schema)
+        arrow = _ray_arrow_schema(schema, display)
     if file_column is not None and file_column in arrow.names:
         arrow = arrow.remove(arrow.get_field_index(file_column))
-    layout, reason = choose_layout(arrow, target, RAY_DISPLAY, source)
+    layout, reason = choose_layout(arrow, target, display, source)
 
     def measure(batch: Any) -> dict[str, list[bytes]]:
         return {"stats": [measure_batches([batch], layout, file_column)]}
@@ -150,19 +177,19 @@ def ray_statistics(ds: Any, target: str | None, source: str = "target=", root: s
     ctx.execution_options.preserve_order = True
     try:
         out = ds.map_batches(measure, batch_format="pyarrow", batch_size=None, zero_copy_batch=True)
-        return merged((r["stats"] for r in out.iter_rows()), RAY_DISPLAY, root, "block"), reason
+        return merged((r["stats"] for r in out.iter_rows()), display, root, "block"), reason
     finally:
         ctx.execution_options.preserve_order = before
 
 
-def _ray_arrow_schema(schema: Any) -> Any:
+def _ray_arrow_schema(schema: Any, display: str) -> Any:
     import pyarrow as pa
 
     try:
         return pa.schema([(n, t if isinstance(t, pa.DataType) else pa.from_numpy_dtype(t))
                           for n, t in zip(schema.names, schema.types)])
     except (TypeError, pa.ArrowNotImplementedError) as exc:
-        raise PreflightError(f"has a column type Arrow cannot carry: {exc}", RAY_DISPLAY) from None
+        raise PreflightError(f"has a column type Arrow cannot carry: {exc}", display) from None
 
 
 # --- preflight check PATHS --engine spark|ray -------------------------------------------------
@@ -214,10 +241,11 @@ def engine_subjects(paths: Iterable[str], engine: str, address: str | None, opti
                 return dataset_subject(path, options, walk)
             if engine == "spark":
                 stats, reason = spark_statistics(_spark_read(path, address), options.target, options.target_source,
-                                                 root=path)
+                                                 root=path, display=path)
             else:
-                stats, reason = ray_statistics(_ray_read(path, address), options.target, options.target_source,
-                                               root=path, file_column="path")
+                ds, files = _ray_read(path, address)
+                stats, reason = ray_statistics(ds, options.target, options.target_source, root=path,
+                                               file_column=files, display=path)
             return table_subject(stats, path=path, display=path, options=options, reason=reason)
 
         make.display = path  # type: ignore[attr-defined]  # an internal error's line names the path
@@ -226,13 +254,15 @@ def engine_subjects(paths: Iterable[str], engine: str, address: str | None, opti
     return [maker(p) for p in paths]
 
 
-def _is_csv(path: str) -> bool:
-    import os
+def _file_kind(path: str) -> str:
+    """"csv", "tsv" or "parquet": the one kind of the shards under ``path``; a mix is an error line."""
+    from preflight.inputs.dataset import shard_files, shard_kind
 
-    if os.path.isdir(path):
-        names = [n for _, _, files in os.walk(path) for n in files if not n.startswith((".", "_"))]
-        return bool(names) and all(n.lower().endswith((".csv", ".tsv")) for n in names)
-    return path.lower().endswith((".csv", ".tsv"))
+    kinds = {shard_kind(name): name for name, _ in shard_files(path)}
+    if len(kinds) > 1:
+        raise PreflightError(f"mixes shards of {' and '.join(sorted(kinds))} ({', '.join(sorted(kinds.values()))}); "
+                             "Spark and Ray read one kind: use --engine local, or keep one kind", path)
+    return next(iter(kinds))
 
 
 def _spark_read(path: str, master: str | None) -> Any:
@@ -241,26 +271,70 @@ def _spark_read(path: str, master: str | None) -> Any:
 
     from pyspark.sql import SparkSession
 
+    kind = _file_kind(path)
     if master is None or master.startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local executors run this interpreter
-    spark = SparkSession.builder.master(master or "local[*]").appName("preflight").getOrCreate()
+    spark = (SparkSession.builder.master(master or "local[*]").appName("preflight")
+             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    spark.sparkContext.setLogLevel("OFF")  # the JVM's stack traces: the error line says what failed
     try:
-        if _is_csv(path):
-            sep = "\t" if path.lower().endswith(".tsv") else ","
-            return spark.read.option("header", True).option("inferSchema", True).option("sep", sep).csv(path)
-        return spark.read.parquet(path)
+        if kind == "parquet":
+            return spark.read.parquet(path)
+        return (spark.read.option("header", True).option("inferSchema", True).option("mode", "FAILFAST")
+                .option("sep", "\t" if kind == "tsv" else ",").csv(path))
     except Exception as exc:  # AnalysisException: a missing path, not Parquet
-        raise PreflightError(f"Spark could not read it: {str(exc).strip().splitlines()[0]}", path) from None
+        raise PreflightError(f"Spark could not read it: {engine_error(exc)}", path) from None
 
 
-def _ray_read(path: str, address: str | None) -> Any:
+def _ray_read(path: str, address: str | None) -> tuple[Any, str | None]:
+    """The Ray Dataset of ``path``, and the column that names each row's file (None when the data has a
+    column ``path`` of its own, which Ray's ``include_paths`` would overwrite: then shards are blocks)."""
     import ray
     import ray.data
 
+    kind = _file_kind(path)
+    for name, level in (("ray", logging.ERROR), ("ray.data", logging.CRITICAL)):  # its failures: our error line
+        logging.getLogger(name).setLevel(level)
     if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    ray.data.DataContext.get_current().enable_progress_bars = False
     try:
-        read = ray.data.read_csv if _is_csv(path) else ray.data.read_parquet
-        return read(path, include_paths=True)  # a "path" column: each row's shard
+        if kind == "parquet":
+            read: Any = ray.data.read_parquet
+        else:
+            import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+
+            def read(p: str, **kw: Any) -> Any:
+                return ray.data.read_csv(p, parse_options=pacsv.ParseOptions(delimiter="\t" if kind == "tsv" else ","),
+                                         **kw)
+        if "path" in read(path).schema().names:
+            return read(path), None
+        return read(path, include_paths=True), "path"  # a "path" column: each row's shard
     except Exception as exc:  # a missing path, not Parquet
-        raise PreflightError(f"Ray could not read it: {str(exc).strip().splitlines()[0]}", path) from None
+        raise PreflightError(f"Ray could not read it: {engine_error(exc)}", path) from None
+
+
+def engine_error(exc: BaseException | None) -> str:
+    """The line of an engine's exception that says what failed: preflight's own message from a worker,
+    else the innermost "Caused by:" of a JVM error, else the last "SomethingError: ..." line of a
+    worker's traceback, else the first line; with the file an outer error names, when it names one."""
+    lines = _error_lines(exc)
+    ours = [m[1] for line in lines if (m := re.match(r"^(?:[\w.]+: )*ValueError: preflight: (.+)$", line))]
+    caused = [line[len("Caused by:"):].strip() for line in lines if line.startswith("Caused by:")]
+    named = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
+    text = ours[0] if ours else (caused or named or lines or ["the engine failed"])[-1]
+    files = [m[1] for line in lines if (m := re.search(r"reading file (\S+?)\.?(?:\s|$)", line))]
+    if files and files[0] not in text:  # Spark names the file in an outer error only
+        text = f"{text} (reading {files[0]})"
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _error_lines(exc: BaseException | None) -> list[str]:
+    """The non-blank lines of an exception and of its causes (a RayTaskError's ``cause``, ``__cause__``)."""
+    texts: list[str] = []
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        texts.append(str(exc))
+        exc = getattr(exc, "cause", None) or exc.__cause__
+    return [line.strip() for text in texts for line in text.strip().splitlines() if line.strip()]

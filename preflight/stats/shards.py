@@ -55,7 +55,8 @@ class Shard:
         if self.labels is None or other.labels is None:
             out.labels = None
         else:
-            out.labels = self.labels + other.labels
+            out.labels = Counter(self.labels)
+            out.labels.update(other.labels)
             if len(out.labels) > MAX_LABELS:
                 out.labels = None
         if other.count:
@@ -81,13 +82,15 @@ class ShardStats:
         shard.add_labels(np.asarray(labels))
 
     def merged(self, other: ShardStats) -> ShardStats:
-        out = ShardStats(shards=dict(self.shards), unrecorded_rows=self.unrecorded_rows + other.unrecorded_rows)
+        """``self``'s shards and ``other``'s (a new object sharing nothing with either)."""
+        out = ShardStats(shards={k: s.merged(Shard()) for k, s in self.shards.items()},
+                         unrecorded_rows=self.unrecorded_rows + other.unrecorded_rows)
         for name, shard in other.shards.items():
             have = out.shards.get(name)
             if have is not None:
                 out.shards[name] = have.merged(shard)
             elif len(out.shards) < MAX_SHARDS:
-                out.shards[name] = shard
+                out.shards[name] = shard.merged(Shard())
             else:
                 out.unrecorded_rows += shard.n
         return out

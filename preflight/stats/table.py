@@ -95,7 +95,7 @@ class TableStats:
             raise ValueError("merging statistics of tables with different numeric columns")
         shift = self.origin + self.n_rows - other.origin
         out = TableStats(numeric=list(self.numeric), moments=self.moments.merge(other.moments),
-                         n_rows=self.n_rows + other.n_rows, origin=self.origin, layout=self.layout,
+                         n_rows=self.n_rows + other.n_rows, origin=self.origin, layout=self.layout or other.layout,
                          target_missing=self.target_missing + other.target_missing,
                          target_runs=self.target_runs.merge(other.target_runs),
                          target_counts=self.target_counts.merged(other.target_counts),
