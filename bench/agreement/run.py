@@ -4,6 +4,7 @@
     PYTHONPATH=/work/calib/site:$PWD python bench/agreement/run.py user       # the user trainings (user.py), cached
     PYTHONPATH=/work/calib/site:$PWD python bench/agreement/run.py probe TAG  # preflight's probe verdicts
     PYTHONPATH=/work/calib/site:$PWD python bench/agreement/run.py report TAG # confusion tables
+    AGREEMENT_SEEDS=3,4,5 ... run.py user; run.py retest user-seeds-3-4-5.json  # the user's own retest
 
 Results go to ``bench/agreement/results/``. The tables are ``tables.py``'s; the calibration half may be
 used to tune the probe, the held-out half is what the report states first.
@@ -49,7 +50,7 @@ def _user() -> None:
     from user import user_runs
 
     found = json.loads((OUT / "findings.json").read_text())
-    path = OUT / "user.json"
+    path = OUT / _user_file()
     done = json.loads(path.read_text()) if path.exists() else {}
     frames = {name: df for name, df, _, _ in T.tables()}
     for name, entry in sorted(found.items(), key=lambda kv: kv[1]["rows"]):  # small tables first
@@ -61,8 +62,30 @@ def _user() -> None:
             r = user_runs(frames[name], entry["target"], entry["task"], code, cols)
             r["seconds"] = round(time.perf_counter() - t, 1)
             done[key] = _rounded(r)
-            _write("user.json", done)
+            _write(_user_file(), done)
             print(key, r["seconds"], "s", flush=True)
+
+
+def _user_file() -> str:
+    """user.json, or for a retest with other seeds (AGREEMENT_SEEDS=3,4,5) user-seeds-3-4-5.json."""
+    import os
+
+    seeds = os.environ.get("AGREEMENT_SEEDS")
+    return "user.json" if not seeds else f"user-seeds-{seeds.replace(',', '-')}.json"
+
+
+def _retest(other: str) -> None:
+    """The user's own test-retest agreement: the verdicts of user.json against those of ``other`` (the
+    same trainings with other seeds, hence other held-out splits): the ceiling any probe can reach."""
+    from user import SETUPS, helps
+
+    a = json.loads((OUT / "user.json").read_text())
+    b = json.loads((OUT / other).read_text())
+    keys = sorted(set(a) & set(b))
+    for s in SETUPS:
+        same = sum(helps(a[k]["runs"][s], k.split("|")[1] == "PF111")[0] ==
+                   helps(b[k]["runs"][s], k.split("|")[1] == "PF111")[0] for k in keys)
+        print(f"  {s:5s}: the same verdict with other seeds in {same}/{len(keys)} = {same / max(1, len(keys)):.0%}")
 
 
 def _probe(tag: str) -> None:
@@ -154,3 +177,5 @@ if __name__ == "__main__":
         _probe(sys.argv[2])
     elif stage == "report":
         _report(sys.argv[2])
+    elif stage == "retest":
+        _retest(sys.argv[2])
