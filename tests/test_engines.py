@@ -341,3 +341,18 @@ def test_tsv_shards_and_a_column_named_path_read_alike_everywhere(spark, ray_dat
     assert got[1][2].startswith("4 of 4 shards (100% of rows) each hold essentially one class: block 1 (0: 100%)")
     ds, files = engines._ray_read(str(d), None)
     assert files is None and "path" in ds.schema().names  # the user's column kept: shards are blocks then
+
+
+def test_hive_folders_by_label_give_the_same_findings_everywhere(spark, ray_data, tmp_path):
+    """What df.write.partitionBy("label") writes: one folder per class, the label only in the folder
+    names. Local, Spark and Ray read the column from them, typed alike, and PF205 names the folders."""
+    rng = np.random.default_rng(8)
+    for label in (0, 1, 2):
+        folder = tmp_path / "lake" / f"label={label}"
+        folder.mkdir(parents=True)
+        pd.DataFrame({"x": rng.normal(0, 1, 3000) + label}).to_parquet(folder / "part-0.parquet", index=False)
+    want = _report([str(tmp_path / "lake"), "--engine", "local"])
+    assert [c for c, _, _ in want] == ["PF205"]
+    assert "label=0/part-0.parquet (0: 100%), label=1/part-0.parquet (1: 100%)" in want[0][2]
+    for engine in ("spark", "ray"):
+        assert _report([str(tmp_path / "lake"), "--engine", engine]) == want, engine

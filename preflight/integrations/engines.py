@@ -254,15 +254,19 @@ def engine_subjects(paths: Iterable[str], engine: str, address: str | None, opti
     return [maker(p) for p in paths]
 
 
-def _file_kind(path: str) -> str:
-    """"csv", "tsv" or "parquet": the one kind of the shards under ``path``; a mix is an error line."""
-    from preflight.inputs.dataset import shard_files, shard_kind
+def _file_kind(path: str) -> tuple[str, dict[str, type]]:
+    """"csv", "tsv" or "parquet": the one kind of the shards under ``path`` (a mix is an error line),
+    and the Python type of each Hive partition key in their folder names, typed as Spark and the local
+    reader type them (Ray reads them as text unless told)."""
+    from preflight.inputs.dataset import hive_types, hive_values, shard_files, shard_kind
 
-    kinds = {shard_kind(name): name for name, _ in shard_files(path)}
+    files = shard_files(path)
+    kinds = {shard_kind(name): name for name, _ in files}
     if len(kinds) > 1:
         raise PreflightError(f"mixes shards of {' and '.join(sorted(kinds))} ({', '.join(sorted(kinds.values()))}); "
                              "Spark and Ray read one kind: use --engine local, or keep one kind", path)
-    return next(iter(kinds))
+    types = hive_types(hive_values(name) for name, _ in files)
+    return next(iter(kinds)), {k: int if t.is_integer() else float if t.is_float() else str for k, t in types.items()}
 
 
 def _spark_read(path: str, master: str | None) -> Any:
@@ -271,7 +275,7 @@ def _spark_read(path: str, master: str | None) -> Any:
 
     from pyspark.sql import SparkSession
 
-    kind = _file_kind(path)
+    kind, _ = _file_kind(path)
     if master is None or master.startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local executors run this interpreter
     spark = (SparkSession.builder.master(master or "local[*]").appName("preflight")
@@ -292,21 +296,25 @@ def _ray_read(path: str, address: str | None) -> tuple[Any, str | None]:
     import ray
     import ray.data
 
-    kind = _file_kind(path)
+    kind, keys = _file_kind(path)
     for name, level in (("ray", logging.ERROR), ("ray.data", logging.CRITICAL)):  # its failures: our error line
         logging.getLogger(name).setLevel(level)
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     ray.data.DataContext.get_current().enable_progress_bars = False
+    from ray.data.datasource.partitioning import Partitioning, PartitionStyle
+
+    hive = Partitioning(PartitionStyle.HIVE, field_types=keys)
     try:
         if kind == "parquet":
-            read: Any = ray.data.read_parquet
+            def read(p: str, **kw: Any) -> Any:
+                return ray.data.read_parquet(p, partitioning=hive, **kw)
         else:
             import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 
             def read(p: str, **kw: Any) -> Any:
-                return ray.data.read_csv(p, parse_options=pacsv.ParseOptions(delimiter="\t" if kind == "tsv" else ","),
-                                         **kw)
+                sep = pacsv.ParseOptions(delimiter="\t" if kind == "tsv" else ",")
+                return ray.data.read_csv(p, parse_options=sep, partitioning=hive, **kw)
         if "path" in read(path).schema().names:
             return read(path), None
         return read(path, include_paths=True), "path"  # a "path" column: each row's shard
