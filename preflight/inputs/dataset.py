@@ -95,9 +95,10 @@ class Shards:
         extra = {k: t for k, t in self.partitions.items() if k not in schema}
         differ = {n: layout[n] for n in schema.names() if schema[n] != layout[n]}
         for n, t in list(differ.items()):
-            if not t.is_numeric() and schema[n].is_numeric():  # text in the first shard, numbers here
+            said = any(note.startswith(f"column {n!r} is text") for note in self.notes)
+            if not t.is_numeric() and schema[n].is_numeric() and not said:  # text first, numbers here: once
                 self.notes.append(f"column {n!r} is text in the first shard {self.first!r} and numbers in "
-                                  f"{self.shard!r}: read as text")
+                                  f"{self.shard!r} (and maybe others): read as text")
         for batch in batches:
             if extra:
                 batch = batch.with_columns(pl.lit(self.values.get(k), dtype=pl.String).cast(t).alias(k)
