@@ -245,6 +245,17 @@ def test_a_shard_with_other_columns_is_one_line_naming_it(tmp_path):
     assert "lacks 'b'" in line
 
 
+def test_the_same_columns_in_another_order_are_read_by_name(tmp_path):
+    d = tmp_path / "d"
+    write_shards(d, table(4000), 2)
+    t = table(2000, seed=9)
+    t[["label", "b", "a"]].to_parquet(d / "part-00002.parquet", index=False)
+    subject = dataset_subject(str(d), ReadOptions())
+    assert [c.name for c in subject.columns] == ["a", "b", "label"] and subject.stats.n_rows == 6000
+    assert subject.stats.target_counts.counts == Counter(
+        [*table(4000)["label"].tolist(), *t["label"].tolist()])
+
+
 def test_a_column_typed_differently_is_cast_or_named(tmp_path):
     d = tmp_path / "d"
     d.mkdir()

@@ -9,11 +9,11 @@ the statistics are those of one pass over the shards concatenated in that order.
 names (``label=1/part-0.parquet``) add their columns, typed as Spark types them (integers, else
 floats, else text), unless a file holds a column of that name.
 
-The table's columns are the first shard's that has rows; a later shard with other columns is an
-error line naming it. An integer column that is float in a later shard is read as float from there
-on; a text column in a later shard is converted to the first shard's type, and a value that does
-not convert is an error line naming the shard; a column that is text in the first shard and
-numbers in a later one stays text, with a note.
+The table's columns are the first shard's that has rows (a later shard may order them otherwise);
+a later shard with other columns is an error line naming it. An integer column that is float in a
+later shard is read as float from there on; a text column in a later shard is converted to the
+first shard's type, and a value that does not convert is an error line naming the shard; a column
+that is text in the first shard and numbers in a later one stays text, with a note.
 """
 
 from __future__ import annotations
@@ -69,11 +69,11 @@ class Shards:
             self.stats = self.layout.start()
             return self.layout, self.reason
         want = self.layout.names
-        if list(schema.names()) != want:
+        if set(schema.names()) != set(want):  # the same columns in another order: read by name
             missing = [n for n in want if n not in schema]
             extra = [n for n in schema.names() if n not in want]
             what = (f"lacks {', '.join(map(repr, missing[:3]))}" if missing else
-                    f"has {', '.join(map(repr, extra[:3]))} too" if extra else "orders them differently")
+                    f"has {', '.join(map(repr, extra[:3]))} too")
             raise PreflightError(f"is a shard with other columns than the first shard {self.first!r}: it {what}; "
                                  "the shards of one table share their columns", display)
         first = self.layout.schema
@@ -105,7 +105,7 @@ class Shards:
                                            for k, t in extra.items())
             if differ:
                 batch = self._converted(batch, differ, schema, display)
-            yield batch
+            yield batch if batch.columns == layout.names() else batch.select(layout.names())
 
     def _converted(self, batch: pl.DataFrame, differ: dict[str, Any], schema: pl.Schema,
                    display: str) -> pl.DataFrame:
