@@ -356,3 +356,18 @@ def test_hive_folders_by_label_give_the_same_findings_everywhere(spark, ray_data
     assert "label=0/part-0.parquet (0: 100%), label=1/part-0.parquet (1: 100%)" in want[0][2]
     for engine in ("spark", "ray"):
         assert _report([str(tmp_path / "lake"), "--engine", engine]) == want, engine
+
+
+def test_compressed_csv_shards_read_the_same_rows_everywhere(spark, ray_data, tmp_path):
+    import gzip
+
+    rng = np.random.default_rng(9)
+    d = tmp_path / "gz"
+    d.mkdir()
+    for i in range(2):
+        part = pd.DataFrame({"a": rng.normal(40, 9, 2500), "label": np.full(2500, i)})
+        (d / f"part-{i}.csv.gz").write_bytes(gzip.compress(part.to_csv(index=False).encode()))
+    want = _report([str(d), "--engine", "local"])
+    assert [c for c, _, _ in want] == ["PF101", "PF205"] and "part-0.csv.gz (0: 100%)" in want[1][2]
+    for engine in ("spark", "ray"):
+        assert _report([str(d), "--engine", engine]) == want, engine

@@ -168,3 +168,20 @@ def test_statistics_misuse_is_one_clear_error():
     with pytest.raises(ValueError, match="different numeric columns"):
         partition_statistics(frame, layout).merge(partition_statistics(pl.DataFrame({"z": [1.0], "label": [0]}),
                                                                        other))
+
+
+def test_a_merge_shares_no_mutable_part_with_its_inputs():
+    """Folding more rows into an input after a merge leaves the merged statistics as they were."""
+    import polars as pl
+
+    frame = pl.DataFrame({"year": [2000, 2001, 2002, 2000, 2001], "x": [1.0, 2.0, 3.0, 4.0, 5.0],
+                          "label": [0, 1, 0, 1, 1]})
+    layout = preflight.table_layout(frame.schema, "label")
+    a = preflight.partition_statistics(frame, layout, shard="a")
+    empty = preflight.partition_statistics(frame.head(0), layout)
+    merged = preflight.merge_statistics(a, empty)
+    before = (merged.within_runs.runs, merged.within_runs.n, dict(merged.shards.shards["a"].labels))
+    from preflight.stats.partition import add_partition
+
+    add_partition(a, frame, layout, "a")
+    assert (merged.within_runs.runs, merged.within_runs.n, dict(merged.shards.shards["a"].labels)) == before

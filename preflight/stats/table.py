@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,7 +111,8 @@ class TableStats:
         if self.shards is not None or other.shards is not None:
             out.shards = (self.shards or ShardStats()).merged(other.shards or ShardStats())
         # runs within a time key's blocks are not stitched across pieces: counted again on the sample
-        out.within_runs = self.within_runs if other.n_rows == 0 else other.within_runs if self.n_rows == 0 else None
+        one = self.within_runs if other.n_rows == 0 else other.within_runs if self.n_rows == 0 else None
+        out.within_runs = copy.deepcopy(one)  # not shared: folding into an input must not change the merge
         return out
 
     def runs_test(self) -> RunsTest | None:
