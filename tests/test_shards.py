@@ -187,6 +187,8 @@ def test_label_purity_and_target_bands_by_hand():
     assert p.table_share == pytest.approx(1600 / 3000)
     strict = label_purity(stats, excess=0.85)
     assert strict is not None and [t[0] for t in strict.sorted_shards] == ["a"]
+    big = label_purity(stats, min_rows=1001)  # every shard holds 1,000 rows: none counts
+    assert big is not None and big.sorted_shards == () and big.sorted_rows == 0 and big.classes == 0
     bands = ShardStats()
     bands.add("lo", np.array([0.0, 1.0, 2.0]))
     bands.add("hi", np.array([10.0, 11.0, 12.0]))

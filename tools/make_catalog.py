@@ -224,11 +224,13 @@ def value_rules(n: int) -> None:
 def shard_rules() -> None:
     """PF205: the PF201 and PF202 examples cut into shards of 1,000 rows, in order (a folder checked
     with --engine local). Sorted rows make shards of one class (one of them mixed, where the classes
-    meet) or one band of the target; the shuffled rows make shards that each hold every class."""
+    meet) or one band of the target; the shuffled rows make shards that each hold every class (or the
+    whole range of the target)."""
     d = folder("PF205-label-sorted-shards")
     for name, source, per in (("bad_shards", "PF201-label-sorted-rows/bad.csv", 1000),
                               ("bad_shards_target", "PF202-target-sorted-rows/bad.csv", 1000),
-                              ("good_shards", "PF201-label-sorted-rows/good.csv", 1000)):
+                              ("good_shards", "PF201-label-sorted-rows/good.csv", 1000),
+                              ("good_shards_target", "PF202-target-sorted-rows/good.csv", 1000)):
         lines = (RULES / source).read_text(encoding="utf-8").splitlines(keepends=True)
         out = d / name
         out.mkdir(exist_ok=True)

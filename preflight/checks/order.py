@@ -291,8 +291,7 @@ class LabelSortedShards(Rule):
     )
 
     def fix_for(self, subject: Any) -> Fix | None:
-        rows = max(1, getattr(getattr(subject, "stats", None), "n_rows", 0) or 1)
-        return BufferShuffle(buffer_share=min(1.0, PROBE_BUFFER_ROWS / rows))
+        return BufferShuffle(buffer_share=min(1.0, PROBE_BUFFER_ROWS / max(1, subject.stats.n_rows)))
 
     def check(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
         shards = subject.stats.shards
@@ -305,13 +304,10 @@ class LabelSortedShards(Rule):
 
     def _check_classes(self, subject: TableSubject, opts: Mapping[str, Any]) -> Iterable[Finding]:
         assert subject.stats.shards is not None
-        p = label_purity(subject.stats.shards, opts["min_excess"])
-        if p is None:
+        p = label_purity(subject.stats.shards, opts["min_excess"], opts["min_shard_rows"])
+        if p is None or p.classes < 2 or p.sorted_rows < opts["min_sorted_fraction"] * p.rows:
             return
-        big = tuple(t for t in p.sorted_shards if t[2] >= opts["min_shard_rows"])
-        rows = sum(t[2] for t in big)
-        if len({t[1] for t in big}) < 2 or rows < opts["min_sorted_fraction"] * p.rows:
-            return
+        big, rows = p.sorted_shards, p.sorted_rows
         named = ", ".join(f"{name} ({label!r}: {fmt(100 * share)}%)" for name, label, _, share in big[:4])
         more = f" and {len(big) - 4} more" if len(big) > 4 else ""
         note = ""
@@ -329,7 +325,7 @@ class LabelSortedShards(Rule):
         b = target_bands(subject.stats.shards)
         if b is None or b.within > opts["max_within_variance"] or b.median_rows < opts["min_shard_rows"]:
             return
-        named = ", ".join(f"{name} (mean {fmt(mean)}, std {fmt(std)})" for name, mean, std in b.narrowest[:4])
+        named = ", ".join(f"{name} (mean {fmt(mean)}, std {fmt(std)})" for name, mean, std in b.bands[:4])
         more = f" and {b.shards - 4} more" if b.shards > 4 else ""
         yield self.finding(
             f"the {b.shards} shards each hold a narrow band of the target: {fmt(100 * (1 - b.within))}% of its "

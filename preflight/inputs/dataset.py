@@ -42,8 +42,8 @@ class Shards:
     """The state of one folder's fold: its layout, the running statistics, the shard being read and
     its Hive partition values."""
 
-    def __init__(self, display: str, options: ReadOptions, partitions: dict[str, pl.DataType]) -> None:
-        self.display, self.options, self.partitions = display, options, partitions
+    def __init__(self, options: ReadOptions, partitions: dict[str, pl.DataType]) -> None:
+        self.options, self.partitions = options, partitions
         self.layout: Layout | None = None
         self.stats: TableStats | None = None
         self.reason = ""
@@ -132,7 +132,7 @@ def dataset_subject(path: str, options: ReadOptions, walk: Any = None) -> TableS
 
     files = shard_files(path, walk)
     partitions = {name: hive_values(name) for name, _ in files}
-    shards = Shards(path, options, hive_types(partitions.values()))
+    shards = Shards(options, hive_types(partitions.values()))
     read = replace(options, dataset=shards)
     for name, f in files:
         shards.shard, shards.values = name, partitions[name]

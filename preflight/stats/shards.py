@@ -95,13 +95,6 @@ class ShardStats:
                 out.unrecorded_rows += shard.n
         return out
 
-    def renamed(self, name: str) -> ShardStats:
-        """These statistics as one shard's: every piece summed under ``name`` (an engine's partition)."""
-        total = Shard()
-        for shard in self.shards.values():
-            total = total.merged(shard)
-        return ShardStats(shards={name: total} if total.n else {}, unrecorded_rows=self.unrecorded_rows)
-
 
 # --- what PF205 measures --------------------------------------------------------------------
 
@@ -115,16 +108,15 @@ class LabelPurity:
     rows: int
     median_rows: float
     classes: int  # distinct classes that are some sorted shard's class
-    mean_share: float  # rows-weighted share of each shard's own majority class
     table_share: float  # the largest class's share of the whole table
 
 
-def label_purity(stats: ShardStats, excess: float = 0.8, z: float = 5.0) -> LabelPurity | None:
-    """Shards whose majority class is far over its share of the table: ``(share - p) / (1 - p) >=
-    excess`` and ``share >= p + z * sqrt(p (1 - p) / n)`` (p the class's share of the whole table, n the
-    shard's rows), so chance cannot make a small shard of an imbalanced table "sorted". None when the
-    shards' labels are not countable (a shard with more than ``MAX_LABELS`` labels) or fewer than two
-    shards have rows."""
+def label_purity(stats: ShardStats, excess: float = 0.8, min_rows: int = 1, z: float = 5.0) -> LabelPurity | None:
+    """Shards of ``min_rows`` rows or more whose majority class is far over its share of the table:
+    ``(share - p) / (1 - p) >= excess`` and ``share >= p + z * sqrt(p (1 - p) / n)`` (p the class's
+    share of the whole table, n the shard's rows), so chance cannot make a small shard of an imbalanced
+    table "sorted". None when the shards' labels are not countable (a shard with more than
+    ``MAX_LABELS`` labels) or fewer than two shards have rows."""
     shards = {k: s for k, s in stats.shards.items() if s.n}
     if len(shards) < 2 or any(s.labels is None for s in shards.values()):
         return None
@@ -134,20 +126,18 @@ def label_purity(stats: ShardStats, excess: float = 0.8, z: float = 5.0) -> Labe
     rows = sum(table.values())
     if rows == 0 or len(table) < 2:
         return None
-    found, weighted = [], 0.0
+    found = []
     for name, s in shards.items():
         labels = s.labels or Counter()
         label, count = max(labels.items(), key=lambda kv: (kv[1], str(kv[0])))
         share, p, n = count / s.n, table[label] / rows, s.n
-        weighted += count
-        if p < 1 and (share - p) / (1 - p) >= excess and share >= p + z * math.sqrt(p * (1 - p) / n):
+        if n >= min_rows and p < 1 and (share - p) / (1 - p) >= excess and share >= p + z * math.sqrt(p * (1 - p) / n):
             found.append((name, label, n, share))
     found.sort(key=lambda t: t[0])
     return LabelPurity(shards=len(shards), sorted_shards=tuple(found), sorted_rows=sum(t[2] for t in found),
                        rows=sum(s.n for s in shards.values()),
                        median_rows=float(np.median([s.n for s in shards.values()])),
-                       classes=len({t[1] for t in found}), mean_share=weighted / max(1, rows),
-                       table_share=max(table.values()) / rows)
+                       classes=len({t[1] for t in found}), table_share=max(table.values()) / rows)
 
 
 @dataclass(frozen=True)
@@ -157,7 +147,7 @@ class TargetBands:
     shards: int
     within: float  # within-shard sum of squares / total sum of squares (1: shards are random draws)
     median_rows: float
-    narrowest: tuple[tuple[str, float, float], ...]  # (name, mean, std) of the shards, by name
+    bands: tuple[tuple[str, float, float], ...]  # (name, mean, std) of each shard, by name
 
 
 def target_bands(stats: ShardStats) -> TargetBands | None:
@@ -172,7 +162,7 @@ def target_bands(stats: ShardStats) -> TargetBands | None:
         return None
     return TargetBands(shards=len(shards), within=within / total,
                        median_rows=float(np.median([s.n for s in shards.values()])),
-                       narrowest=tuple(sorted((k, s.mean, math.sqrt(s.m2 / s.count)) for k, s in shards.items())))
+                       bands=tuple(sorted((k, s.mean, math.sqrt(s.m2 / s.count)) for k, s in shards.items())))
 
 
 def _py(v: Any) -> Any:
